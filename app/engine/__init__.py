@@ -4,7 +4,13 @@ Pure NumPy; imports nothing from the web side, so it can be used from a notebook
 """
 
 from .activations import ACTIVATIONS, GROUPS, get_activation
+from .datasets import DATASETS, Dataset, DatasetSpec, make_dataset, split
+from .features import FEATURES, feature_map, is_identity, validate_features
 from .network import Forward, Gradients, Network
+from .optimizers import OPTIMIZERS, make_optimizer
 from .outputs import PAIRS
+from .training import Trainer
 
-__all__ = ["ACTIVATIONS", "GROUPS", "PAIRS", "Forward", "Gradients", "Network", "get_activation"]
+__all__ = ["ACTIVATIONS", "DATASETS", "FEATURES", "GROUPS", "OPTIMIZERS", "PAIRS", "Dataset", "DatasetSpec",
+           "Forward", "Gradients", "Network", "Trainer", "feature_map", "get_activation", "is_identity",
+           "make_dataset", "make_optimizer", "split", "validate_features"]
