@@ -6,11 +6,14 @@ Pure NumPy; imports nothing from the web side, so it can be used from a notebook
 from .activations import ACTIVATIONS, GROUPS, get_activation
 from .datasets import DATASETS, Dataset, DatasetSpec, make_dataset, split
 from .features import FEATURES, feature_map, is_identity, validate_features
+from .grid import GridEvaluator, GridResult, thumbnails
 from .network import Forward, Gradients, Network
 from .optimizers import OPTIMIZERS, make_optimizer
 from .outputs import PAIRS
+from .regions import RegionInfo, RegionTracker, region_count, region_map, theoretical_bound
 from .training import Trainer
 
 __all__ = ["ACTIVATIONS", "DATASETS", "FEATURES", "GROUPS", "OPTIMIZERS", "PAIRS", "Dataset", "DatasetSpec",
-           "Forward", "Gradients", "Network", "Trainer", "feature_map", "get_activation", "is_identity",
-           "make_dataset", "make_optimizer", "split", "validate_features"]
+           "Forward", "Gradients", "GridEvaluator", "GridResult", "Network", "RegionInfo", "RegionTracker",
+           "Trainer", "feature_map", "get_activation", "is_identity", "make_dataset", "make_optimizer",
+           "region_count", "region_map", "split", "theoretical_bound", "thumbnails", "validate_features"]

@@ -1,0 +1,353 @@
+"""Linear regions of piecewise-linear networks: exact count, region map, theoretical bound.
+
+A *linear region* here is an activation region: a maximal set of inputs on which every hidden unit stays
+on the same linear piece (the sign of ``z`` for rectifiers, which of the three pieces for hard tanh, which
+piece wins for maxout). When the network sees the raw input plane each such set is convex (every
+pre-activation is affine once the earlier pieces are fixed), so counting regions in the view box and
+counting distinct activation patterns are the same thing, and a grid of sample points can only miss
+regions, never invent them. With other input features (x1^2, sin x1, ...) a pattern's set in the plane
+may fall apart into several pieces; patterns are still what is counted, so the count is a lower bound.
+
+* ``region_count``: exact, through the ``regioncam`` package (Rust) when it imports and the network sees
+  the raw input plane; otherwise the number of distinct patterns on a fine grid, a lower bound.
+* ``region_map`` + ``RegionTracker``: a region id per grid cell, stable from frame to frame.
+* ``theoretical_bound``: Zaslavsky's maximum for one layer, Montufar et al.'s lower bound on the maximal
+  number for deep rectifier networks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import comb, prod
+
+import numpy as np
+
+from . import activations as act
+from .features import feature_map, is_identity, validate_features
+from .grid import GridEvaluator, _check_box, _check_size, grid_points, is_one_d
+from .network import Network
+
+try:  # Exact counting; wheels exist for manylinux x86_64 only (see pyproject.toml).
+    import regioncam
+except ImportError:  # pragma: no cover - exercised only where the wheel is missing
+    regioncam = None
+
+MAX_ID = 65535  #: region ids are uint16; this value marks cells beyond the tracker's capacity
+_CHUNK = 20000  # rows per forward pass when computing patterns, to bound memory for wide nets
+_SINGLE_KINK = {"relu", "leaky_relu", "prelu", "rrelu", "abs"}
+
+
+@dataclass(frozen=True)
+class RegionInfo:
+    """``count``: regions in the view box (None when undefined); ``bound``: theoretical maximum for the
+    architecture (None when it does not apply); ``exact``: count is exact (else a lower bound)."""
+
+    count: int | None
+    bound: int | None
+    exact: bool
+    note: str
+
+    def to_dict(self) -> dict:
+        return {"count": self.count, "bound": self.bound, "exact": self.exact, "note": self.note}
+
+
+# --- theoretical bound ----------------------------------------------------------------------------
+def theoretical_bound(sizes) -> int:
+    """Theoretical number of linear regions for rectifier networks of the given widths.
+
+    ``sizes`` is the network's full list ``[n0, n1, ..., nL, out]`` (as for ``Network``): ``n0`` inputs,
+    hidden widths ``n1 .. nL``; the output layer adds no regions.
+
+    * No hidden layer: 1 (the network is affine).
+    * One hidden layer of ``n`` units: ``sum_{j=0}^{n0} C(n, j)``, the maximal number of regions of ``n``
+      hyperplanes in general position in ``R^n0`` (Zaslavsky); e.g. ``[2, 8, 1] -> 1 + 8 + 28 = 37``.
+    * ``L`` hidden layers (Montufar, Pascanu, Cho & Bengio 2014, "On the number of linear regions of deep
+      neural networks", Theorem 4): the maximal number of regions is at least
+      ``(prod_{i=1}^{L-1} floor(n_i / n0)^n0) * sum_{j=0}^{n0} C(n_L, j)``.
+
+    The theorem assumes ``n_i >= n0``. When an earlier hidden layer is narrower, the formula is used with
+    ``n0`` replaced by ``d = min(n0, n1, ..., n_{L-1})``: a network that ignores all but ``d`` inputs has
+    exactly the regions of a ``d``-input network, so the result is still a valid lower bound on the
+    maximum. For ``L = 1`` this is the one-layer formula.
+    """
+    sizes = [int(s) for s in sizes]
+    if len(sizes) < 2 or any(s < 1 for s in sizes):
+        raise ValueError(f"sizes: expected [inputs, hidden..., outputs] of positive integers, got {sizes}")
+    hidden = sizes[1:-1]
+    if not hidden:
+        return 1
+    d = min([sizes[0], *hidden[:-1]])
+    folds = prod((n // d) ** d for n in hidden[:-1])
+    return folds * sum(comb(hidden[-1], j) for j in range(d + 1))
+
+
+# --- activation patterns --------------------------------------------------------------------------
+def _pattern_bits(net: Network, X: np.ndarray) -> np.ndarray:
+    """Boolean activation pattern ``(n, bits)`` of inputs ``X`` ``(n, n0)`` (network inputs)."""
+    fwd = net.forward(X)
+    k = net.options["maxout_k"]
+    cols = []
+    for l, name in enumerate(net.activations):
+        z = fwd.z[l]
+        if name in _SINGLE_KINK:
+            cols.append(z > 0)
+        elif name == "hard_tanh":
+            cols += [z > 1.0, z < -1.0]
+        elif name == "maxout":
+            winner = z.reshape(z.shape[0], -1, k).argmax(axis=2)
+            cols += [((winner >> bit) & 1).astype(bool) for bit in range(int(k - 1).bit_length())]
+        elif name != "linear":
+            raise ValueError(f"activation {name!r} is not piecewise linear: no activation pattern")
+    if not cols:
+        return np.zeros((X.shape[0], 1), dtype=bool)
+    return np.concatenate(cols, axis=1)
+
+
+def activation_patterns(net: Network, X) -> np.ndarray:
+    """Packed activation patterns ``(n, nbytes)`` uint8 of network inputs ``X`` ``(n, n0)``; equal rows
+    mean the same linear region. Computed in float64 with ``net.forward``, in chunks."""
+    if not net.piecewise_linear:
+        raise ValueError("activation patterns need a piecewise-linear network; this one has "
+                         f"activations {net.activations}")
+    X = np.asarray(X, dtype=float)
+    parts = [np.packbits(_pattern_bits(net, X[i:i + _CHUNK]), axis=1) for i in range(0, len(X), _CHUNK)]
+    if not parts:
+        return np.zeros((0, 1), dtype=np.uint8)
+    return np.ascontiguousarray(np.concatenate(parts, axis=0))
+
+
+def _as_keys(packed: np.ndarray) -> np.ndarray:
+    """One opaque ``void`` scalar per row, so rows can be compared, sorted and hashed as units."""
+    return packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+
+
+def count_patterns(net: Network, X) -> int:
+    """Number of distinct activation patterns among the inputs ``X`` ``(n, n0)``."""
+    return int(np.unique(_as_keys(activation_patterns(net, X))).size)
+
+
+# --- exact count through regioncam ----------------------------------------------------------------
+def _residual(w1: np.ndarray, b1: np.ndarray, w2: np.ndarray):
+    """regioncam block x -> x + relu(x @ w1 + b1) @ w2: adds kinks without ending the affine pass-through."""
+    f32 = np.float32
+    nn = regioncam.nn
+    return nn.Residual(nn.Sequential(
+        nn.Linear(np.ascontiguousarray(w1, f32), np.ascontiguousarray(b1, f32)), nn.ReLU(),
+        nn.Linear(np.ascontiguousarray(w2, f32), np.zeros(w2.shape[1], f32))))
+
+
+def _add_unit(rc, name: str, units: int, params: dict, options: dict, k: int) -> None:
+    """Append hidden unit ``name`` (on the last ``units``-wide layer of ``rc``), composed from what
+    regioncam has: relu, leaky relu, linear layers and residual blocks."""
+    eye = np.eye(units)
+    if name == "relu":
+        rc.relu()
+    elif name == "leaky_relu":
+        rc.leaky_relu(float(options["leaky_slope"]))
+    elif name == "rrelu":
+        rc.leaky_relu(float(act.RRELU_MEAN))  # evaluation-time slope
+    elif name == "abs":
+        rc.leaky_relu(-1.0)  # |z| is a leaky relu of slope -1
+    elif name == "prelu":
+        # prelu_a(z) = z + (1 - a) relu(-z), one slope per unit.
+        rc.add(_residual(-eye, np.zeros(units), np.diag(1.0 - np.asarray(params["slope"], float))))
+    elif name == "hard_tanh":
+        # clip(z, -1, 1) = z - relu(z - 1) + relu(-z - 1).
+        rc.add(_residual(np.hstack([eye, -eye]), -np.ones(2 * units), np.vstack([-eye, eye])))
+    elif name == "maxout":
+        # Slots j*k + p hold piece p of unit j; slot j*k accumulates the running max:
+        # m <- m + relu(z_p - m) = max(m, z_p).
+        cols = units * k
+        for p in range(1, k):
+            w1 = np.zeros((cols, units))
+            w2 = np.zeros((units, cols))
+            for j in range(units):
+                w1[j * k + p, j] = 1.0
+                w1[j * k, j] = -1.0
+                w2[j, j * k] = 1.0
+            rc.add(_residual(w1, np.zeros(units), w2))
+    elif name != "linear":
+        raise ValueError(f"activation {name!r} is not piecewise linear")
+
+
+def _regioncam_count(net: Network, box: tuple[float, float], one_d: bool) -> int:
+    """Exact number of activation regions of ``net`` (identity features) in the box (or on the segment)."""
+    rc = regioncam.Regioncam1D(size=2.0) if one_d else regioncam.Regioncam(size=1.0)
+    # Read back the square regioncam starts from (its size convention differs between 1-D and 2-D) and
+    # fold the affine map from it onto the view box into the first layer: x = c + s u.
+    start = np.asarray(rc.inputs if one_d else rc.vertex_inputs, dtype=float).ravel()
+    u_lo, u_hi = float(start.min()), float(start.max())
+    lo, hi = box
+    s = (hi - lo) / (u_hi - u_lo)
+    c = lo - s * u_lo
+    k = net.options["maxout_k"]
+    prev_maxout = False
+    for l, name in enumerate(net.activations):
+        W, b = np.array(net.weights[l], dtype=float), np.array(net.biases[l], dtype=float)
+        if l == 0:
+            b = b + c * W.sum(axis=0)
+            W = s * W
+        if prev_maxout:  # the previous layer left unit j's value in slot j*k
+            expanded = np.zeros((W.shape[0] * k, W.shape[1]))
+            expanded[::k] = W
+            W = expanded
+        rc.linear(W.astype(np.float32), b.astype(np.float32))
+        _add_unit(rc, name, net.sizes[l + 1], net.unit_params[l], net.options, k)
+        prev_maxout = name == "maxout"
+    # regioncam's cells refine the activation regions: its float32 geometry leaves slivers of area ~1e-14
+    # where a line passes (almost) through a vertex, and the running max of maxout also splits where two
+    # losing pieces swap order. Every region holds at least one cell, and the pattern at a point inside a
+    # cell (computed in float64) is that of a real region, so the distinct patterns of the cells count
+    # the regions.
+    return count_patterns(net, c + s * _cell_points(rc, one_d))
+
+
+def _cell_points(rc, one_d: bool) -> np.ndarray:
+    """One point inside every cell of a regioncam partition (its coordinates), ``(cells, dims)``."""
+    if one_d:
+        v = np.unique(np.asarray(rc.inputs, dtype=float).ravel())
+        return ((v[:-1] + v[1:]) / 2)[:, None]
+    vertices = np.asarray(rc.vertex_inputs, dtype=float)
+    # Cells are convex polygons, so the mean of a cell's vertices lies inside it.
+    ids = [np.asarray(face.vertex_ids, dtype=np.intp) for face in rc.faces]
+    counts = np.array([len(i) for i in ids])
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return np.add.reduceat(vertices[np.concatenate(ids)], starts, axis=0) / counts[:, None]
+
+
+# --- counting -------------------------------------------------------------------------------------
+def region_count(net: Network, box=(-6.0, 6.0), features=("x1", "x2"), method: str = "auto",
+                 resolution: int = 400) -> RegionInfo:
+    """Number of linear regions of ``net`` in the view box ``[lo, hi]^2`` (a segment for 1-D data).
+
+    ``method``: "auto" (exact through regioncam when possible, else the grid), "exact" (raise
+    RuntimeError when impossible) or "grid" (distinct activation patterns on ``resolution`` x
+    ``resolution`` cell centres, a lower bound). Smooth units give ``count=None``. With non-identity
+    input features, patterns are counted on the grid in the input plane (the network is piecewise linear
+    in its features, not in ``(x1, x2)``; one pattern may show as several pieces) and no bound is given.
+    """
+    box = _check_box(box)
+    features = validate_features(features)
+    resolution = _check_size(resolution, "resolution")
+    if method not in ("auto", "exact", "grid"):
+        raise ValueError(f"method: expected 'auto', 'exact' or 'grid', got {method!r}")
+    if net.sizes[0] != len(features):
+        raise ValueError(f"network has {net.sizes[0]} inputs but {len(features)} features {list(features)}")
+    if not net.piecewise_linear:
+        smooth = sorted({n for n in net.activations if not act.ACTIVATIONS[n].piecewise_linear})
+        if method == "exact":
+            raise RuntimeError(f"no exact region count: {', '.join(smooth)} units are not piecewise linear")
+        return RegionInfo(None, None, False, f"not piecewise linear ({', '.join(smooth)} units)")
+    if not np.all(np.isfinite(net.flat)):
+        if method == "exact":
+            raise RuntimeError("no exact region count: the network's parameters are not finite")
+        return RegionInfo(None, None, False, "no count: the network's parameters are not finite (diverged)")
+    identity = is_identity(features)
+    one_d = is_one_d(features)
+    bound, bound_note = None, "bound: Montufar et al. (2014)"
+    if not identity:
+        bound_note = "no bound: the features are not the identity"
+    elif not set(net.activations) <= _SINGLE_KINK:
+        bound_note = "no bound: it is stated for rectifier units (relu, leaky, prelu, rrelu, abs)"
+    else:
+        bound = theoretical_bound(net.sizes)
+    if method != "grid":
+        reason = None
+        if regioncam is None:
+            reason = "regioncam is not installed"
+        elif not identity:
+            reason = "the features are not the identity"
+        if reason is None:
+            try:
+                count = _regioncam_count(net, box, one_d)
+                return RegionInfo(count, bound, True, f"exact (regioncam); {bound_note}")
+            except Exception as exc:  # a failure of the optional exact path must not lose the count
+                if method == "exact":
+                    raise RuntimeError(f"no exact region count: regioncam failed: {exc}") from exc
+                reason = f"regioncam failed ({exc})"
+        if method == "exact":
+            raise RuntimeError(f"no exact region count: {reason}")
+    X = feature_map(grid_points(box, resolution, one_d), features)
+    count = count_patterns(net, X)
+    where = f"{resolution} points" if one_d else f"a {resolution}x{resolution} grid"
+    plane = "" if identity else " in the input plane (features are not the identity)"
+    why = f" ({reason})" if method == "auto" and identity and reason else ""
+    return RegionInfo(count, bound, False,
+                      f"lower bound: distinct activation patterns on {where}{plane}{why}; {bound_note}")
+
+
+# --- region map -----------------------------------------------------------------------------------
+class RegionTracker:
+    """Gives each activation pattern a region id that persists across frames, so colours do not flicker.
+
+    Ids are ``0 .. capacity - 1`` in order of first appearance (row-major); ``MAX_ID`` (65535) marks a
+    cell whose pattern found no free id. When the ids run out, patterns absent from the current frame are
+    forgotten and their ids reused. A change of network structure (pattern width) starts afresh.
+    """
+
+    def __init__(self, capacity: int = MAX_ID):
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= MAX_ID:
+            raise ValueError(f"capacity: expected an integer in 1..{MAX_ID}, got {capacity!r}")
+        self.capacity = capacity
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every pattern."""
+        self._ids: dict[bytes, int] = {}
+        self._free: list[int] = []
+        self._next = 0
+        self._width: int | None = None
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def ids(self, packed: np.ndarray) -> np.ndarray:
+        """Region id ``(n,)`` uint16 for each packed pattern row of ``packed`` ``(n, nbytes)`` uint8."""
+        packed = np.ascontiguousarray(packed, dtype=np.uint8)
+        if packed.ndim != 2:
+            raise ValueError(f"patterns: expected a 2-D uint8 array, got shape {packed.shape}")
+        if packed.shape[1] != self._width:
+            self.reset()
+            self._width = packed.shape[1]
+        uniq, first, inverse = np.unique(_as_keys(packed), return_index=True, return_inverse=True)
+        keys = [u.tobytes() for u in uniq]
+        new = sorted((i for i, key in enumerate(keys) if key not in self._ids), key=lambda i: first[i])
+        if len(new) > self._available():
+            self._evict(set(keys))
+        for i in new:
+            self._assign(keys[i])
+        table = np.array([self._ids.get(key, MAX_ID) for key in keys], dtype=np.uint16)
+        return table[inverse.ravel()]
+
+    def _available(self) -> int:
+        return len(self._free) + self.capacity - self._next
+
+    def _evict(self, keep: set[bytes]) -> None:
+        for key in [key for key in self._ids if key not in keep]:
+            self._free.append(self._ids.pop(key))
+        self._free.sort(reverse=True)  # pop() hands out the smallest free id first
+
+    def _assign(self, key: bytes) -> None:
+        if self._free:
+            self._ids[key] = self._free.pop()
+        elif self._next < self.capacity:
+            self._ids[key] = self._next
+            self._next += 1
+
+
+def region_map(net: Network, grid, tracker: RegionTracker | None = None) -> np.ndarray:
+    """Region id per grid cell, uint16.
+
+    ``grid`` is a ``GridEvaluator`` (result shape ``grid.shape``: ``(G, G)`` row 0 at the top, or
+    ``(G,)``) or an array of network inputs ``(n, n0)`` (result ``(n,)``). Pass the same ``tracker``
+    every frame to keep ids stable while training; without one, ids number the regions in order of first
+    appearance.
+    """
+    tracker = tracker if tracker is not None else RegionTracker()
+    if isinstance(grid, GridEvaluator):
+        return tracker.ids(activation_patterns(net, grid.inputs)).reshape(grid.shape)
+    X = np.asarray(grid, dtype=float)
+    if X.ndim != 2 or X.shape[1] != net.sizes[0]:
+        raise ValueError(f"grid: expected a GridEvaluator or network inputs of shape (n, {net.sizes[0]}), "
+                         f"got shape {list(X.shape)}")
+    return tracker.ids(activation_patterns(net, X))

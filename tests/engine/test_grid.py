@@ -1,0 +1,190 @@
+"""Grid evaluation: every unit and the output on the view-box grid, checked against Network.forward."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from app.engine.activations import ACTIVATIONS
+from app.engine.features import feature_map
+from app.engine.grid import GridEvaluator, grid_points, thumbnails
+from app.engine.network import Network
+
+OUTPUTS = [("sigmoid", 1), ("softmax", 3), ("linear", 2), ("tanh", 1)]
+
+
+def _net(activation, output="sigmoid", k=1, sizes=(2, 5, 4), seed=3, **options):
+    net = Network([*sizes, k], activation=activation, output=output, init="he", seed=seed,
+                  activation_options=options or None)
+    rng = np.random.default_rng(seed + 100)
+    for b in net.biases:
+        b[:] = rng.normal(0.0, 1.0, size=b.shape)  # lines away from the origin, both unit sides visible
+    for params in net.unit_params:
+        if "slope" in params:
+            params["slope"][:] = np.linspace(-0.4, 0.7, params["slope"].size)
+        if "sigma" in params:
+            params["sigma"][:] = np.linspace(0.8, 2.5, params["sigma"].size)
+    return net
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize(("output", "k"), OUTPUTS)
+def test_every_hidden_unit_and_the_output_equal_network_forward_on_the_grid_points(activation, output, k):
+    net = _net(activation, output, k, maxout_k=3)
+    grid = GridEvaluator(box=(-6, 6), size=40)
+    result = grid.evaluate(net)
+    reference = net.forward(grid.inputs)  # float64, the network's own (independent) path
+    np.testing.assert_allclose(result.output, net.predict(grid.inputs), atol=2e-5, rtol=1e-4)
+    for l, layer in enumerate(result.layers):
+        np.testing.assert_allclose(layer, reference.a[l + 1], atol=2e-5, rtol=1e-4,
+                                   err_msg=f"hidden layer {l}")
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "maxout", "rbf", "prelu", "gelu"])
+def test_float64_grid_matches_forward_to_rounding(activation):
+    net = _net(activation, sizes=(2, 6, 5, 4), maxout_k=2)
+    grid = GridEvaluator(size=30, dtype=np.float64)
+    result = grid.evaluate(net)
+    reference = net.forward(grid.inputs)
+    np.testing.assert_allclose(result.output, reference.output, atol=1e-12)
+    np.testing.assert_allclose(result.hidden, np.hstack(reference.a[1:-1]), atol=1e-11)
+
+
+@pytest.mark.parametrize(("activation", "output"), [("tanh", "tanh"), ("sigmoid", "sigmoid")])
+def test_saturated_units_reach_their_limits_without_overflow_warnings(activation, output):
+    net = _net(activation, output, sizes=(2, 6, 6))
+    for w in net.weights:
+        w *= 200.0  # pre-activations of several hundred: exp overflows in float32
+    grid = GridEvaluator(size=25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = grid.evaluate(net)
+    reference = net.forward(grid.inputs)
+    assert np.all(np.isfinite(result.hidden)) and np.all(np.isfinite(result.output))
+    # Where |z| is large the float32 value must sit on the limit (the few cells near z = 0 suffer float32
+    # cancellation between terms of several hundred, so they are not compared).
+    saturated = np.abs(np.hstack(reference.z[:-1])) > 20
+    assert saturated.mean() > 0.5
+    np.testing.assert_allclose(result.hidden[saturated], np.hstack(reference.a[1:-1])[saturated], atol=1e-7)
+    far = np.abs(reference.z[-1]) > 20
+    np.testing.assert_allclose(result.output[far], reference.output[far], atol=1e-7)
+
+
+def test_leaky_relu_uses_the_networks_slope_option():
+    net = _net("leaky_relu", leaky_slope=0.3)
+    grid = GridEvaluator(size=20)
+    np.testing.assert_allclose(grid.evaluate(net).hidden, np.hstack(net.forward(grid.inputs).a[1:-1]),
+                               atol=2e-5, rtol=1e-5)
+
+
+def test_points_are_cell_centres_row_major_with_row_zero_at_the_top():
+    pts = grid_points((-6.0, 6.0), 4)
+    # Cells are 3 wide: centres at -4.5, -1.5, 1.5, 4.5; x2 falls from row to row, x1 grows along a row.
+    np.testing.assert_allclose(pts[:4], [[-4.5, 4.5], [-1.5, 4.5], [1.5, 4.5], [4.5, 4.5]])
+    np.testing.assert_allclose(pts[[0, 4, 8, 12], 1], [4.5, 1.5, -1.5, -4.5])
+    np.testing.assert_allclose(pts[-1], [4.5, -4.5])
+
+
+def test_output_map_has_x2_high_in_row_zero_and_x1_low_in_column_zero():
+    # y = x2 + 0.01 x1 through a linear output: the map's top row is largest, its left column smallest.
+    net = Network([2, 1], output="linear")
+    net.set_parameters(weights=[[[0.01], [1.0]]], biases=[[0.0]])
+    grid = GridEvaluator(box=(-2, 2), size=8)
+    out = grid.evaluate(net).output_maps[0]
+    assert out.shape == (8, 8)
+    assert np.all(np.diff(out, axis=0) < 0)  # going down a column x2 decreases
+    assert np.all(np.diff(out, axis=1) > 0)  # going right along a row x1 increases
+    np.testing.assert_allclose(out[0, 0], 1.75 + 0.01 * -1.75, rtol=1e-6)
+
+
+def test_hidden_is_one_buffer_with_per_layer_views_and_one_contiguous_map_per_unit():
+    net = _net("tanh", sizes=(2, 3, 4, 5))
+    grid = GridEvaluator(size=10)
+    result = grid.evaluate(net)
+    assert result.hidden.shape == (100, 12)
+    assert result.hidden.dtype == np.float32
+    assert result.offsets == [0, 3, 7, 12]
+    for layer, width in zip(result.layers, (3, 4, 5), strict=True):
+        assert layer.shape == (100, width)
+        assert np.shares_memory(layer, result.hidden)
+    assert result.maps.shape == (12, 10, 10)
+    assert result.maps.flags.c_contiguous  # unit after unit: quantize or send in one piece
+    np.testing.assert_array_equal(result.maps[7], result.hidden[:, 7].reshape(10, 10))
+
+
+def test_buffers_are_reused_between_calls_and_reallocated_when_the_structure_changes():
+    net = _net("relu")
+    grid = GridEvaluator(size=12)
+    first = grid.evaluate(net)
+    hidden, output = first.hidden, first.output
+    before = output.copy()
+    net.set_param("bias", 2, 0, net.get_param("bias", 2, 0) + 1.0)
+    second = grid.evaluate(net)
+    assert np.shares_memory(second.hidden, hidden) and np.shares_memory(second.output, output)
+    assert not np.allclose(second.output, before)
+    np.testing.assert_allclose(second.output, net.predict(grid.inputs), atol=2e-5)
+    wider = _net("relu", sizes=(2, 7))
+    third = grid.evaluate(wider)
+    assert third.hidden.shape == (144, 7)
+    np.testing.assert_allclose(third.hidden, wider.forward(grid.inputs).a[1], atol=2e-5)
+
+
+def test_network_without_hidden_layers_has_an_empty_hidden_buffer():
+    net = Network([2, 1], output="sigmoid", seed=1)
+    grid = GridEvaluator(size=5)
+    result = grid.evaluate(net)
+    assert result.hidden.shape == (25, 0) and result.layers == []
+    np.testing.assert_allclose(result.output, net.predict(grid.inputs), atol=1e-6)
+
+
+def test_one_dimensional_features_make_the_grid_a_line():
+    grid = GridEvaluator(box=(-3, 3), size=6, features=("x1", "x1sq"))
+    assert grid.one_d and grid.shape == (6,)
+    np.testing.assert_allclose(grid.points[:, 0], [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5])
+    net = _net("tanh", output="linear", sizes=(2, 4))
+    result = grid.evaluate(net)
+    assert result.maps.shape == (4, 6)
+    np.testing.assert_allclose(result.output, net.predict(grid.inputs), atol=2e-5)
+    assert thumbnails(result, 3).shape == (4, 3)
+
+
+def test_non_identity_features_are_the_network_inputs():
+    features = ("x1", "x2", "x1x2", "sin_x1")
+    grid = GridEvaluator(size=9, features=features)
+    np.testing.assert_allclose(grid.inputs, feature_map(grid.points, features))
+    net = _net("relu", sizes=(4, 6))
+    np.testing.assert_allclose(grid.evaluate(net).output, net.predict(grid.inputs), atol=2e-5)
+
+
+def test_thumbnails_sample_the_cell_holding_each_thumbnail_centre():
+    net = _net("sigmoid", sizes=(2, 3, 2))
+    grid = GridEvaluator(size=100)
+    result = grid.evaluate(net)
+    thumbs = thumbnails(result, 10)
+    assert thumbs.shape == (5, 10, 10)
+    # Thumbnail pixel (i, j) covers grid cells 10i..10i+9; its centre lies in cell 10i + 5.
+    np.testing.assert_array_equal(thumbs[4, 2, 7], result.maps[4, 25, 75])
+    np.testing.assert_array_equal(thumbnails(result, 100), result.maps)
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"box": (3, 3)}, "box"), ({"box": (0, float("inf"))}, "box"), ({"box": "wide"}, "box"),
+    ({"size": 1}, "size"), ({"size": 2.5}, "size"), ({"dtype": np.int32}, "dtype"),
+    ({"features": ("x1", "x3")}, "x3"),
+])
+def test_bad_grid_settings_are_refused_naming_the_setting(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        GridEvaluator(**kwargs)
+
+
+def test_network_with_the_wrong_number_of_inputs_is_refused():
+    grid = GridEvaluator(size=5, features=("x1", "x2", "x1sq"))
+    with pytest.raises(ValueError, match="3 features"):
+        grid.evaluate(Network([2, 3, 1]))
+
+
+def test_bad_thumbnail_size_is_refused():
+    result = GridEvaluator(size=8).evaluate(Network([2, 3, 1]))
+    for bad in (0, 9, 2.0):
+        with pytest.raises(ValueError, match="thumbnail size"):
+            thumbnails(result, bad)
