@@ -3,6 +3,9 @@
 One ``Trainer`` owns the order in which examples are visited: the training set is reshuffled at the start
 of every epoch from the generator it is given (the session's one generator), unless ``shuffle=False``.
 Within an epoch batches are consecutive slices of that order; the last batch of an epoch may be smaller.
+
+Steps run on ``fastpath.FastPath`` (preallocated buffers, same numbers as the general path up to rounding)
+whenever it supports the network and optimizer, otherwise on ``net.loss_and_gradients`` + ``update``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import math
 
 import numpy as np
 
+from .fastpath import FastPath, unsupported_reason
 from .network import Network
 from .optimizers import Optimizer
 
@@ -33,6 +37,9 @@ class Trainer:
         self.X = np.ascontiguousarray(X, dtype=float)
         if self.X.ndim != 2 or self.X.shape[0] < 1:
             raise ValueError(f"training inputs must have shape (n, d) with n >= 1, got {list(self.X.shape)}")
+        if self.X.shape[1] != net.sizes[0]:
+            raise ValueError(f"training inputs have {self.X.shape[1]} features, the network takes "
+                             f"{net.sizes[0]}")
         self.T = net.encode_targets(y)
         if self.T.shape[0] != self.X.shape[0]:
             raise ValueError(f"{self.X.shape[0]} inputs but {self.T.shape[0]} targets")
@@ -40,8 +47,18 @@ class Trainer:
         self.set_regularization(regularization, reg_rate)
         self.rng = rng if rng is not None else net.rng
         self.shuffle = shuffle
-        self._grad = np.zeros_like(net.flat)
+        self._grad: np.ndarray | None = None
         self._has_sigma = any("sigma" in p for p in net.unit_params)
+        # Inputs with a trailing ones column (the fast path folds biases into the weight matrix), and
+        # the buffers the epoch order is gathered into, so a new epoch allocates nothing.
+        n, d = self.X.shape
+        self._Xa = np.ones((n, d + 1))
+        self._Xa[:, :d] = self.X
+        self._Xo, self._To = np.empty_like(self._Xa), np.empty_like(self.T)
+        self.use_fast_path = True  # False forces the general path (tests compare the two)
+        self._fast: FastPath | None = None
+        self._order_version = 0  # bumped with every new epoch order, so the fast path reloads its copy
+        self._fast_version = -1
         self.reset_progress()
 
     @property
@@ -79,11 +96,15 @@ class Trainer:
     def _new_epoch_order(self) -> None:
         if self.shuffle:
             order = self.rng.permutation(self.X.shape[0])
-            self._Xo, self._To = self.X[order], self.T[order]
+            np.take(self._Xa, order, axis=0, out=self._Xo)
+            np.take(self.T, order, axis=0, out=self._To)
         else:
-            self._Xo, self._To = self.X, self.T
+            np.copyto(self._Xo, self._Xa)
+            np.copyto(self._To, self.T)
+        self._order_version += 1
 
-    def _next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+    def _advance(self) -> tuple[int, int]:
+        """Rows ``start:stop`` of the epoch order that the next batch trains on."""
         n = self.X.shape[0]
         if self._cursor >= n:
             self.epoch += 1
@@ -92,18 +113,41 @@ class Trainer:
         start = self._cursor
         stop = min(start + self._batch_size, n)
         self._cursor = stop
-        return self._Xo[start:stop], self._To[start:stop]
+        return start, stop
+
+    def _fast_path(self) -> FastPath | None:
+        """The fast path for the current network and optimizer, or None when the general path must run."""
+        if not self.use_fast_path or unsupported_reason(self.net, self.optimizer) is not None:
+            return None
+        if self._fast is None or self._fast.flat is not self.net.flat:
+            self._fast = FastPath(self.net)
+            self._fast_version = -1
+        return self._fast
 
     def step(self, n: int = 1) -> float:
-        """Train ``n`` mini-batches; returns the data loss of the last batch (NaN once diverged)."""
-        net = self.net
+        """Train ``n`` mini-batches; returns the data loss of the last batch (NaN once diverged).
+
+        Overflow on the way to divergence is expected and reported through ``diverged``, so NumPy's
+        floating-point warnings are silenced here rather than printed once per step.
+        """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._step(n)
+
+    def _step(self, n: int) -> float:
         l1 = self.reg_rate if self.regularization == "l1" else 0.0
         l2 = self.reg_rate if self.regularization == "l2" else 0.0
+        fast = self._fast_path()
+        if fast is not None:
+            return self._step_fast(fast, n, l1, l2)
+        net = self.net
+        if self._grad is None:
+            self._grad = np.zeros_like(net.flat)
         for _ in range(n):
             if self.diverged:
                 return math.nan
-            Xb, Tb = self._next_batch()
-            grads = net.loss_and_gradients(Xb, Tb, l1=l1, l2=l2, train=True, rng=self.rng, out=self._grad)
+            start, stop = self._advance()
+            grads = net.loss_and_gradients(self._Xo[start:stop, :-1], self._To[start:stop], l1=l1, l2=l2,
+                                           train=True, rng=self.rng, out=self._grad)
             self.optimizer.update(net.flat, self._grad)
             if self._has_sigma:
                 for p in net.unit_params:
@@ -112,6 +156,34 @@ class Trainer:
             self.step_count += 1
             self.last_loss = grads.loss
             if not (math.isfinite(grads.loss) and math.isfinite(float(np.sum(net.flat)))):
+                self.diverged = True
+                self.diverged_at = self.step_count
+                return math.nan
+        return self.last_loss
+
+    def _step_fast(self, fast: FastPath, n: int, l1: float, l2: float) -> float:
+        """``step`` on the fast path: same batches, counters and divergence rule as the general loop,
+        handed to ``FastPath.run`` one stretch within an epoch at a time."""
+        rows, B = self.X.shape[0], self._batch_size
+        done = 0
+        while done < n:
+            if self.diverged:
+                return math.nan
+            if self._cursor >= rows:
+                self.epoch += 1
+                self._cursor = 0
+                self._new_epoch_order()
+            if self._fast_version != self._order_version:
+                fast.load_epoch(self._Xo, self._To)
+                self._fast_version = self._order_version
+            left_in_epoch = -(-(rows - self._cursor) // B)
+            k, loss, finite = fast.run(self._cursor, min(n - done, left_in_epoch), B, self.optimizer, l1, l2,
+                                       self.rng)
+            done += k
+            self.step_count += k
+            self._cursor = min(self._cursor + k * B, rows)
+            self.last_loss = loss
+            if not finite:
                 self.diverged = True
                 self.diverged_at = self.step_count
                 return math.nan

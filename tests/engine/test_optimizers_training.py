@@ -76,6 +76,7 @@ def test_an_epoch_visits_every_example_once_in_batches():
     X, y = _problem(23)
     net = Network([2, 1], output="sigmoid")
     trainer = Trainer(net, make_optimizer("sgd", 0.1), X, y, batch_size=5, rng=np.random.default_rng(0))
+    trainer.use_fast_path = False  # the spy sees the general path; test_fastpath checks the fast one
     seen = []
     original = net.loss_and_gradients
 
@@ -119,6 +120,7 @@ def test_regularization_penalises_weights_but_not_biases():
     assert l1.total - l1.loss == pytest.approx(0.25 * n_weights)
 
 
+@pytest.mark.filterwarnings("error")
 def test_divergence_is_detected_with_its_step_and_training_stops():
     X, y = _problem(40)
     X = X * 1e3
