@@ -1,0 +1,482 @@
+"""Live sessions: admission, one runner task per playing session, control messages, reconnects, cleanup.
+
+Concurrency model: everything here runs on the event loop except the session methods, which run in one
+bounded thread pool shared by all sessions (``Hub.call``), one call at a time per session (its lock). A
+playing session's runner trains in time slices of at most ``slice_ms``, so a heavy session queues behind
+the others instead of starving them, and caps its frame rate, lowering it when its work or its client
+cannot keep up. Each connection has one sender task: control messages in order, then the latest frame
+(a newer frame replaces one that has not been sent yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from app import protocol as p
+from app import scenes
+from app.config import ConfigError, describe_validation_error, limits
+from app.session import Session
+from app.settings import Settings
+
+log = logging.getLogger("mlp_playground.hub")
+
+MIN_FPS = 2.0
+MAX_CONTROL_BACKLOG = 256  # JSON messages waiting for a client that does not read: past it, disconnect
+
+
+class Connection:
+    """One WebSocket. ``ws`` needs ``send_text``, ``send_bytes`` and ``close(code, reason)`` (Starlette's).
+
+    Messages leave in the order they were queued. A frame waits in the queue as a marker for the one
+    frame slot: offering a frame while one is still waiting replaces it in place (latest frame wins), so
+    at most one frame is ever held for a client that does not read.
+    """
+
+    def __init__(self, ws: Any):
+        self.ws = ws
+        self._queue: deque[str | None] = deque()  # None marks the position of the pending frame
+        self._frame: bytes | None = None
+        self._wake = asyncio.Event()
+        self._sender: asyncio.Task | None = None
+        self.closed = False
+        self.frames_sent = 0
+        self.frames_dropped = 0
+
+    def start(self) -> None:
+        self._sender = asyncio.create_task(self._send_loop())
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Queue a JSON message."""
+        if self.closed:
+            return
+        if len(self._queue) >= MAX_CONTROL_BACKLOG:
+            _background(self.close(p.CLOSE_POLICY, "client does not read its messages"))
+            return
+        self._queue.append(p.dumps(message))
+        self._wake.set()
+
+    def offer_frame(self, frame: bytes) -> bool:
+        """Make ``frame`` the next frame to send; returns True if it replaced an unsent one (client slow)."""
+        if self.closed:
+            return False
+        dropped = self._frame is not None
+        if dropped:
+            self.frames_dropped += 1
+        else:
+            self._queue.append(None)
+        self._frame = frame
+        self._wake.set()
+        return dropped
+
+    async def _send_loop(self) -> None:
+        try:
+            while not self.closed:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue:
+                    item = self._queue.popleft()
+                    if item is None:
+                        frame, self._frame = self._frame, None
+                        await self.ws.send_bytes(frame)
+                        self.frames_sent += 1
+                    else:
+                        await self.ws.send_text(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the peer went away mid-send; the receive loop notices and cleans up
+            self.closed = True
+
+    async def close(self, code: int, reason: str = "") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self._sender is not None and self._sender is not asyncio.current_task():
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sender
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=code, reason=reason)
+
+    async def flush_and_close(self, code: int, reason: str = "") -> None:
+        """Send what is queued (e.g. an error saying why), then close."""
+        with contextlib.suppress(Exception):
+            if self._sender is not None:
+                self._sender.cancel()
+            while self._queue:
+                item = self._queue.popleft()
+                if item is not None:
+                    await self.ws.send_text(item)
+        await self.close(code, reason)
+
+
+@dataclass
+class Live:
+    """A session the hub holds, with its lock, its connection (None while detached) and its runner."""
+
+    id: str
+    token: str
+    session: Session
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    conn: Connection | None = None
+    runner: asyncio.Task | None = None
+    detached_at: float | None = None
+    touched: float = field(default_factory=time.monotonic)
+    fps: float = 60.0
+    bucket: float = 0.0
+    bucket_at: float = field(default_factory=time.monotonic)
+    last_rate_error: float = 0.0
+
+
+class ServerFull(Exception):
+    pass
+
+
+class Hub:
+    """All live sessions of this process."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic):
+        self.settings = settings
+        self.clock = clock
+        self.sessions: dict[str, Live] = {}
+        self._by_token: dict[str, Live] = {}
+        self._pool = ThreadPoolExecutor(max_workers=settings.train_threads, thread_name_prefix="train")
+        self._janitor: asyncio.Task | None = None
+        self.closing = False
+        self._retired_sent = 0
+        self._retired_dropped = 0
+        self._creating = 0
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._janitor = asyncio.create_task(self._janitor_loop())
+
+    async def shutdown(self, code: int = p.CLOSE_GOING_AWAY) -> None:
+        """Close every socket with ``code`` (1001 on SIGTERM) and stop every runner."""
+        self.closing = True
+        if self._janitor is not None:
+            self._janitor.cancel()
+        lives = list(self.sessions.values())
+        for live in lives:
+            if live.runner is not None:
+                live.runner.cancel()
+        await asyncio.gather(*(live.conn.close(code, "server shutting down") for live in lives if live.conn),
+                             return_exceptions=True)
+        self.sessions.clear()
+        self._by_token.clear()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def call(self, live: Live, fn: Callable, *args: Any) -> Any:
+        """Run a session method in the pool, serialized with every other call on that session."""
+        async with live.lock:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    # --- admission ----------------------------------------------------------------------------------
+    async def hello(self, conn: Connection, msg: p.Hello) -> Live:
+        """Resume the session of ``msg.token`` or start a new one (ServerFull past the cap)."""
+        live = self._by_token.get(msg.token) if msg.token else None
+        resumed = live is not None
+        if live is None:
+            if len(self.sessions) + self._creating >= self.settings.max_sessions:
+                raise ServerFull
+            self._creating += 1  # hold the slot while the session is built off the loop
+            try:
+                session = await self._new_session(conn, msg)
+            finally:
+                self._creating -= 1
+            live = Live(id=secrets.token_hex(8), token=secrets.token_urlsafe(24), session=session,
+                        fps=session.config.max_fps)
+            self.sessions[live.id] = live
+            self._by_token[live.token] = live
+        await self.attach(live, conn)
+        s = live.session
+        conn.send(p.welcome(live.id, live.token, self.limits(), s.config.model_dump(),
+                            s.scene.describe() if s.scene else None, resumed))
+        await self._send_full_state(live)
+        return live
+
+    async def _new_session(self, conn: Connection, msg: p.Hello) -> Session:
+        loop = asyncio.get_running_loop()
+        scene = msg.scene or scenes.DEFAULT_SCENE
+        try:
+            return await loop.run_in_executor(self._pool, lambda: Session(scene=scene, overrides=msg.config))
+        except (KeyError, ValidationError, ConfigError, TypeError) as exc:
+            # the page asked for something impossible: say what, and start the default scene instead
+            conn.send(_error_from(exc, scene_field="scene", config_prefix="config"))
+            return await loop.run_in_executor(self._pool, lambda: Session(scene=scenes.DEFAULT_SCENE))
+
+    def limits(self) -> dict[str, Any]:
+        s = self.settings
+        return {**limits(), "max_message_bytes": p.MAX_MESSAGE_BYTES, "rate_limit": s.rate_limit,
+                "rate_burst": s.rate_burst, "grace_period": s.grace_period}
+
+    async def attach(self, live: Live, conn: Connection) -> None:
+        """Make ``conn`` the session's viewer; an older connection (a reloaded tab) is closed with 4000."""
+        old, live.conn = live.conn, conn
+        live.detached_at = None
+        live.touched = self.clock()
+        live.bucket, live.bucket_at = float(self.settings.rate_burst), self.clock()
+        if old is not None and old is not conn:
+            _background(old.close(p.CLOSE_REPLACED, "session resumed by another connection"))
+        self._ensure_runner(live)
+
+    def retire(self, conn: Connection) -> None:
+        """Count a finished connection's frames in the process totals (see ``frame_stats``)."""
+        self._retired_sent += conn.frames_sent
+        self._retired_dropped += conn.frames_dropped
+
+    def frame_stats(self) -> dict[str, int]:
+        """Frames sent to clients and frames replaced before sending (slow clients), process-wide."""
+        conns = [live.conn for live in self.sessions.values() if live.conn is not None]
+        return {"frames_sent": self._retired_sent + sum(c.frames_sent for c in conns),
+                "frames_dropped": self._retired_dropped + sum(c.frames_dropped for c in conns)}
+
+    def detach(self, live: Live, conn: Connection) -> None:
+        """The socket went away: keep the session for the grace period (its training pauses meanwhile)."""
+        if live.conn is conn:
+            live.conn = None
+            live.detached_at = self.clock()
+
+    def free(self, live: Live) -> None:
+        if live.runner is not None:
+            live.runner.cancel()
+        self.sessions.pop(live.id, None)
+        self._by_token.pop(live.token, None)
+
+    async def _janitor_loop(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.settings.grace_period / 4))
+            await self.sweep()
+
+    async def sweep(self) -> None:
+        """Free sessions without a viewer past the grace period and paused ones idle past idle_timeout."""
+        now = self.clock()
+        for live in list(self.sessions.values()):
+            if live.conn is None and live.detached_at is not None:
+                if now - live.detached_at > self.settings.grace_period:
+                    self.free(live)
+            elif not live.session.playing and now - live.touched > self.settings.idle_timeout:
+                conn = live.conn
+                self.free(live)
+                if conn is not None:
+                    conn.send(p.error(p.E_IDLE, "the session was idle too long and has been freed"))
+                    await conn.flush_and_close(p.CLOSE_IDLE, "idle")
+
+    # --- rate limit ---------------------------------------------------------------------------------
+    def allow(self, live: Live) -> bool:
+        """Token bucket: ``rate_limit`` messages per second on average, ``rate_burst`` at once."""
+        now = self.clock()
+        s = self.settings
+        live.bucket = min(float(s.rate_burst), live.bucket + (now - live.bucket_at) * s.rate_limit)
+        live.bucket_at = now
+        if live.bucket >= 1.0:
+            live.bucket -= 1.0
+            return True
+        if live.conn is not None and now - live.last_rate_error >= 1.0:
+            live.last_rate_error = now
+            live.conn.send(p.error(p.E_RATE_LIMITED, f"too many messages: at most {s.rate_limit:g} per "
+                                                     f"second (bursts of {s.rate_burst}); some were dropped"))
+        return False
+
+    # --- control messages ---------------------------------------------------------------------------
+    async def handle(self, live: Live, msg: Any) -> None:
+        """Apply one parsed client message; a bad one is answered with an error and changes nothing."""
+        conn = live.conn
+        if conn is None:
+            return
+        live.touched = self.clock()
+        s = live.session
+        try:
+            if isinstance(msg, p.Hello):
+                raise p.ProtocolError(p.E_BAD_MESSAGE, "hello: already greeted; send hello only once", "type")
+            if isinstance(msg, p.Configure):
+                rebuilt = await self.call(live, s.configure, msg.config)
+                conn.send(p.config_message(s.config.model_dump(), rebuilt))
+                if rebuilt:
+                    conn.send(p.dataset(**s.dataset_points()))
+                    conn.send(p.state(s.state, s.step_count))
+                live.fps = min(live.fps, s.config.max_fps) if s.playing else s.config.max_fps
+                await self._frame_if_paused(live)
+            elif isinstance(msg, p.Play):
+                if s.state == "diverged":
+                    raise p.ProtocolError(p.E_DIVERGED, f"the network diverged at step "
+                                                        f"{s.trainer.diverged_at}; reset it first (a lower "
+                                                        "learning rate may help)")
+                s.playing = True
+                conn.send(p.state(s.state, s.step_count))
+                self._ensure_runner(live)
+            elif isinstance(msg, p.Pause):
+                s.playing = False
+                conn.send(p.state(s.state, s.step_count))
+            elif isinstance(msg, p.Step):
+                await self.call(live, s.train, msg.n)
+                await self._send_frame(live)
+                conn.send(p.state(s.state, s.step_count))
+            elif isinstance(msg, p.Reset | p.Regenerate):
+                await self.call(live, s.reset if isinstance(msg, p.Reset) else s.regenerate)
+                if isinstance(msg, p.Regenerate):
+                    conn.send(p.config_message(s.config.model_dump(), True))
+                    conn.send(p.dataset(**s.dataset_points()))
+                await self._send_frame(live)
+                conn.send(p.state(s.state, s.step_count))
+            elif isinstance(msg, p.SetParam):
+                await self.call(live, s.set_param, msg.kind, msg.layer, msg.index, msg.value)
+                await self._frame_if_paused(live)
+            elif isinstance(msg, p.LoadScene):
+                await self.call(live, s.load_scene, msg.name)
+                conn.send(p.config_message(s.config.model_dump(), True, s.scene.describe()))
+                await self._send_full_state(live)
+                self._ensure_runner(live)
+            elif isinstance(msg, p.View):
+                changes = {k: getattr(msg, k) for k in msg.model_fields_set if k != "type"}
+                await self.call(live, lambda: s.set_view(**changes))
+                await self._frame_if_paused(live)
+            elif isinstance(msg, p.Inspect):
+                result = await self.call(live, s.inspect, msg.x, msg.y)
+                conn.send(p.inspection(result["x"], result["layers"], result["output"], result["loss"])
+                          | {"input": result["input"]})
+            elif isinstance(msg, p.Export):
+                filename, content = await self.call(live, s.export, msg.format)
+                conn.send(p.export(msg.format, filename, content))
+        except p.ProtocolError as exc:
+            conn.send(exc.to_message())
+        except (ValidationError, ConfigError, KeyError, ValueError, IndexError, TypeError) as exc:
+            conn.send(_error_from(exc, scene_field="name", config_prefix="config", msg=msg))
+        except Exception:
+            log.exception("session %s failed on %s", live.id, type(msg).__name__)
+            conn.send(p.error(p.E_INTERNAL, "the server could not do that; the session is unchanged"))
+
+    async def _send_full_state(self, live: Live) -> None:
+        conn, s = live.conn, live.session
+        if conn is None:
+            return
+        conn.send(p.dataset(**s.dataset_points()))
+        await self._send_frame(live)
+        conn.send(p.state(s.state, s.step_count))
+
+    async def _frame_if_paused(self, live: Live) -> None:
+        if not live.session.playing:  # a playing session's runner sends the next frame anyway
+            await self._send_frame(live)
+
+    async def _send_frame(self, live: Live) -> bool:
+        frame = await self.call(live, _encode, live.session)
+        conn = live.conn
+        return conn.offer_frame(frame) if conn is not None else False
+
+    # --- the runner ---------------------------------------------------------------------------------
+    def _ensure_runner(self, live: Live) -> None:
+        if live.session.playing and live.conn is not None and (live.runner is None or live.runner.done()):
+            live.runner = asyncio.create_task(self._run(live))
+
+    async def _run(self, live: Live) -> None:
+        """Train and stream while the session plays and has a viewer; one runner per session."""
+        loop = asyncio.get_running_loop()
+        s = live.session
+        slice_s = self.settings.slice_ms / 1000.0
+        next_at = loop.time()
+        busy = 0.0
+        try:
+            while s.playing and live.conn is not None and not self.closing:
+                remaining = s.config.steps_per_frame
+                frame = None
+                cost = 0.0
+                while frame is None and s.playing:
+                    # one pool call trains a time slice and, once the frame's steps are done, encodes it
+                    submitted = time.monotonic()
+                    done, frame, cpu, began = await self.call(live, _train_slice, s, remaining, slice_s)
+                    remaining -= done
+                    # the load signal: CPU spent on this session plus the wait for a free thread (other
+                    # sessions' work). Wall time would also count the machine's other processes.
+                    cost += cpu + max(0.0, began - submitted)
+                if frame is None:
+                    break
+                conn = live.conn
+                dropped = conn.offer_frame(frame) if conn is not None else False
+                if s.state == "diverged":
+                    if conn is not None:
+                        conn.send(p.state("diverged", s.step_count,
+                                          f"loss or weights became NaN or infinite at step "
+                                          f"{s.trainer.diverged_at}"))
+                    break
+                busy = 0.8 * busy + 0.2 * cost  # smoothed: one slow frame is no trend
+                live.fps = _adapt_fps(live.fps, s.config.max_fps, busy, dropped)
+                # keep to the schedule; after a stall, catch up by at most two frames rather than burst
+                period = 1.0 / live.fps
+                next_at = max(next_at + period, loop.time() - 2 * period)
+                await asyncio.sleep(max(0.0, next_at - loop.time()))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("runner of session %s failed", live.id)
+            s.playing = False
+            if live.conn is not None:
+                live.conn.send(p.error(p.E_INTERNAL, "training stopped after an internal error"))
+                live.conn.send(p.state(s.state, s.step_count))
+
+
+_BACKGROUND: set[asyncio.Task] = set()
+
+
+def _background(coro: Any) -> None:
+    """Run ``coro`` as a task kept alive until it finishes (the loop holds only weak references)."""
+    task = asyncio.create_task(coro)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+
+
+def _adapt_fps(fps: float, cap: float, busy: float, dropped: bool) -> float:
+    """Lower the frame rate when a frame's work (including its wait for a thread) overruns its period or
+    the client is behind; creep back up to the cap when there is room."""
+    period = 1.0 / fps
+    if dropped or busy > period:
+        return max(MIN_FPS, fps * 0.8)
+    if busy < 0.5 * period:
+        return min(cap, fps * 1.1 + 0.5)
+    return min(fps, cap)
+
+
+def _encode(session: Session) -> bytes:
+    return p.encode_snapshot(session.snapshot())
+
+
+def _train_slice(session: Session, steps: int, budget_s: float) -> tuple[int, bytes | None, float, float]:
+    """Train up to ``steps`` within the slice; the encoded frame once they are all done (or diverged).
+
+    Also returns the thread CPU time used and the monotonic time the work began (for the load signal).
+    """
+    began, cpu0 = time.monotonic(), time.thread_time()
+    done = session.train(steps, budget_s)
+    frame = _encode(session) if done >= steps or session.state == "diverged" else None
+    return done, frame, time.thread_time() - cpu0, began
+
+
+def _error_from(exc: Exception, scene_field: str, config_prefix: str, msg: Any = None) -> dict[str, Any]:
+    """The error message for an exception a session method raised on bad input."""
+    if isinstance(exc, ValidationError):
+        field, message = describe_validation_error(exc)
+        return p.error(p.E_INVALID_CONFIG, message, field)
+    if isinstance(exc, ConfigError):
+        return p.error(p.E_INVALID_CONFIG, f"{exc.field}: {exc.message}", exc.field)
+    if isinstance(exc, KeyError):
+        return p.error(p.E_UNKNOWN_SCENE, str(exc.args[0]) if exc.args else "unknown scene", scene_field)
+    text = str(exc)
+    field = None
+    if isinstance(msg, p.SetParam):
+        index = isinstance(exc, IndexError) or "index" in text
+        field = ("layer" if text.startswith("layer") else "index" if index
+                 else "value" if "value" in text else "kind")
+    elif isinstance(msg, p.View):
+        field = "unit"
+    elif isinstance(msg, p.Configure):
+        field = config_prefix
+    return p.error(p.E_INVALID_VALUE, text, field)

@@ -1,0 +1,456 @@
+"""One user's training session: config, data, network, trainer and the one random generator.
+
+No asyncio and no sockets here: the hub calls these methods from a worker thread, one call at a time per
+session. Everything stochastic draws from one ``numpy.random.Generator`` seeded by ``config.seed``, in a
+fixed order (data, split, initial weights, then shuffling), so ``reset()`` gives back the same data and the
+same initial weights, and the same config trains to the same numbers step for step.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app import scenes
+from app.config import LIVE_FIELDS, MAX_SEED, ConfigError, SessionConfig
+from app.engine import Network, Trainer, make_optimizer, outputs
+from app.engine.datasets import make_dataset, split
+from app.engine.features import feature_map
+from app.engine.grid import GridEvaluator, thumbnails
+
+REGION_COUNT_EVERY = 0.25  # seconds: an exact count costs more than a frame, and changes slowly
+
+
+@dataclass
+class ViewState:
+    """What frames carry besides the output map; ``unit`` is ``(layer, j)``, layer 0 = the first hidden."""
+
+    unit: tuple[int, int] | None = None
+    regions: bool = False
+    thumbnails: bool = True
+
+
+@dataclass
+class Snapshot:
+    """Everything one frame shows, as plain numbers and float maps; protocol.py turns it into bytes.
+
+    Maps are ``(G, G)`` with row 0 at the top (x2 = box hi); ``thumbnails`` is ``(units, T, T)``.
+    """
+
+    header: dict[str, Any]
+    output: np.ndarray | None  # (G, G) float: the output unit (K <= 2 or regression)
+    output_range: tuple[float, float]
+    classes: np.ndarray | None = None  # (G, G) uint8 arg-max class (K >= 3)
+    confidence: np.ndarray | None = None  # (G, G) float max probability (K >= 3)
+    thumbnails: np.ndarray | None = None
+    unit: np.ndarray | None = None
+    region_map: np.ndarray | None = None  # (G, G) uint16
+
+
+@dataclass
+class _Data:
+    train_raw: np.ndarray  # (n, 2) raw coordinates
+    train_y: np.ndarray
+    test_raw: np.ndarray
+    test_y: np.ndarray
+    train_x: np.ndarray  # (n, features) the network's inputs
+    test_x: np.ndarray
+    box: tuple[float, float]
+    regression: bool
+    classes: int
+    name: str
+    train_t: np.ndarray | None = None  # targets in the output's convention
+    test_t: np.ndarray | None = None  # None without a test set
+
+
+class Session:
+    """A training session. Raises ``ConfigError`` (field, message) for configs it cannot build."""
+
+    def __init__(self, config: SessionConfig | None = None, scene: str | None = None,
+                 overrides: dict[str, Any] | None = None):
+        self.view = ViewState()
+        self.playing = False
+        self.scene: scenes.Scene | None = None
+        self._hand_params: dict | None = None
+        if scene is not None:
+            self.load_scene(scene, overrides=overrides)
+        else:
+            self._build(config or SessionConfig())
+
+    # --- building -----------------------------------------------------------------------------------
+    def _build(self, config: SessionConfig) -> None:
+        """Build data, network and trainer for ``config``; on error the session keeps its old state."""
+        rng = np.random.default_rng(config.seed)
+        data = self._make_data(config, rng)
+        if config.batch_size > data.train_x.shape[0]:
+            raise ConfigError("batch_size", f"must be at most the training-set size {data.train_x.shape[0]}, "
+                                            f"got {config.batch_size}")
+        if data.classes > 2 and config.output != "softmax":
+            raise ConfigError("output", f"{data.classes} classes need the softmax output, "
+                                        f"got {config.output!r}")
+        if data.regression and config.output not in ("linear", "tanh"):
+            raise ConfigError("output", f"a regression dataset needs a linear or tanh output, "
+                                        f"got {config.output!r}")
+        out_units = data.classes if config.output == "softmax" else 1
+        sizes = [len(config.features), *config.hidden, out_units]
+        try:
+            net = Network(sizes, activation=config.activations(), output=config.output, loss=config.loss,
+                          init=config.init, rng=rng,
+                          activation_options={"leaky_slope": config.leaky_slope, "maxout_k": config.maxout_k})
+            optimizer = make_optimizer(config.optimizer, lr=config.learning_rate,
+                                       **_optimizer_options(config))
+            trainer = Trainer(net, optimizer, data.train_x, data.train_y, batch_size=config.batch_size,
+                              regularization=_reg(config), reg_rate=config.reg_rate, rng=rng,
+                              shuffle=config.shuffle)
+        except ValueError as exc:  # the engine names what was wrong; the config bounds make this rare
+            raise ConfigError("config", str(exc)) from None
+        data.train_t = net.encode_targets(data.train_y)
+        data.test_t = net.encode_targets(data.test_y) if len(data.test_y) else None
+        self.config, self.rng, self.data, self.network, self.trainer = config, rng, data, net, trainer
+        self._grid = None
+        self._regions = None
+        self._region_info = None
+        self.playing = False
+        try:
+            self._check_view()
+        except ValueError:  # the unit on view is gone with the old architecture
+            self.view.unit = None
+
+    def _make_data(self, config: SessionConfig, rng: np.random.Generator) -> _Data:
+        try:
+            ds = make_dataset(config.dataset, rng, n=config.points, noise=config.noise,
+                              classes=config.classes, points=config.custom_points)
+        except ValueError as exc:  # the engine's message starts with the argument's name
+            raise ConfigError(_engine_field(str(exc)), str(exc)) from None
+        if ds.X.shape[1] != 2:
+            raise ConfigError("dataset", f"{config.dataset!r} is a 1-D function set; the server streams 2-D "
+                                         "maps only")
+        if config.train_ratio >= 1.0:
+            # the lecture's four XOR points are all training points; there is no test set
+            train, test = ds, None
+        else:
+            try:
+                train, test = split(ds, config.train_ratio, rng)
+            except ValueError as exc:
+                raise ConfigError("train_ratio", str(exc)) from None
+        empty = np.zeros((0, 2))
+        test_raw = test.X if test is not None else empty
+        test_y = test.y if test is not None else np.zeros(0, dtype=train.y.dtype)
+        return _Data(
+            train_raw=train.X, train_y=train.y, test_raw=test_raw, test_y=test_y,
+            train_x=feature_map(train.X, config.features), test_x=feature_map(test_raw, config.features),
+            box=_box(ds.box), regression=bool(ds.regression), classes=int(ds.classes), name=ds.name)
+
+    # --- control --------------------------------------------------------------------------------------
+    def configure(self, partial: dict[str, Any]) -> bool:
+        """Apply a partial config. Returns True when the network was rebuilt (step back to 0).
+
+        Raises pydantic ``ValidationError`` or ``ConfigError``; the session is unchanged then.
+        """
+        new = self.config.merged(partial)
+        changed = self.config.changed_fields(new)
+        if not changed:
+            return False
+        if changed <= LIVE_FIELDS:
+            self.trainer.optimizer.lr = new.learning_rate
+            self.trainer.set_regularization(_reg(new), new.reg_rate)
+            if "grid" in changed:
+                self._grid = None
+                self._regions = None
+            self.config = new
+            return False
+        playing = self.playing
+        self._build(new)
+        self._hand_params = None  # a rebuilt network no longer has the scene's hand-set weights
+        self.playing = playing
+        return True
+
+    def reset(self) -> None:
+        """Back to step 0 with the same data and the same initial weights (or the scene's hand-set ones)."""
+        self._build(self.config)
+        if self._hand_params is not None:
+            self.network.set_parameters(**self._hand_params)
+
+    def regenerate(self) -> None:
+        """A new data seed (derived from the current one, so a sequence of clicks is reproducible)."""
+        seed = int(np.random.default_rng(self.config.seed).integers(0, MAX_SEED))
+        self._build(self.config.merged({"seed": seed}))
+        self._hand_params = None
+
+    def load_scene(self, name: str, overrides: dict[str, Any] | None = None) -> None:
+        """Replace config and weights with the scene's (``overrides``: a partial config on top).
+
+        Raises KeyError for an unknown scene, ValidationError / ConfigError for bad overrides.
+        """
+        scene = scenes.get_scene(name)
+        config = SessionConfig.model_validate({**scene.config, **(overrides or {})})
+        self._build(config)
+        self.scene = scene
+        self._hand_params = None
+        if scene.parameters is not None:
+            try:
+                self.network.set_parameters(**scene.parameters)
+                self._hand_params = scene.parameters
+            except ValueError:  # the overrides changed the architecture: keep the initial weights
+                pass
+        self.view = ViewState(**scene.view)
+        self._check_view()
+        self.playing = scene.autoplay
+
+    def set_param(self, kind: str, layer: int, index, value: float) -> None:
+        """Set one weight, bias or unit parameter (ValueError / IndexError name what was wrong)."""
+        idx = tuple(index) if isinstance(index, list | tuple) else index
+        self.network.set_param(kind, layer, idx, float(value))
+
+    def set_view(self, **changes: Any) -> None:
+        """Change what frames carry; raises ValueError naming a unit that does not exist."""
+        view = ViewState(**{**self.view.__dict__, **changes})
+        old, self.view = self.view, view
+        try:
+            self._check_view()
+        except ValueError:
+            self.view = old
+            raise
+
+    def _check_view(self) -> None:
+        if self.view.unit is None:
+            return
+        layer, j = self.view.unit
+        hidden = self.config.hidden
+        if not (0 <= layer < len(hidden) and 0 <= j < hidden[layer]):
+            raise ValueError(f"unit {[layer, j]} does not exist; hidden layers are {hidden}")
+
+    @property
+    def state(self) -> str:
+        if self.trainer.diverged:
+            return "diverged"
+        return "playing" if self.playing else "paused"
+
+    @property
+    def step_count(self) -> int:
+        return self.trainer.step_count
+
+    # --- training -------------------------------------------------------------------------------------
+    def train(self, n: int, budget_s: float | None = None) -> int:
+        """Train up to ``n`` mini-batches, stopping early once ``budget_s`` seconds are spent (fair share).
+
+        Returns the number of steps done; stops playing when the network diverges.
+        """
+        start = time.perf_counter()
+        done = 0
+        chunk = 4
+        # overflow on the way to divergence is expected: the trainer detects it and reports the step
+        with np.errstate(over="ignore", invalid="ignore"):
+            while done < n and not self.trainer.diverged:
+                k = min(chunk, n - done)
+                self.trainer.step(k)
+                done += k
+                if budget_s is not None and time.perf_counter() - start > budget_s:
+                    break
+        if self.trainer.diverged:
+            self.playing = False
+        return done
+
+    # --- inspection and export ------------------------------------------------------------------------
+    def inspect(self, x: tuple[float, float], y: float | None = None) -> dict[str, Any]:
+        """Every unit's pre-activation, activation and (given a label) delta for one input point."""
+        raw = np.asarray([x], dtype=float)
+        X = feature_map(raw, self.config.features)
+        net = self.network
+        loss = None
+        deltas = None
+        if y is not None:
+            T = net.encode_targets(np.asarray([y]))
+            grads = net.loss_and_gradients(X, T, train=False)
+            fwd, deltas, loss = grads.forward, grads.deltas, float(grads.loss)
+        else:
+            fwd = net.forward(X)
+        layers = []
+        for layer in range(len(fwd.z)):
+            layers.append({"z": fwd.z[layer][0].tolist(), "a": fwd.a[layer + 1][0].tolist(),
+                           "delta": deltas[layer][0].tolist() if deltas is not None else None})
+        return {"x": list(x), "input": X[0].tolist(), "layers": layers, "output": fwd.output[0].tolist(),
+                "loss": loss}
+
+    def export(self, fmt: str) -> tuple[str, str]:
+        """``(filename, content)``: config and parameters as JSON, or the data as CSV."""
+        if fmt == "json":
+            doc = {"config": self.config.model_dump(), "step": self.step_count,
+                   "parameters": self.network.get_parameters()}
+            return "mlp-playground.json", json.dumps(doc, indent=1)
+        if fmt == "csv":
+            buf = io.StringIO()
+            buf.write("x1,x2,label,set\n")
+            d = self.data
+            for raw, y, name in ((d.train_raw, d.train_y, "train"), (d.test_raw, d.test_y, "test")):
+                for (x1, x2), label in zip(raw, y, strict=True):
+                    buf.write(f"{x1:.6g},{x2:.6g},{label:.6g},{name}\n")
+            return f"{d.name}.csv", buf.getvalue()
+        raise ValueError(f"unknown export format {fmt!r}; expected json or csv")
+
+    def dataset_points(self) -> dict[str, Any]:
+        """The points for the data column: ``[x1, x2, label]`` rounded for the wire."""
+        d = self.data
+
+        def rows(raw, y):
+            return np.round(np.column_stack([raw, y]), 4).tolist()
+
+        return {"train": rows(d.train_raw, d.train_y), "test": rows(d.test_raw, d.test_y),
+                "box": list(d.box), "classes": d.classes, "regression": d.regression}
+
+    # --- frames ---------------------------------------------------------------------------------------
+    def _evaluator(self) -> GridEvaluator:
+        if self._grid is None:
+            cfg = self.config
+            self._grid = GridEvaluator(self.data.box, cfg.grid, cfg.features, dtype=np.float32)
+        return self._grid
+
+    def _output_range(self) -> tuple[float, float]:
+        out = self.config.output
+        if out in ("sigmoid", "softmax"):
+            return 0.0, 1.0
+        if out == "tanh":
+            return -1.0, 1.0
+        t = self.data.train_t
+        lo, hi = float(np.min(t)), float(np.max(t))
+        return (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
+
+    def snapshot(self) -> Snapshot:
+        """The current state as a Snapshot (one batched grid pass for the output and every hidden unit)."""
+        if self.trainer.diverged:  # inf and NaN weights are expected here; the header says "diverged"
+            with np.errstate(all="ignore"):
+                return self._snapshot()
+        return self._snapshot()
+
+    def _snapshot(self) -> Snapshot:
+        net, d, cfg = self.network, self.data, self.config
+        g = cfg.grid
+        result = self._evaluator().evaluate(net)
+        line = len(result.shape) == 1  # no feature reads x2: every row of the map is the same line
+        out = result.output
+        snap = Snapshot(header={}, output=None, output_range=self._output_range())
+        if cfg.output == "softmax" and out.shape[1] >= 3:
+            snap.classes = _as_map(np.argmax(out, axis=1).astype(np.uint8), g, line)
+            snap.confidence = _as_map(np.max(out, axis=1), g, line)
+        else:
+            col = 1 if cfg.output == "softmax" else 0
+            snap.output = _as_map(out[:, col], g, line)
+        if self.view.thumbnails and cfg.hidden:
+            thumbs = thumbnails(result, min(cfg.thumbnail, g))
+            snap.thumbnails = np.broadcast_to(thumbs[:, None, :], (*thumbs.shape[:1], thumbs.shape[1],
+                                                                   thumbs.shape[1])) if line else thumbs
+        if self.view.unit is not None:
+            layer, j = self.view.unit
+            snap.unit = _as_map(result.maps[sum(cfg.hidden[:layer]) + j], g, line)
+        regions = None
+        if self.view.regions:
+            regions, snap.region_map = self._region_view()
+        snap.header = {
+            "step": self.step_count,
+            "epoch": self.trainer.epochs_done(),
+            "state": self.state,
+            **self._metrics(),
+            **_plain_params(net),
+            "regions": regions,
+            "grid": g,
+            "box": list(d.box),
+            "sizes": list(net.sizes),
+            "unit": list(self.view.unit) if self.view.unit is not None else None,
+        }
+        return snap
+
+    def _metrics(self) -> dict[str, Any]:
+        """Loss and accuracy on the whole training and test sets (None where they do not apply)."""
+        d = self.data
+        train_loss, train_acc = self._evaluate_set(d.train_x, d.train_y, d.train_t)
+        if d.test_t is None:
+            test_loss = test_acc = None
+        else:
+            test_loss, test_acc = self._evaluate_set(d.test_x, d.test_y, d.test_t)
+        return {"train_loss": train_loss, "test_loss": test_loss, "train_accuracy": train_acc,
+                "test_accuracy": test_acc}
+
+    def _evaluate_set(self, X: np.ndarray, y: np.ndarray, T: np.ndarray) -> tuple[float | None, float | None]:
+        """Data loss and accuracy from ONE forward pass (``net.loss`` and ``net.accuracy`` take one each)."""
+        net = self.network
+        fwd = net.forward(X)
+        loss, _ = outputs.loss_and_delta(net.output, net.loss_name, fwd.z[-1], fwd.output, T)
+        if self.data.regression:
+            return _num(loss), None
+        hits = outputs.predicted_class(net.output, fwd.output) == y.astype(int)
+        return _num(loss), float(np.mean(hits))
+
+    def _region_view(self) -> tuple[dict[str, Any] | None, np.ndarray | None]:
+        """The region count (``{count, bound, exact, note}``) and the region map with stable ids."""
+        from app.engine.regions import RegionTracker, region_count, region_map  # only if asked for
+
+        net, cfg = self.network, self.config
+        key = (self.step_count, hash(net.flat.tobytes()))
+        now = time.monotonic()
+        if self._region_info is None or key != self._region_info[0]:
+            # while playing, an exact count (which may take longer than a frame) is refreshed only every
+            # REGION_COUNT_EVERY seconds, or four times its own cost, whichever is longer
+            last = self._region_info
+            if last is None or not self.playing or now - last[1] >= max(REGION_COUNT_EVERY, 4 * last[3]):
+                info = region_count(net, self.data.box, cfg.features)
+                regions = {"count": info.count, "bound": info.bound, "exact": info.exact, "note": info.note}
+                self._region_info = (key, now, regions, time.monotonic() - now)
+        if not net.piecewise_linear:
+            return self._region_info[2], None
+        if self._regions is None:
+            self._regions = RegionTracker()
+        grid = region_map(net, self._evaluator(), self._regions)
+        if grid.ndim == 1:
+            grid = np.broadcast_to(grid.reshape(1, -1), (cfg.grid, cfg.grid))
+        return self._region_info[2], grid
+
+
+_ENGINE_FIELDS = {"n": "points", "noise": "noise", "classes": "classes", "points": "custom_points",
+                  "dataset": "dataset", "train_ratio": "train_ratio"}
+
+
+def _engine_field(message: str) -> str:
+    """The config field behind an engine message that starts with its argument name (``"n: ..."``)."""
+    head = message.split(":", 1)[0].split("[", 1)[0].strip()
+    return _ENGINE_FIELDS.get(head, "dataset")
+
+
+def _as_map(values: np.ndarray, g: int, line: bool) -> np.ndarray:
+    """A ``(G, G)`` map from ``G * G`` grid values, or from ``G`` values along x1 repeated on every row."""
+    return np.broadcast_to(values.reshape(1, g), (g, g)) if line else values.reshape(g, g)
+
+
+def _reg(config: SessionConfig) -> str | None:
+    return None if config.regularization == "none" else config.regularization
+
+
+def _optimizer_options(config: SessionConfig) -> dict[str, Any]:
+    if config.optimizer == "momentum":
+        return {"beta": config.momentum, "nesterov": config.nesterov}
+    if config.optimizer == "adam":
+        return {"beta1": config.beta1, "beta2": config.beta2}
+    return {}
+
+
+def _box(box: Any) -> tuple[float, float]:
+    """The engine's view box as ``(lo, hi)`` (the same on both axes)."""
+    arr = np.asarray(box, dtype=float).ravel()
+    return float(arr.min()), float(arr.max())
+
+
+def _num(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _plain_params(net: Network) -> dict[str, Any]:
+    """Parameters for the frame header, rounded to 4 decimals: enough to draw and label the links."""
+    return {"weights": [np.round(w, 4).tolist() for w in net.weights],
+            "biases": [np.round(b, 4).tolist() for b in net.biases],
+            "unit_params": [{k: np.round(v, 4).tolist() for k, v in p.items()} for p in net.unit_params]}

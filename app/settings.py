@@ -1,0 +1,69 @@
+"""Every server setting in one table (pydantic-settings; environment variables ``MLP_PLAYGROUND_<NAME>``).
+
+The ``description`` of each field is its help text: ``mlp-playground --help`` prints them all.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "MLP_PLAYGROUND_"
+
+
+class Settings(BaseSettings):
+    """Server settings. Unknown ``MLP_PLAYGROUND_*`` variables are ignored; bad values stop start-up."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    host: str = Field("127.0.0.1", min_length=1, description="Interface to listen on (0.0.0.0 for all).")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port to listen on.")
+    workers: int = Field(1, ge=1, le=64, description="Server processes. Sessions live in one process, so a "
+                                                     "reconnect resumes only if it reaches the same one.")
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "info", description="Log level of the server.")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Extra origins (scheme://host[:port], comma-separated) whose pages "
+                                          "may open the WebSocket, besides the server's own origin.")
+    frame_ancestors: str = Field("*", min_length=1,
+                                 description="CSP frame-ancestors: who may embed the page in a frame "
+                                             "('*' = anyone, 'self' = no one else).")
+    max_sessions: int = Field(64, ge=1, le=10_000, description="Most training sessions one process holds; "
+                                                               "past it a new client gets 'server full'.")
+    grace_period: float = Field(30.0, gt=0, le=3600, description="Seconds a session waits for its client to "
+                                                                 "reconnect with the resume token.")
+    idle_timeout: float = Field(1800.0, gt=0, le=86_400, description="Seconds after which a paused session "
+                                                                     "nobody touches is freed.")
+    train_threads: int = Field(2, ge=1, le=64, description="Threads that train sessions (the bounded pool "
+                                                           "every session shares).")
+    slice_ms: float = Field(20.0, gt=0, le=1000, description="Longest training slice of one session before "
+                                                             "others get their turn (fair share), in ms.")
+    rate_limit: float = Field(60.0, gt=0, le=10_000, description="Control messages per second a session may "
+                                                                 "send on average.")
+    rate_burst: int = Field(120, ge=1, le=100_000, description="Control messages a session may send at once.")
+    ws_compression: bool = Field(False, description="Compress WebSocket messages (permessage-deflate): "
+                                                    "about half the bytes on slow networks, for ~0.7 ms of "
+                                                    "server CPU per frame.")
+    hello_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a new socket has to send hello.")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            scheme, sep, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+                raise ValueError(f"{origin!r} is not an origin like https://example.org[:port]")
+        return value
+
+
+def env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"

@@ -1,0 +1,71 @@
+"""Settings and the command line: env prefix, help text for every setting, bad settings exit 2 naming them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from app import cli
+from app.settings import Settings
+
+from .live import ROOT
+
+
+def test_defaults_serve_loopback_port_8000(monkeypatch):
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"MLP_PLAYGROUND_{name.upper()}", raising=False)
+    s = Settings()
+    assert (s.host, s.port, s.workers, s.frame_ancestors) == ("127.0.0.1", 8000, 1, "*")
+
+
+def test_environment_variables_with_the_prefix_set_settings(monkeypatch):
+    monkeypatch.setenv("MLP_PLAYGROUND_MAX_SESSIONS", "5")
+    monkeypatch.setenv("MLP_PLAYGROUND_ALLOWED_ORIGINS", "https://a.example, http://b.example:8080/")
+    s = Settings()
+    assert s.max_sessions == 5 and s.allowed_origins == ["https://a.example", "http://b.example:8080"]
+
+
+def test_an_allowed_origin_must_look_like_one():
+    with pytest.raises(ValidationError, match="allowed_origins"):
+        Settings(allowed_origins="evil.example/path")
+
+
+def test_every_setting_has_help_text_shown_by_help(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for name, field in Settings.model_fields.items():
+        assert field.description, name
+        assert f"MLP_PLAYGROUND_{name.upper()}" in out and field.description in out
+    assert "--host" in out and "--port" in out and "--workers" in out
+
+
+def test_flags_override_the_environment(monkeypatch):
+    monkeypatch.setenv("MLP_PLAYGROUND_PORT", "9000")
+    args = cli.build_parser().parse_args(["--port", "9100", "--host", "0.0.0.0"])
+    s = cli.load_settings(args)
+    assert (s.port, s.host) == (9100, "0.0.0.0")
+
+
+@pytest.mark.parametrize(("argv", "env", "named"), [
+    (["--port", "70000"], {}, "MLP_PLAYGROUND_PORT"),
+    (["--workers", "zero"], {}, "MLP_PLAYGROUND_WORKERS"),
+    ([], {"MLP_PLAYGROUND_GRACE_PERIOD": "-3"}, "MLP_PLAYGROUND_GRACE_PERIOD"),
+    ([], {"MLP_PLAYGROUND_LOG_LEVEL": "loud"}, "MLP_PLAYGROUND_LOG_LEVEL"),
+])
+def test_invalid_setting_stops_start_up_with_exit_2_naming_it(monkeypatch, capsys, argv, env, named):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert cli.main(argv) == cli.EXIT_BAD_SETTING
+    err = capsys.readouterr().err
+    assert named in err and "invalid setting" in err and "Traceback" not in err
+
+
+def test_python_dash_m_app_is_the_same_command():
+    out = subprocess.run([sys.executable, "-m", "app", "--port", "0"], cwd=ROOT, capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 2 and "MLP_PLAYGROUND_PORT" in out.stderr

@@ -1,0 +1,150 @@
+"""Hub: grace period and idle cleanup on a fake clock, the rate bucket, frame-rate adaptation, fair share."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from starlette.testclient import TestClient
+
+from app import protocol as p
+from app.config import SessionConfig
+from app.hub import MIN_FPS, Connection, Hub, Live, _adapt_fps
+from app.server import create_app
+from app.session import Session
+from app.settings import Settings
+
+from .helpers import Reader, assert_error
+
+
+class FakeWS:
+    def __init__(self):
+        self.sent: list = []
+        self.closed_with: int | None = None
+
+    async def send_text(self, text):
+        self.sent.append(json.loads(text))
+
+    async def send_bytes(self, data):
+        self.sent.append(data)
+
+    async def close(self, code=1000, reason=""):
+        self.closed_with = code
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def live_session(hub: Hub) -> Live:
+    live = Live(id="s1", token="t1", session=Session(SessionConfig(points=40)))
+    hub.sessions[live.id] = live
+    hub._by_token[live.token] = live
+    return live
+
+
+def test_detached_session_lives_through_the_grace_period_then_is_freed():
+    async def go():
+        clock = Clock()
+        hub = Hub(Settings(grace_period=30), clock=clock)
+        live = live_session(hub)
+        conn = Connection(FakeWS())
+        await hub.attach(live, conn)
+        hub.detach(live, conn)
+        clock.now += 29
+        await hub.sweep()
+        assert "s1" in hub.sessions
+        clock.now += 2
+        await hub.sweep()
+        assert "s1" not in hub.sessions and "t1" not in hub._by_token
+    asyncio.run(go())
+
+
+def test_paused_untouched_session_is_freed_after_idle_timeout_with_4002():
+    async def go():
+        clock = Clock()
+        hub = Hub(Settings(idle_timeout=600), clock=clock)
+        live = live_session(hub)
+        ws = FakeWS()
+        conn = Connection(ws)
+        conn.start()
+        await hub.attach(live, conn)
+        clock.now += 599
+        await hub.sweep()
+        assert "s1" in hub.sessions
+        live.session.playing = True  # a playing session is never idle
+        clock.now += 10
+        await hub.sweep()
+        assert "s1" in hub.sessions
+        live.session.playing = False
+        await hub.sweep()
+        assert "s1" not in hub.sessions and ws.closed_with == p.CLOSE_IDLE
+        assert_error(ws.sent[-1], "idle")
+    asyncio.run(go())
+
+
+def test_rate_bucket_allows_bursts_then_refills_at_the_rate():
+    async def go():
+        clock = Clock()
+        hub = Hub(Settings(rate_limit=2, rate_burst=3), clock=clock)
+        live = live_session(hub)
+        await hub.attach(live, Connection(FakeWS()))
+        assert [hub.allow(live) for _ in range(4)] == [True, True, True, False]
+        clock.now += 0.5  # one more token at 2 per second
+        assert [hub.allow(live) for _ in range(2)] == [True, False]
+    asyncio.run(go())
+
+
+def test_latest_frame_wins_holding_at_most_one_frame_in_order():
+    async def go():
+        ws = FakeWS()
+        conn = Connection(ws)  # sender not started: nothing leaves, as with a client that stops reading
+        conn.send({"type": "state", "n": 1})
+        assert conn.offer_frame(b"a") is False
+        assert conn.offer_frame(b"b") is True and conn.offer_frame(b"c") is True
+        conn.send({"type": "state", "n": 2})
+        assert sum(1 for item in conn._queue if item is None) == 1 and conn.frames_dropped == 2
+        conn.start()
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert ws.sent == [{"type": "state", "n": 1}, b"c", {"type": "state", "n": 2}]
+        await conn.close(1000)
+    asyncio.run(go())
+
+
+def test_frame_rate_drops_under_load_and_recovers_up_to_the_cap():
+    fps = 60.0
+    for _ in range(50):
+        fps = _adapt_fps(fps, 60.0, busy=0.1, dropped=False)  # each frame's work takes 100 ms
+    assert fps == MIN_FPS or fps < 10
+    assert _adapt_fps(30.0, 60.0, busy=0.001, dropped=True) < 30.0  # a slow client lowers it too
+    for _ in range(100):
+        fps = _adapt_fps(fps, 45.0, busy=0.001, dropped=False)
+    assert fps == 45.0
+
+
+def test_train_stops_at_its_time_slice():
+    s = Session(SessionConfig(hidden=[64] * 8, activation="relu", batch_size=100))
+    done = s.train(1000, budget_s=0.0)
+    assert 1 <= done < 1000 and s.step_count == done
+
+
+def test_a_heavy_session_does_not_block_a_light_one():
+    app = create_app(Settings(train_threads=1, slice_ms=5))
+    with TestClient(app) as c, c.websocket_connect("/ws") as heavy_ws, c.websocket_connect("/ws") as light_ws:
+        heavy, light = Reader(heavy_ws), Reader(light_ws)
+        heavy.hello(config={"hidden": [64] * 8, "activation": "relu", "batch_size": 100, "points": 2000,
+                            "steps_per_frame": 1000})
+        light.hello()
+        heavy.send(type="play")
+        heavy.until("state")
+        light.send(type="step", n=3)
+        assert p.decode_frame(light.until("frame"))[0]["step"] == 3
+        # the light session was served while the heavy one was still inside its first frame's 1000 steps
+        heavy_live = next(live for live in app.state.hub.sessions.values() if live.session.config.points)
+        assert heavy_live.session.step_count < 1000
+        heavy.send(type="pause")
