@@ -387,7 +387,7 @@ class Session:
         return _num(loss), float(np.mean(hits))
 
     def _region_view(self) -> tuple[dict[str, Any] | None, np.ndarray | None]:
-        """The region count (``{count, bound, exact, note}``) and the region map with stable ids."""
+        """The region count (``{count, bound, upper, exact, note}``) and the region map with stable ids."""
         from app.engine.regions import RegionTracker, region_count, region_map  # only if asked for
 
         net, cfg = self.network, self.config
@@ -399,7 +399,7 @@ class Session:
             last = self._region_info
             if last is None or not self.playing or now - last[1] >= max(REGION_COUNT_EVERY, 4 * last[3]):
                 info = region_count(net, self.data.box, cfg.features)
-                regions = {"count": info.count, "bound": info.bound, "exact": info.exact, "note": info.note}
+                regions = info.to_dict()
                 self._region_info = (key, now, regions, time.monotonic() - now)
         if not net.piecewise_linear:
             return self._region_info[2], None

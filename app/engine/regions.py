@@ -13,6 +13,8 @@ may fall apart into several pieces; patterns are still what is counted, so the c
 * ``region_map`` + ``RegionTracker``: a region id per grid cell, stable from frame to frame.
 * ``theoretical_bound``: Zaslavsky's maximum for one layer, Montufar et al.'s lower bound on the maximal
   number for deep rectifier networks.
+* ``upper_bound``: a ceiling no network of the architecture can exceed (the "max" the page shows beside
+  the count); for one hidden layer of rectifiers it equals ``theoretical_bound``.
 """
 
 from __future__ import annotations
@@ -39,16 +41,20 @@ _SINGLE_KINK = {"relu", "leaky_relu", "prelu", "rrelu", "abs"}
 
 @dataclass(frozen=True)
 class RegionInfo:
-    """``count``: regions in the view box (None when undefined); ``bound``: theoretical maximum for the
-    architecture (None when it does not apply); ``exact``: count is exact (else a lower bound)."""
+    """``count``: regions in the view box (None when undefined); ``bound``: ``theoretical_bound`` for the
+    architecture, what the best network of this shape is known to reach (None when it does not apply);
+    ``upper``: ``upper_bound``, what no network of this shape can exceed (None when it does not apply);
+    ``exact``: count is exact (else a lower bound)."""
 
     count: int | None
     bound: int | None
     exact: bool
     note: str
+    upper: int | None = None
 
     def to_dict(self) -> dict:
-        return {"count": self.count, "bound": self.bound, "exact": self.exact, "note": self.note}
+        return {"count": self.count, "bound": self.bound, "upper": self.upper, "exact": self.exact,
+                "note": self.note}
 
 
 # --- theoretical bound ----------------------------------------------------------------------------
@@ -79,6 +85,38 @@ def theoretical_bound(sizes) -> int:
     d = min([sizes[0], *hidden[:-1]])
     folds = prod((n // d) ** d for n in hidden[:-1])
     return folds * sum(comb(hidden[-1], j) for j in range(d + 1))
+
+
+_CUTS_PER_UNIT = {"relu": 1, "leaky_relu": 1, "prelu": 1, "rrelu": 1, "abs": 1, "hard_tanh": 2, "linear": 0}
+
+
+def upper_bound(sizes, activations, maxout_k: int = 2) -> int:
+    """A number of linear regions that no network of this architecture can exceed, on all of ``R^n0``.
+
+    Within one region of the earlier layers, every pre-activation of layer ``l`` is affine in the input, so
+    the layer's units cut that region along at most ``h_l`` hyperplanes: one per unit for single-kink units
+    (relu, leaky, prelu, rrelu, abs), two for hard tanh (z = -1 and z = 1), ``C(k, 2)`` for a maxout unit of
+    ``k`` pieces (where two pieces tie), none for linear units. ``h`` hyperplanes cut a region of ``R^n0``
+    into at most ``sum_{j=0}^{n0} C(h, j)`` pieces (Zaslavsky), so the count is at most
+    ``prod_l sum_{j=0}^{n0} C(h_l, j)`` (the product form of Montufar 2017 and Serra et al. 2018, without
+    their refinement for narrow layers). For one hidden layer of rectifiers it is the exact maximum and
+    equals ``theoretical_bound``.
+    """
+    sizes = [int(s) for s in sizes]
+    hidden = sizes[1:-1]
+    names = [activations] * len(hidden) if isinstance(activations, str) else list(activations)
+    if len(names) != len(hidden):
+        raise ValueError(f"activations: {len(names)} names for {len(hidden)} hidden layers")
+    n0, total = sizes[0], 1
+    for n, name in zip(hidden, names, strict=True):
+        if name == "maxout":
+            cuts = n * comb(int(maxout_k), 2)
+        elif name in _CUTS_PER_UNIT:
+            cuts = n * _CUTS_PER_UNIT[name]
+        else:
+            raise ValueError(f"activations: {name!r} is not piecewise linear, no region bound")
+        total *= sum(comb(cuts, j) for j in range(n0 + 1))
+    return total
 
 
 # --- activation patterns --------------------------------------------------------------------------
@@ -244,6 +282,7 @@ def region_count(net: Network, box=(-6.0, 6.0), features=("x1", "x2"), method: s
         return RegionInfo(None, None, False, "no count: the network's parameters are not finite (diverged)")
     identity = is_identity(features)
     one_d = is_one_d(features)
+    upper = upper_bound(net.sizes, net.activations, net.options["maxout_k"]) if identity else None
     bound, bound_note = None, "bound: Montufar et al. (2014)"
     if not identity:
         bound_note = "no bound: the features are not the identity"
@@ -260,7 +299,7 @@ def region_count(net: Network, box=(-6.0, 6.0), features=("x1", "x2"), method: s
         if reason is None:
             try:
                 count = _regioncam_count(net, box, one_d)
-                return RegionInfo(count, bound, True, f"exact (regioncam); {bound_note}")
+                return RegionInfo(count, bound, True, f"exact (regioncam); {bound_note}", upper)
             except Exception as exc:  # a failure of the optional exact path must not lose the count
                 if method == "exact":
                     raise RuntimeError(f"no exact region count: regioncam failed: {exc}") from exc
@@ -272,8 +311,8 @@ def region_count(net: Network, box=(-6.0, 6.0), features=("x1", "x2"), method: s
     where = f"{resolution} points" if one_d else f"a {resolution}x{resolution} grid"
     plane = "" if identity else " in the input plane (features are not the identity)"
     why = f" ({reason})" if method == "auto" and identity and reason else ""
-    return RegionInfo(count, bound, False,
-                      f"lower bound: distinct activation patterns on {where}{plane}{why}; {bound_note}")
+    note = f"lower bound: distinct activation patterns on {where}{plane}{why}; {bound_note}"
+    return RegionInfo(count, bound, False, note, upper)
 
 
 # --- region map -----------------------------------------------------------------------------------

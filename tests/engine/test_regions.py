@@ -15,6 +15,7 @@ from app.engine.regions import (
     region_count,
     region_map,
     theoretical_bound,
+    upper_bound,
 )
 
 needs_regioncam = pytest.mark.skipif(regions.regioncam is None, reason="regioncam is not installed")
@@ -328,3 +329,25 @@ def test_tracker_starts_afresh_when_the_pattern_width_changes():
     np.testing.assert_array_equal(tracker.ids(np.array([[6, 0], [7, 0]], dtype=np.uint8)), [0, 1])
     with pytest.raises(ValueError, match="capacity"):
         RegionTracker(capacity=MAX_ID + 1)
+
+
+# --- upper bound ------------------------------------------------------------------------------------
+def test_upper_bound_equals_the_one_layer_maximum_for_rectifiers():
+    for n in (1, 2, 5, 8, 20):
+        assert upper_bound([2, n, 1], "relu") == theoretical_bound([2, n, 1]) == 1 + n + n * (n - 1) // 2
+
+
+def test_upper_bound_by_hand_for_deep_hard_tanh_and_maxout():
+    assert upper_bound([2, 4, 2, 1], "relu") == 11 * 4  # (1+4+6) * (1+2+1)
+    assert upper_bound([2, 3, 1], "hard_tanh") == 1 + 6 + 15  # 6 lines
+    assert upper_bound([2, 2, 1], "maxout", maxout_k=3) == 1 + 6 + 15  # 2 units x C(3,2) = 6 lines
+    assert upper_bound([2, 3, 1], "linear") == 1
+
+
+@pytest.mark.parametrize("activation", ["relu", "abs", "hard_tanh", "maxout", "leaky_relu"])
+def test_no_network_exceeds_its_upper_bound(activation):
+    for seed in range(4):
+        net = Network([2, 5, 4, 1], activation=activation, init="he", seed=seed)
+        info = region_count(net, box=(-6, 6))
+        assert info.upper == upper_bound(net.sizes, net.activations, net.options["maxout_k"])
+        assert info.count <= info.upper
