@@ -1,0 +1,95 @@
+// Decoder for the binary training frames of docs/protocol.md ("Frames (binary)").
+// Layout: uint32 LE header length N, N bytes of UTF-8 JSON (space-padded so that 4 + N is a multiple of 8),
+// then typed arrays at the byte offsets the header lists. The arrays are views on the message buffer, so
+// decoding copies nothing; offsets are 8-aligned by the server, which typed-array views require.
+
+const DTYPES = {
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+const utf8 = new TextDecoder("utf-8");
+
+export class FrameError extends Error {}
+
+/**
+ * Decode one binary frame.
+ * @param {ArrayBuffer} buffer the whole WebSocket message
+ * @returns {{header: object, arrays: Object<string, {data: ArrayBufferView, shape: number[], range: number[]|null}>}}
+ */
+export function decodeFrame(buffer) {
+  if (!(buffer instanceof ArrayBuffer)) throw new FrameError("frame is not an ArrayBuffer");
+  if (buffer.byteLength < 4) throw new FrameError(`frame too short (${buffer.byteLength} bytes)`);
+  const n = new DataView(buffer).getUint32(0, true);
+  if (4 + n > buffer.byteLength) {
+    throw new FrameError(`header length ${n} exceeds frame size ${buffer.byteLength}`);
+  }
+  let header;
+  try {
+    header = JSON.parse(utf8.decode(new Uint8Array(buffer, 4, n)));
+  } catch (err) {
+    throw new FrameError(`frame header is not JSON: ${err.message}`);
+  }
+  const arrays = {};
+  for (const entry of header.arrays || []) {
+    const Type = DTYPES[entry.dtype];
+    if (!Type) throw new FrameError(`array ${entry.name}: unknown dtype ${entry.dtype}`);
+    const count = entry.shape.reduce((a, b) => a * b, 1);
+    const end = entry.offset + count * Type.BYTES_PER_ELEMENT;
+    if (entry.offset % Type.BYTES_PER_ELEMENT !== 0 || end > buffer.byteLength) {
+      throw new FrameError(`array ${entry.name}: offset ${entry.offset} and shape do not fit the frame`);
+    }
+    arrays[entry.name] = {
+      data: new Type(buffer, entry.offset, count),
+      shape: entry.shape,
+      range: entry.range || null,
+    };
+  }
+  return { header, arrays };
+}
+
+/**
+ * Build a frame in the wire layout (used by the in-browser decoder check and by tests).
+ * @param {object} header JSON header without `arrays`
+ * @param {Array<{name: string, dtype: string, shape: number[], range?: number[], data: ArrayLike<number>}>} list
+ * @returns {ArrayBuffer}
+ */
+export function encodeFrame(header, list) {
+  const enc = new TextEncoder();
+  const size = (a) => a.shape.reduce((x, y) => x * y, 1) * DTYPES[a.dtype].BYTES_PER_ELEMENT;
+  // The header holds the offsets and the offsets depend on the header's length: iterate to a fixed point.
+  let headerLen = 4; // 4 + 4 is a multiple of 8, like every length tried
+  for (;;) {
+    let offset = 4 + headerLen;
+    const entries = list.map((a) => {
+      offset = Math.ceil(offset / 8) * 8;
+      const e = { name: a.name, dtype: a.dtype, shape: a.shape, offset, range: a.range || null };
+      offset += size(a);
+      return e;
+    });
+    const json = enc.encode(JSON.stringify({ ...header, arrays: entries }));
+    const padded = json.length + ((8 - ((4 + json.length) % 8)) % 8);
+    if (padded > headerLen) {
+      headerLen = padded; // longer offsets may lengthen the header again: go round once more
+      continue;
+    }
+    const buffer = new ArrayBuffer(Math.max(offset, 4 + headerLen));
+    new DataView(buffer).setUint32(0, headerLen, true);
+    const head = new Uint8Array(buffer, 4, headerLen);
+    head.fill(0x20);
+    head.set(json);
+    list.forEach((a, i) => new DTYPES[a.dtype](buffer, entries[i].offset, a.data.length).set(a.data));
+    return buffer;
+  }
+}
+
+/** Value of quantized sample q for an array with range [lo, hi] (protocol: lo + q / 255 * (hi - lo)). */
+export function dequantize(q, range) {
+  return range[0] + (q / 255) * (range[1] - range[0]);
+}

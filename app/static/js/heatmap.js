@@ -1,0 +1,100 @@
+// Paints quantized maps from the binary frames straight into canvas pixels through a lookup table:
+// one typed-array read and one uint32 write per cell, no per-frame allocation.
+
+/** A canvas whose backing store is exactly the map's size; CSS scales it to the box it sits in. */
+export class Heatmap {
+  /** @param {HTMLCanvasElement} canvas */
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext("2d");
+    this.image = null;
+    this.pixels = null;
+  }
+
+  ensure(width, height) {
+    if (this.image && this.image.width === width && this.image.height === height) return;
+    this.canvas.width = width;
+    this.canvas.height = height;
+    this.image = this.ctx.createImageData(width, height);
+    this.pixels = new Uint32Array(this.image.data.buffer);
+  }
+
+  /**
+   * Paint `count` samples of `data` starting at `start` (row-major, row 0 on top) through `lut`.
+   * @param {Uint8Array} data @param {Uint32Array} lut
+   */
+  paint(data, lut, width, height, start = 0) {
+    this.ensure(width, height);
+    const px = this.pixels;
+    const n = width * height;
+    for (let i = 0; i < n; i += 1) px[i] = lut[data[start + i]];
+    this.ctx.putImageData(this.image, 0, 0);
+  }
+
+  /** K-class map: `lut` is K x 256 (see colors.classLut), `classes` and `conf` are (G, G) uint8. */
+  paintClasses(classes, conf, lut, width, height) {
+    this.ensure(width, height);
+    const px = this.pixels;
+    const n = width * height;
+    for (let i = 0; i < n; i += 1) px[i] = lut[(classes[i] << 8) | conf[i]];
+    this.ctx.putImageData(this.image, 0, 0);
+  }
+
+  /** Paint from a function of (x1, x2) over box; used for the input feature maps, which need no server. */
+  paintFunction(fn, box, size, toT, lutCache) {
+    this.ensure(size, size);
+    const px = this.pixels;
+    const [lo, hi] = box;
+    for (let r = 0; r < size; r += 1) {
+      const x2 = hi - ((r + 0.5) / size) * (hi - lo);
+      for (let c = 0; c < size; c += 1) {
+        const x1 = lo + ((c + 0.5) / size) * (hi - lo);
+        const t = toT(fn(x1, x2));
+        px[r * size + c] = lutCache[Math.max(0, Math.min(255, Math.round((t + 1) * 127.5)))];
+      }
+    }
+    this.ctx.putImageData(this.image, 0, 0);
+  }
+}
+
+/**
+ * Region map overlay: every region tinted with a colour picked from its id (ids are stable while training,
+ * so colours do not flicker) and outlined where a cell's right or lower neighbour lies in another region.
+ * Each cell is drawn as S x S pixels so that the outline is one pixel thin, not one cell.
+ * @param {CanvasRenderingContext2D} ctx @param {Uint16Array} ids (G, G)
+ */
+export function paintRegions(ctx, ids, G, S = 3) {
+  const N = G * S;
+  if (ctx.canvas.width !== N) {
+    ctx.canvas.width = N;
+    ctx.canvas.height = N;
+  }
+  const image = ctx.createImageData(N, N);
+  const px = new Uint32Array(image.data.buffer);
+  const edge = ((220 << 24) | (40 << 16) | (30 << 8) | 30) >>> 0;
+  for (let r = 0; r < G; r += 1) {
+    for (let c = 0; c < G; c += 1) {
+      const i = r * G + c;
+      const id = ids[i];
+      const tint = TINTS[(id * 7) % TINTS.length];
+      const right = c + 1 < G && ids[i + 1] !== id;
+      const below = r + 1 < G && ids[i + G] !== id;
+      for (let y = 0; y < S; y += 1) {
+        const row = (r * S + y) * N + c * S;
+        for (let x = 0; x < S; x += 1) {
+          px[row + x] = (right && x === S - 1) || (below && y === S - 1) ? edge : tint;
+        }
+      }
+    }
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
+// Twelve hues at low alpha: enough to tell neighbouring regions apart without hiding the boundary colours.
+const TINTS = Array.from({ length: 12 }, (_, k) => {
+  const h = (k / 12) * 2 * Math.PI;
+  const r = 128 + 110 * Math.cos(h);
+  const g = 128 + 110 * Math.cos(h - 2.094);
+  const b = 128 + 110 * Math.cos(h + 2.094);
+  return ((32 << 24) | ((b | 0) << 16) | ((g | 0) << 8) | (r | 0)) >>> 0;
+});

@@ -1,0 +1,183 @@
+"""Fixtures of the browser tests: a real server on a free loopback port, behind a TCP proxy that can drop
+every connection (a server-side drop as the page sees it), and headless Debian Chromium driven by Playwright.
+
+Screenshots of each run go to ``artifacts/e2e/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .helpers import ARTIFACTS, ROOT, WAIT_MS, wait_frame
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DroppingProxy:
+    """Forwards TCP from its own loopback port to the server; ``drop_all()`` cuts every open connection
+    without a WebSocket close frame, exactly what a page sees when the server side goes away."""
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.pairs: set[tuple[socket.socket, socket.socket]] = set()
+        self.lock = threading.Lock()
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            pair = (client, upstream)
+            with self.lock:
+                self.pairs.add(pair)
+            threading.Thread(target=self._pump, args=(client, upstream, pair), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, pair), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, pair) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._close(pair)
+
+    def _close(self, pair) -> None:
+        with self.lock:
+            self.pairs.discard(pair)
+        for s in pair:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                s.close()
+
+    def drop_all(self) -> int:
+        with self.lock:
+            pairs = list(self.pairs)
+        for pair in pairs:
+            self._close(pair)
+        return len(pairs)
+
+    def close(self) -> None:
+        self.closed = True
+        self.listener.close()
+        self.drop_all()
+
+
+@pytest.fixture(scope="session")
+def server():
+    """``python3 -m app`` on a free port; yields its port once /healthz answers."""
+    port = free_port()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / "server.log", "w")  # noqa: SIM115 (kept open for the server's lifetime)
+    # every test opens its own sessions and a closed page's session lives on for the grace period: leave
+    # room for all of them rather than tune the suite to the default cap
+    env = {**os.environ, "MLP_PLAYGROUND_MAX_SESSIONS": "1000"}
+    proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port), "--log-level", "warning"],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}/healthz"
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}; see artifacts/e2e/server.log")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if json.load(r).get("status") == "ok":
+                    break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("the server did not answer /healthz")
+    yield port
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def proxy(server):
+    p = DroppingProxy(server)
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(proxy) -> str:
+    return f"http://127.0.0.1:{proxy.port}"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with playwright_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def new_page(browser, base_url):
+    """Factory: a fresh context (own sessionStorage) and page; page errors are collected and fail the test."""
+    contexts = []
+    errors: list[str] = []
+
+    def make(query: str = "", width: int = 1280, height: int = 720):
+        ctx = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base_url}/{query}")
+        wait_frame(page)
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()

@@ -1,0 +1,125 @@
+"""The page trains: play lowers the loss and repaints the boundary; activation, layers, units and single
+weights change what the server trains; the keyboard drives the transport."""
+
+from __future__ import annotations
+
+import statistics
+
+from .helpers import DIGEST_JS, boundary_digest, header_where, screenshot, wait_frame, wait_js
+
+
+def test_play_lowers_the_loss_and_repaints_the_boundary(page):
+    first = page.evaluate("window.__mlp.header")
+    assert first["step"] == 0
+    before = boundary_digest(page)
+    wait_js(page, "window.Plotly")  # measure the steady state, not the chart library's start-up
+    start = page.evaluate("[performance.now(), window.__mlp.frames, window.__mlp.painted]")
+    page.click("#play")
+    late = header_where(page, "h.step >= 1600 && window.__mlp.painted >= 60")
+    end = page.evaluate("[performance.now(), window.__mlp.frames, window.__mlp.painted]")
+    page.click("#play")  # pause
+    wait_js(page, "window.__mlp.state === 'paused'")
+    assert late["train_loss"] < 0.8 * first["train_loss"], (first["train_loss"], late["train_loss"])
+    assert boundary_digest(page) != before
+    screenshot(page, "default.png", docs_name="screenshot.png")
+    paint = page.evaluate("window.__mlp.paintMs")[1:]  # the first paint includes compiling the painter
+    p95 = sorted(paint)[int(0.95 * (len(paint) - 1))]
+    seconds = (end[0] - start[0]) / 1000
+    arrived, painted = (end[1] - start[1]) / seconds, (end[2] - start[2]) / seconds
+    print(f"\npaint time per frame over {len(paint)} frames: median {statistics.median(paint):.2f} ms, "
+          f"p95 {p95:.2f} ms, max {max(paint):.2f} ms (target <= 4 ms); while playing "
+          f"{arrived:.0f} frames/s arrived, {painted:.0f} painted")
+
+
+def test_choosing_an_activation_rebuilds_every_layer_with_it(page):
+    page.click("#activation")
+    page.wait_for_selector("#picker-pop:not([hidden])")
+    page.hover("#picker-list [data-name='sigmoid']")  # hovering previews g and g' without choosing
+    assert page.inner_text("#picker-note")
+    page.click("#picker-list [data-name='relu']")
+    wait_js(page, "window.__mlp.config.activation === 'relu'")
+    assert "activation=relu" in page.url
+    layer_selects = page.eval_on_selector_all(".layer-head select", "els => els.map(e => e.value)")
+    assert layer_selects == ["relu", "relu"]
+    assert page.inner_text("#activation").startswith("ReLU")
+
+
+def test_a_layer_activation_of_its_own_is_sent_as_a_list(page):
+    page.select_option(".layer-head >> nth=2 >> select", "sigmoid")
+    wait_js(page, "JSON.stringify(window.__mlp.config.activation) === '[\"tanh\",\"sigmoid\"]'")
+    assert "activation=tanh,sigmoid" in page.url
+
+
+def test_adding_a_layer_and_a_unit_grows_the_trained_network(page):
+    hidden = page.evaluate("window.__mlp.config.hidden")
+    page.click("#add-layer")
+    wait_js(page, f"window.__mlp.config.hidden.length === {len(hidden) + 1}")
+    page.click("button[aria-label='Add a unit to hidden layer 1']")
+    wait_js(page, f"window.__mlp.config.hidden[0] === {hidden[0] + 1}")
+    want = [hidden[0] + 1, *hidden[1:], hidden[-1]]
+    # the frame's weights have the new shapes: (features, 5), (5, 2), (2, 2), (2, 1)
+    h = header_where(page, f"h.weights.length === {len(want) + 1} && h.weights[0][0].length === {want[0]}")
+    assert [len(w[0]) for w in h["weights"][:-1]] == want
+    assert page.locator(".hidden-unit").count() == sum(want)
+    assert f"hidden={','.join(map(str, want))}" in page.url
+
+
+def test_editing_a_weight_through_its_link_changes_the_next_frame(page):
+    before = boundary_digest(page)
+    # the link x1 -> first unit of hidden layer 1 runs straight between the two boxes' facing sides
+    a = page.locator("button[data-feature='x1']").bounding_box()
+    b = page.locator("button[aria-label='Hidden layer 1, unit 1']").bounding_box()
+    x = (a["x"] + a["width"] + b["x"]) / 2
+    y = (a["y"] + a["height"] / 2 + b["y"] + b["height"] / 2) / 2
+    page.mouse.move(x, y)
+    page.wait_for_selector("#tooltip:not([hidden])")
+    assert "Weight x\u2081 \u2192 h1.1" in page.inner_text("#tooltip")
+    page.mouse.click(x, y)
+    page.wait_for_selector("#editor:not([hidden])")
+    page.fill("#editor input", "3.5")
+    page.press("#editor input", "Enter")
+    header_where(page, "h.weights[0][0][0] === 3.5")
+    wait_js(page, f"{DIGEST_JS} !== {before!r}")
+
+
+def test_keyboard_space_plays_s_steps_and_r_resets(page):
+    page.locator("body").focus()
+    page.keyboard.press("s")
+    header_where(page, "h.step === 1")
+    page.keyboard.press("ArrowRight")
+    header_where(page, "h.step === 2")
+    page.keyboard.press(" ")
+    wait_js(page, "window.__mlp.state === 'playing'")
+    page.keyboard.press(" ")
+    wait_js(page, "window.__mlp.state === 'paused'")
+    page.keyboard.press("r")
+    header_where(page, "h.step === 0")
+
+
+def test_hovering_a_unit_shows_its_full_map_in_the_output(page):
+    before = boundary_digest(page)
+    count = page.evaluate("window.__mlp.painted")
+    page.hover("button[aria-label='Hidden layer 1, unit 2']")
+    page.wait_for_selector("#unit-caption:not([hidden])")
+    wait_frame(page, count)
+    wait_js(page, f"{DIGEST_JS} !== {before!r}")
+    page.mouse.move(5, 700)
+    page.wait_for_selector("#unit-caption", state="hidden")
+
+
+def test_toggling_an_input_feature_changes_the_first_layer(page):
+    page.click("button[data-feature='x1sq']")
+    wait_js(page, "window.__mlp.config.features.includes('x1sq')")
+    h = header_where(page, "h.weights[0].length === 3")
+    assert len(h["weights"][0]) == 3
+    assert "features=x1,x2,x1sq" in page.url
+    assert page.get_attribute("button[data-feature='x1sq']", "aria-pressed") == "true"
+
+
+def test_regenerate_draws_new_data_and_the_link_keeps_its_seed(page):
+    seed = page.evaluate("window.__mlp.config.seed")
+    page.click("#regenerate")
+    wait_js(page, f"window.__mlp.config.seed !== {seed}")
+    new_seed = page.evaluate("window.__mlp.config.seed")
+    assert f"seed={new_seed}" in page.url
+    assert page.input_value("#seed") == str(new_seed)
