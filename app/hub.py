@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from app import protocol as p
 from app import scenes
 from app.config import ConfigError, describe_validation_error, limits
+from app.rooms import Rooms
 from app.session import Session
 from app.settings import Settings
 
@@ -33,6 +34,9 @@ log = logging.getLogger("mlp_playground.hub")
 
 MIN_FPS = 2.0
 MAX_CONTROL_BACKLOG = 256  # JSON messages waiting for a client that does not read: past it, disconnect
+# Dropping a message still costs the event loop its receipt: a client dropping more than this many times
+# its rate (plus a burst) within a second floods rather than clicks fast, and is disconnected with 4003.
+FLOOD_FACTOR = 10
 
 
 class Connection:
@@ -52,6 +56,8 @@ class Connection:
         self.closed = False
         self.frames_sent = 0
         self.frames_dropped = 0
+        # a presenter's connection hands what it is given to its room too (app/rooms.py)
+        self.tap: Callable[[dict[str, Any] | bytes], None] | None = None
 
     def start(self) -> None:
         self._sender = asyncio.create_task(self._send_loop())
@@ -60,16 +66,26 @@ class Connection:
         """Queue a JSON message."""
         if self.closed:
             return
+        if self.tap is not None:
+            self.tap(message)
+        self.send_text(p.dumps(message))
+
+    def send_text(self, text: str) -> None:
+        """Queue JSON text already dumped (a room dumps once for all its viewers)."""
+        if self.closed:
+            return
         if len(self._queue) >= MAX_CONTROL_BACKLOG:
             _background(self.close(p.CLOSE_POLICY, "client does not read its messages"))
             return
-        self._queue.append(p.dumps(message))
+        self._queue.append(text)
         self._wake.set()
 
     def offer_frame(self, frame: bytes) -> bool:
         """Make ``frame`` the next frame to send; returns True if it replaced an unsent one (client slow)."""
         if self.closed:
             return False
+        if self.tap is not None:
+            self.tap(frame)
         dropped = self._frame is not None
         if dropped:
             self.frames_dropped += 1
@@ -136,6 +152,8 @@ class Live:
     bucket: float = 0.0
     bucket_at: float = field(default_factory=time.monotonic)
     last_rate_error: float = 0.0
+    dropped: int = 0  # messages dropped by the rate limit since dropped_since
+    dropped_since: float = 0.0
 
 
 class ServerFull(Exception):
@@ -156,6 +174,7 @@ class Hub:
         self._retired_sent = 0
         self._retired_dropped = 0
         self._creating = 0
+        self.rooms = Rooms(self, settings)
 
     # --- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -166,6 +185,7 @@ class Hub:
         self.closing = True
         if self._janitor is not None:
             self._janitor.cancel()
+        await self.rooms.shutdown(code)
         lives = list(self.sessions.values())
         for live in lives:
             if live.runner is not None:
@@ -185,25 +205,41 @@ class Hub:
     async def hello(self, conn: Connection, msg: p.Hello) -> Live:
         """Resume the session of ``msg.token`` or start a new one (ServerFull past the cap)."""
         live = self._by_token.get(msg.token) if msg.token else None
-        resumed = live is not None
         if live is None:
-            if len(self.sessions) + self._creating >= self.settings.max_sessions:
-                raise ServerFull
-            self._creating += 1  # hold the slot while the session is built off the loop
-            try:
-                session = await self._new_session(conn, msg)
-            finally:
-                self._creating -= 1
-            live = Live(id=secrets.token_hex(8), token=secrets.token_urlsafe(24), session=session,
-                        fps=session.config.max_fps)
-            self.sessions[live.id] = live
-            self._by_token[live.token] = live
+            return await self._admit(conn, lambda: self._new_session(conn, msg))
+        await self._greet(live, conn, resumed=True)
+        return live
+
+    async def adopt(self, conn: Connection, build: Callable[[], Session]) -> Live:
+        """Hold the session ``build`` makes (in the pool; a viewer's fork) as a new session of ``conn``,
+        greeted like a new hello. ServerFull past the cap."""
+        return await self._admit(
+            conn, lambda: asyncio.get_running_loop().run_in_executor(self._pool, build))
+
+    async def _admit(self, conn: Connection, make: Callable[[], Any]) -> Live:
+        """Register the session ``await make()`` builds as a new live session of ``conn`` and greet it;
+        ServerFull past the cap. The slot is held while the session is built off the loop."""
+        if len(self.sessions) + self._creating >= self.settings.max_sessions:
+            raise ServerFull
+        self._creating += 1
+        try:
+            session = await make()
+        finally:
+            self._creating -= 1
+        live = Live(id=secrets.token_hex(8), token=secrets.token_urlsafe(24), session=session,
+                    fps=session.config.max_fps)
+        self.sessions[live.id] = live
+        self._by_token[live.token] = live
+        await self._greet(live, conn, resumed=False)
+        return live
+
+    async def _greet(self, live: Live, conn: Connection, resumed: bool) -> None:
+        """Attach ``conn`` and send welcome plus the full state (dataset, frame, state)."""
         await self.attach(live, conn)
         s = live.session
         conn.send(p.welcome(live.id, live.token, self.limits(), s.config.model_dump(),
                             s.scene.describe() if s.scene else None, resumed))
         await self._send_full_state(live)
-        return live
 
     async def _new_session(self, conn: Connection, msg: p.Hello) -> Session:
         loop = asyncio.get_running_loop()
@@ -227,7 +263,9 @@ class Hub:
         live.touched = self.clock()
         live.bucket, live.bucket_at = float(self.settings.rate_burst), self.clock()
         if old is not None and old is not conn:
+            old.tap = None
             _background(old.close(p.CLOSE_REPLACED, "session resumed by another connection"))
+        self.rooms.attached(live, conn)
         self._ensure_runner(live)
 
     def retire(self, conn: Connection) -> None:
@@ -246,12 +284,14 @@ class Hub:
         if live.conn is conn:
             live.conn = None
             live.detached_at = self.clock()
+            self.rooms.detached(live)
 
     def free(self, live: Live) -> None:
         if live.runner is not None:
             live.runner.cancel()
         self.sessions.pop(live.id, None)
         self._by_token.pop(live.token, None)
+        self.rooms.freed(live)
 
     async def _janitor_loop(self) -> None:
         while True:
@@ -271,6 +311,7 @@ class Hub:
                 if conn is not None:
                     conn.send(p.error(p.E_IDLE, "the session was idle too long and has been freed"))
                     await conn.flush_and_close(p.CLOSE_IDLE, "idle")
+        await self.rooms.sweep()
 
     # --- rate limit ---------------------------------------------------------------------------------
     def allow(self, live: Live) -> bool:
@@ -282,11 +323,19 @@ class Hub:
         if live.bucket >= 1.0:
             live.bucket -= 1.0
             return True
+        if now - live.dropped_since >= 1.0:
+            live.dropped, live.dropped_since = 0, now
+        live.dropped += 1
         if live.conn is not None and now - live.last_rate_error >= 1.0:
             live.last_rate_error = now
             live.conn.send(p.error(p.E_RATE_LIMITED, f"too many messages: at most {s.rate_limit:g} per "
                                                      f"second (bursts of {s.rate_burst}); some were dropped"))
         return False
+
+    def flooding(self, live: Live) -> bool:
+        """True once the messages dropped within a second exceed FLOOD_FACTOR times the rate plus a burst."""
+        s = self.settings
+        return live.dropped > FLOOD_FACTOR * s.rate_limit + s.rate_burst
 
     # --- control messages ---------------------------------------------------------------------------
     async def handle(self, live: Live, msg: Any) -> None:
@@ -345,6 +394,15 @@ class Hub:
                 result = await self.call(live, s.inspect, msg.x, msg.y)
                 conn.send(p.inspection(result["x"], result["layers"], result["output"], result["loss"])
                           | {"input": result["input"]})
+            elif isinstance(msg, p.Lecture):
+                args = {"x": list(msg.x) if msg.x else None, "y": msg.y} if msg.what == "backprop" else {}
+                data = await self.call(live, lambda: s.lecture(msg.what, **args))
+                conn.send(p.lecture(msg.what, data))
+            elif isinstance(msg, p.Present):
+                await self.rooms.present(live)
+            elif isinstance(msg, p.Fork):
+                raise p.ProtocolError(p.E_BAD_MESSAGE, "fork: only a viewer of a room can fork (hello with "
+                                                       "watch)", "type")
             elif isinstance(msg, p.Export):
                 filename, content = await self.call(live, s.export, msg.format)
                 conn.send(p.export(msg.format, filename, content))
@@ -479,4 +537,6 @@ def _error_from(exc: Exception, scene_field: str, config_prefix: str, msg: Any =
         field = "unit"
     elif isinstance(msg, p.Configure):
         field = config_prefix
+    elif isinstance(msg, p.Lecture):
+        field = "what"
     return p.error(p.E_INVALID_VALUE, text, field)

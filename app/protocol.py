@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from app.config import describe_validation_error
+from app.lecture import WHATS as LECTURE_PANELS
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -48,8 +49,11 @@ E_HELLO_EXPECTED = "hello_expected"
 E_DIVERGED = "diverged"
 E_INTERNAL = "internal"
 E_IDLE = "idle"
+E_READ_ONLY = "read_only"  # a viewer of a room sent a control message
+E_UNKNOWN_ROOM = "unknown_room"  # no room with that code (or it ended)
 ERROR_CODES = (E_BAD_JSON, E_BAD_MESSAGE, E_UNKNOWN_TYPE, E_INVALID_CONFIG, E_INVALID_VALUE, E_UNKNOWN_SCENE,
-               E_RATE_LIMITED, E_SERVER_FULL, E_HELLO_EXPECTED, E_DIVERGED, E_INTERNAL, E_IDLE)
+               E_RATE_LIMITED, E_SERVER_FULL, E_HELLO_EXPECTED, E_DIVERGED, E_INTERNAL, E_IDLE, E_READ_ONLY,
+               E_UNKNOWN_ROOM)
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -63,6 +67,7 @@ class Hello(_Msg):
     token: str | None = Field(None, max_length=128)
     config: dict[str, Any] | None = None
     scene: str | None = Field(None, max_length=64)
+    watch: str | None = Field(None, max_length=16)  # a room code: watch that room instead (app/rooms.py)
 
 
 class Configure(_Msg):
@@ -124,16 +129,38 @@ class Export(_Msg):
     format: Literal["json", "csv"] = "json"
 
 
+class Lecture(_Msg):
+    """Ask for the numbers of a lecture scene's panel; ``x``/``y`` pick the point of ``backprop``."""
+
+    type: Literal["lecture"]
+    what: Literal[LECTURE_PANELS]  # type: ignore[valid-type]
+    x: tuple[Finite, Finite] | None = None
+    y: Finite | None = None
+
+
+class Present(_Msg):
+    """Open a broadcast room for this session (or give the one it has)."""
+
+    type: Literal["present"]
+
+
+class Fork(_Msg):
+    """A viewer's request for a private session starting from the presenter's config and weights."""
+
+    type: Literal["fork"]
+
+
 ClientMessage = Annotated[
     Hello | Configure | Play | Pause | Step | Reset | Regenerate | SetParam | LoadScene | View | Inspect
-    | Export,
+    | Export | Lecture | Present | Fork,
     Field(discriminator="type"),
 ]
 _client_adapter: TypeAdapter = TypeAdapter(ClientMessage)
 
 CLIENT_TYPES = ("hello", "configure", "play", "pause", "step", "reset", "regenerate", "set_param",
-                "load_scene", "view", "inspect", "export")
-SERVER_TYPES = ("welcome", "config", "state", "dataset", "inspection", "export", "error", "frame")
+                "load_scene", "view", "inspect", "export", "lecture", "present", "fork")
+SERVER_TYPES = ("welcome", "config", "state", "dataset", "inspection", "export", "error", "frame", "lecture",
+                "room", "forked")
 # "frame" is the binary message; the rest are JSON text.
 
 
@@ -205,6 +232,11 @@ def inspection(x: list, layers: list[dict], output: list, loss: float | None) ->
 
 def export(fmt: str, filename: str, content: str) -> dict[str, Any]:
     return {"type": "export", "format": fmt, "filename": filename, "content": content}
+
+
+def lecture(what: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The answer to a ``lecture`` request: ``data`` as computed by ``app.lecture`` for panel ``what``."""
+    return {"type": "lecture", "what": what, "data": data}
 
 
 def dumps(message: dict[str, Any]) -> str:

@@ -26,11 +26,14 @@ class Scene:
     parameters: dict[str, Any] | None = None
     view: dict[str, Any] = field(default_factory=dict)
     autoplay: bool = False
+    panel: str | None = None  # the lecture panel the page opens (a ``what`` of app.lecture), if any
+    topic: str = ""  # the lecture topic it serves (docs/lecture.md)
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description (``/api/scenes`` and the ``scene`` field of ``welcome``)."""
         return {"name": self.name, "title": self.title, "caption": self.caption, "config": self.config,
-                "parameters": self.parameters, "view": self.view, "autoplay": self.autoplay}
+                "parameters": self.parameters, "view": self.view, "autoplay": self.autoplay,
+                "panel": self.panel, "topic": self.topic}
 
 
 SCENES: dict[str, Scene] = {}
@@ -39,9 +42,12 @@ SCENES: dict[str, Scene] = {}
 def register(scene: Scene) -> Scene:
     """Add a scene; its config is validated now so a broken preset fails at import, not in a lecture."""
     from app.config import SessionConfig
+    from app.lecture import WHATS
 
     if scene.name in SCENES:
         raise ValueError(f"scene {scene.name!r} is already registered")
+    if scene.panel is not None and scene.panel not in WHATS:
+        raise ValueError(f"scene {scene.name!r}: unknown panel {scene.panel!r}; expected one of {WHATS}")
     SessionConfig.model_validate(scene.config)
     SCENES[scene.name] = scene
     return scene
@@ -80,6 +86,8 @@ register(Scene(
             "learning_rate": 0.01, "steps_per_frame": 1},
     parameters={"weights": [[[1.0, 1.0], [1.0, 1.0]], [[1.0], [-2.0]]], "biases": [[0.0, -1.0], [0.0]]},
     view={"regions": True},
+    panel="walkthrough",
+    topic="XOR: a hidden layer makes the points linearly separable",
 ))
 
 register(Scene(
@@ -90,13 +98,125 @@ register(Scene(
     config={"dataset": XOR_POINTS_DATASET, "train_ratio": 1.0, "features": ["x1", "x2"], "hidden": [],
             "output": "linear", "loss": "squared_error", "init": "zeros", "batch_size": 4,
             "learning_rate": 0.1, "steps_per_frame": 5},
+    topic="Linear models and their limits: XOR",
 ))
 
 register(Scene(
     name="logistic",
     title="Logistic regression",
-    caption="No hidden layer: a sigmoid of a linear function of (x1, x2), trained with cross-entropy. "
-            "Its decision boundary is a straight line, enough for two Gaussian clouds.",
+    caption="No hidden layer: y = sigma(theta^T x), a sigmoid of a linear function of (x1, x2), trained "
+            "with cross-entropy. Its gradient is -(y - sigma(theta^T x)) x: each point pulls theta by its "
+            "error. The decision boundary theta^T x = 0 is a straight line, enough for two Gaussian clouds.",
     config={"dataset": "gauss", "noise": 0.1, "features": ["x1", "x2"], "hidden": [], "output": "sigmoid",
             "loss": "cross_entropy", "init": "zeros", "learning_rate": 0.03, "batch_size": 10},
+    topic="Logistic regression and its gradient",
+))
+
+
+register(Scene(
+    name="xor-learned",
+    title="XOR learned",
+    caption="The same 2-2-1 ReLU network as 'XOR by hand', now learned by gradient descent from a random "
+            "start. Press 'new data' to try another seed: some starts reach 0, 1, 1, 0, others get stuck "
+            "with a dead ReLU, a hidden unit whose pre-activation is negative on all four points, so its "
+            "gradient is 0 and it never recovers.",
+    config={"dataset": XOR_POINTS_DATASET, "train_ratio": 1.0, "features": ["x1", "x2"], "hidden": [2],
+            "activation": "relu", "output": "linear", "loss": "squared_error", "init": "glorot",
+            "batch_size": 4, "learning_rate": 0.05, "steps_per_frame": 5},
+    panel="seeds",
+    topic="Training XOR by gradient descent; dead ReLUs",
+))
+
+register(Scene(
+    name="activations",
+    title="Activation gallery",
+    caption="Every hidden unit of the lecture: g(z) and its derivative g'(z), grouped into rectifiers, "
+            "saturating units and others, each with its one-line verdict. Choose one to train the circle "
+            "with it and compare how fast and how well each learns.",
+    config={"dataset": "circle", "train_ratio": 0.5, "features": ["x1", "x2"], "hidden": [6, 4],
+            "activation": "relu", "output": "sigmoid", "loss": "cross_entropy", "init": "he",
+            "learning_rate": 0.03, "batch_size": 10},
+    panel="gallery",
+    topic="Hidden units: rectifiers, saturating units, others",
+))
+
+register(Scene(
+    name="saturation",
+    title="Saturation: squared error vs cross-entropy",
+    caption="One sigmoid output, one confidently wrong start (every point on the wrong side), trained twice: "
+            "with squared error the output gradient (y - t) y (1 - y) is tiny because y is near 0 or 1, "
+            "and the loss stalls; with cross-entropy the gradient is y - t, large exactly when wrong.",
+    config={"dataset": "gauss", "noise": 0.1, "features": ["x1", "x2"], "hidden": [], "output": "sigmoid",
+            "loss": "squared_error", "learning_rate": 0.1, "batch_size": 10, "steps_per_frame": 2},
+    parameters={"weights": [[[-3.0], [-3.0]]], "biases": [[0.0]]},
+    panel="saturation",
+    topic="Output units and losses: why cross-entropy with sigmoid",
+))
+
+register(Scene(
+    name="softmax",
+    title="Softmax: K classes",
+    caption="Three spiral arms, one class each. The output layer has one unit per class and a softmax; the "
+            "map is coloured by the most probable class and faded where the network is unsure.",
+    config={"dataset": "spirals", "classes": 3, "noise": 0.0, "features": ["x1", "x2"], "hidden": [16, 16],
+            "activation": "relu", "output": "softmax", "loss": "cross_entropy", "init": "he",
+            "optimizer": "adam", "learning_rate": 0.01, "batch_size": 10, "steps_per_frame": 10},
+    autoplay=True,
+    topic="Softmax output and cross-entropy for K classes",
+))
+
+register(Scene(
+    name="depth",
+    title="Depth and linear regions",
+    caption="A ReLU net cuts the plane into linear regions. Side by side: a shallow-wide net (one layer of "
+            "12) and a deep-narrow one (three layers of 4), the same 12 hidden units, trained on the same "
+            "data. Compare their exact region counts with the theoretical bounds: depth can fold the plane "
+            "into more regions than width.",
+    config={"dataset": "spiral", "noise": 0.0, "features": ["x1", "x2"], "hidden": [4, 4, 4],
+            "activation": "relu", "output": "sigmoid", "loss": "cross_entropy", "init": "he",
+            "optimizer": "adam", "learning_rate": 0.01, "batch_size": 10, "steps_per_frame": 10},
+    view={"regions": True},
+    panel="depth",
+    topic="Depth: linear regions of rectifier networks",
+))
+
+register(Scene(
+    name="backprop",
+    title="Backpropagation step by step",
+    caption="Click a point of the plane: forward, every unit's a_t and z_t = h(a_t); backward, the output "
+            "delta, then delta_t = h'(a_t) sum_s w_ts delta_s layer by layer; dL/dw_tj = delta_t z_j on "
+            "every link; then the update. 'Check' compares every gradient with finite differences.",
+    config={"dataset": XOR_POINTS_DATASET, "train_ratio": 1.0, "features": ["x1", "x2"], "hidden": [3],
+            "activation": "tanh", "output": "sigmoid", "loss": "cross_entropy", "init": "glorot",
+            "batch_size": 4, "learning_rate": 0.5, "steps_per_frame": 1},
+    panel="backprop",
+    topic="Backpropagation: the chain rule, layer by layer",
+))
+
+register(Scene(
+    name="universality",
+    title="Universal approximation in 1-D",
+    caption="One wide hidden layer fitting y = sin(x). Beneath the fitted curve, each hidden unit's "
+            "weighted contribution w_j h(a_j(x)): the curve is their sum plus the bias. More units, finer "
+            "pieces; switch the function to step, abs or bump.",
+    config={"dataset": "sine", "points": 200, "noise": 0.0, "train_ratio": 1.0, "features": ["x1"],
+            "hidden": [12], "activation": "relu", "output": "linear", "loss": "squared_error", "init": "he",
+            "optimizer": "adam", "learning_rate": 0.02, "batch_size": 20, "steps_per_frame": 10},
+    autoplay=True,
+    panel="universality",
+    topic="Universal approximation with one hidden layer",
+))
+
+register(Scene(
+    name="spiral-deep",
+    title="Two spirals, deep",
+    caption="Two interleaved spirals, the hardest of TF Playground's sets, solved by a deep ReLU network. "
+            "The region view shows the many linear pieces the deep net stitches into a curved boundary.",
+    config={"dataset": "spiral", "noise": 0.0, "train_ratio": 0.5, "features": ["x1", "x2"],
+            "hidden": [16, 16, 16, 16], "activation": "relu", "output": "sigmoid", "loss": "cross_entropy",
+            "init": "he", "optimizer": "adam", "learning_rate": 0.01, "batch_size": 10,
+            "steps_per_frame": 20},
+    view={"regions": True},
+    autoplay=True,
+    topic="Depth in practice: a deep ReLU net on two spirals",
 ))

@@ -32,6 +32,7 @@ from app import __version__, scenes
 from app import protocol as p
 from app.config import json_schema, limits
 from app.hub import Connection, Hub, Live, ServerFull
+from app.looplag import LoopLag
 from app.settings import Settings
 
 log = logging.getLogger("mlp_playground.server")
@@ -46,15 +47,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The application; with no argument the settings come from the environment."""
     settings = settings or Settings()
     hub = Hub(settings)
+    lag = LoopLag()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         hub.start()
+        lag.start()
+        await hub.rooms.start()  # connects to Redis when redis_url is set
         restore = _close_sockets_on_signals(hub)
         try:
             yield
         finally:
             restore()
+            await lag.stop()
             await hub.shutdown(p.CLOSE_GOING_AWAY)
 
     app = FastAPI(title="MLP Playground", version=__version__, lifespan=lifespan, docs_url=None,
@@ -68,12 +73,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not (TEMPLATES_DIR / "index.html").is_file():
             return PlainTextResponse("the page is not built yet (app/templates/index.html)", status_code=503)
         return templates.TemplateResponse(request, "index.html", {
-            "protocol": p.PROTOCOL_VERSION, "version": __version__, "default_scene": scenes.DEFAULT_SCENE})
+            "protocol": p.PROTOCOL_VERSION, "version": __version__, "default_scene": scenes.DEFAULT_SCENE,
+            # read by static/js/embed.js: who may drive the player by postMessage (a meta tag: CSP forbids
+            # inline scripts)
+            "embed_origins": " ".join(settings.embed_origins)})
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "protocol": p.PROTOCOL_VERSION,
-                "sessions": len(hub.sessions), "max_sessions": settings.max_sessions, **hub.frame_stats()}
+                "sessions": len(hub.sessions), "max_sessions": settings.max_sessions, **hub.frame_stats(),
+                "rooms": len(hub.rooms.hosted), "viewers": hub.rooms.viewers, "loop_lag_ms": lag.summary()}
 
     @app.get("/api/scenes")
     async def list_scenes() -> JSONResponse:
@@ -130,7 +139,12 @@ async def _serve_socket(ws: WebSocket, hub: Hub, settings: Settings) -> None:
             await conn.flush_and_close(p.CLOSE_HELLO_EXPECTED, "hello expected")
             return
         try:
-            live = await hub.hello(conn, msg)
+            if msg.watch is not None:  # a viewer: read-only until it forks (then ``live`` is its session)
+                live = await hub.rooms.watch(conn, msg, functools.partial(_receive, ws, conn))
+                if live is None:
+                    return
+            else:
+                live = await hub.hello(conn, msg)
         except ServerFull:
             conn.send(p.error(p.E_SERVER_FULL, f"server full: it already trains {settings.max_sessions} "
                                                "sessions; try again later"))
@@ -141,6 +155,11 @@ async def _serve_socket(ws: WebSocket, hub: Hub, settings: Settings) -> None:
             if text is None:
                 return
             if not hub.allow(live):
+                if hub.flooding(live):
+                    conn.send(p.error(p.E_RATE_LIMITED, "too many messages: far beyond the rate limit of "
+                                                        f"{settings.rate_limit:g} per second; disconnected"))
+                    await conn.flush_and_close(p.CLOSE_FLOOD, "too many messages")
+                    return
                 continue
             try:
                 msg = p.parse_client_message(text)

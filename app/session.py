@@ -22,7 +22,7 @@ from app.config import LIVE_FIELDS, MAX_SEED, ConfigError, SessionConfig
 from app.engine import Network, Trainer, make_optimizer, outputs
 from app.engine.datasets import make_dataset, split
 from app.engine.features import feature_map
-from app.engine.grid import GridEvaluator, thumbnails
+from app.engine.grid import GridEvaluator, is_one_d, thumbnails
 
 REGION_COUNT_EVERY = 0.25  # seconds: an exact count costs more than a frame, and changes slowly
 
@@ -116,6 +116,7 @@ class Session:
         self._grid = None
         self._regions = None
         self._region_info = None
+        self.lecture_cache: dict[str, Any] = {}  # app.lecture's companion nets, built for this network
         self.playing = False
         try:
             self._check_view()
@@ -128,9 +129,10 @@ class Session:
                               classes=config.classes, points=config.custom_points)
         except ValueError as exc:  # the engine's message starts with the argument's name
             raise ConfigError(_engine_field(str(exc)), str(exc)) from None
-        if ds.X.shape[1] != 2:
-            raise ConfigError("dataset", f"{config.dataset!r} is a 1-D function set; the server streams 2-D "
-                                         "maps only")
+        if ds.X.shape[1] != 2 and not is_one_d(config.features):
+            # 1-D function sets (the universality scene) stream their line repeated on every map row
+            raise ConfigError("features", f"{config.dataset!r} is a 1-D function set: use only features of "
+                                          f"x1, got {config.features}")
         if config.train_ratio >= 1.0:
             # the lecture's four XOR points are all training points; there is no test set
             train, test = ds, None
@@ -139,7 +141,7 @@ class Session:
                 train, test = split(ds, config.train_ratio, rng)
             except ValueError as exc:
                 raise ConfigError("train_ratio", str(exc)) from None
-        empty = np.zeros((0, 2))
+        empty = np.zeros((0, ds.X.shape[1]))
         test_raw = test.X if test is not None else empty
         test_y = test.y if test is not None else np.zeros(0, dtype=train.y.dtype)
         return _Data(
@@ -202,6 +204,12 @@ class Session:
         self.view = ViewState(**scene.view)
         self._check_view()
         self.playing = scene.autoplay
+
+    def lecture(self, what: str, **args: Any) -> dict[str, Any]:
+        """The numbers of one lecture-scene panel (see ``app.lecture``); ValueError names what is wrong."""
+        from app import lecture
+
+        return lecture.compute(self, what, **args)
 
     def set_param(self, kind: str, layer: int, index, value: float) -> None:
         """Set one weight, bias or unit parameter (ValueError / IndexError name what was wrong)."""
@@ -289,7 +297,7 @@ class Session:
             buf.write("x1,x2,label,set\n")
             d = self.data
             for raw, y, name in ((d.train_raw, d.train_y, "train"), (d.test_raw, d.test_y, "test")):
-                for (x1, x2), label in zip(raw, y, strict=True):
+                for (x1, x2), label in zip(_plane(raw, y), y, strict=True):
                     buf.write(f"{x1:.6g},{x2:.6g},{label:.6g},{name}\n")
             return f"{d.name}.csv", buf.getvalue()
         raise ValueError(f"unknown export format {fmt!r}; expected json or csv")
@@ -299,7 +307,7 @@ class Session:
         d = self.data
 
         def rows(raw, y):
-            return np.round(np.column_stack([raw, y]), 4).tolist()
+            return np.round(np.column_stack([_plane(raw, y), y]), 4).tolist()
 
         return {"train": rows(d.train_raw, d.train_y), "test": rows(d.test_raw, d.test_y),
                 "box": list(d.box), "classes": d.classes, "regression": d.regression}
@@ -424,6 +432,11 @@ def _engine_field(message: str) -> str:
 def _as_map(values: np.ndarray, g: int, line: bool) -> np.ndarray:
     """A ``(G, G)`` map from ``G * G`` grid values, or from ``G`` values along x1 repeated on every row."""
     return np.broadcast_to(values.reshape(1, g), (g, g)) if line else values.reshape(g, g)
+
+
+def _plane(raw: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Points as ``(n, 2)``: a 1-D set's point (x, f(x)) is drawn at height f(x), so it traces its curve."""
+    return raw if raw.shape[1] == 2 else np.column_stack([raw[:, 0], y])
 
 
 def _reg(config: SessionConfig) -> str | None:

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Extra origins (scheme://host[:port], comma-separated) whose pages "
                                           "may open the WebSocket, besides the server's own origin.")
+    embed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins (scheme://host[:port], comma-separated, or '*' for any) "
+                                          "whose pages may drive an embedded player by postMessage and "
+                                          "receive its events, besides the server's own origin.")
     frame_ancestors: str = Field("*", min_length=1,
                                  description="CSP frame-ancestors: who may embed the page in a frame "
                                              "('*' = anyone, 'self' = no one else).")
@@ -47,8 +51,21 @@ class Settings(BaseSettings):
                                                     "about half the bytes on slow networks, for ~0.7 ms of "
                                                     "server CPU per frame.")
     hello_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a new socket has to send hello.")
+    redis_url: str = Field("", description="Redis URL (redis://host:6379/0) through which broadcast rooms "
+                                           "reach viewers on every worker and machine; empty = rooms stay in "
+                                           "their process. Needs the 'redis' extra.")
+    max_viewers: int = Field(1000, ge=1, le=100_000, description="Most room viewers (read-only sockets) one "
+                                                                 "process serves.")
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"{value!r} is not a Redis URL like redis://host:6379/0")
+        return value
+
+    @field_validator("allowed_origins", "embed_origins", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
@@ -63,6 +80,15 @@ class Settings(BaseSettings):
             if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
                 raise ValueError(f"{origin!r} is not an origin like https://example.org[:port]")
         return value
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _embed_origins(cls, value: list[str]) -> list[str]:
+        if "*" in value:
+            if len(value) > 1:
+                raise ValueError("'*' allows every origin: give it alone, not in a list")
+            return value
+        return cls._origins(value)
 
 
 def env_name(field: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -53,3 +54,16 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         return self.proc.stdout.read()
+
+
+def run(coro):
+    """Run one client coroutine to completion (each test drives its own event loop)."""
+    return asyncio.run(coro)
+
+
+async def recv_json(ws, kind: str) -> dict:
+    """The next JSON message of type ``kind``, skipping frames and other messages."""
+    while True:
+        m = await ws.recv()
+        if isinstance(m, str) and json.loads(m)["type"] == kind:
+            return json.loads(m)

@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from app import protocol as p
 
 from .helpers import assert_error
-from .live import LiveServer
+from .live import LiveServer, recv_json, run
 
 
 @pytest.fixture(scope="module")
@@ -23,17 +23,6 @@ def server():
     s = LiveServer(grace_period=30)
     yield s
     s.stop()
-
-
-def run(coro):
-    return asyncio.run(coro)
-
-
-async def recv_json(ws, kind: str) -> dict:
-    while True:
-        m = await ws.recv()
-        if isinstance(m, str) and json.loads(m)["type"] == kind:
-            return json.loads(m)
 
 
 async def recv_frame(ws) -> tuple[dict, dict, bytes]:

@@ -38,6 +38,8 @@ def test_every_client_message_parses_to_its_model():
         "view": {"unit": [0, 1], "regions": True},
         "inspect": {"x": [0.5, -1.0], "y": 1},
         "export": {"format": "csv"},
+        "lecture": {"what": "backprop", "x": [0.5, 1.0], "y": 0},
+        "present": {}, "fork": {},
     }
     assert set(samples) == set(p.CLIENT_TYPES)
     for kind, fields in samples.items():

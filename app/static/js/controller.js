@@ -1,6 +1,8 @@
 // Wires the page: reads the URL (state.js), opens the socket (socket.js), feeds frames and messages to the
 // views and turns user actions into protocol messages. The only module that knows all the others.
 
+import { Broadcast, readRoomParams } from "./broadcast.js";
+import { installEmbed } from "./embed.js";
 import { Socket } from "./socket.js";
 import { buildQuery, defaults, parseQuery, writeUrl } from "./state.js";
 import { Controls } from "./views/controls.js";
@@ -8,6 +10,7 @@ import { LossChart } from "./views/lossChart.js";
 import { NetworkView } from "./views/network.js";
 import { OutputView } from "./views/output.js";
 import { closeEditor, installEditor } from "./views/popups.js";
+import { LecturePanel } from "./views/lecture.js";
 
 const $ = (id) => document.getElementById(id);
 const LIVE = new Set(["learning_rate", "reg_rate", "steps_per_frame", "max_fps", "grid", "thumbnail"]);
@@ -47,6 +50,7 @@ function notice(text) {
 // ---- URL -----------------------------------------------------------------------------------------
 function syncUrl() {
   const href = writeUrl(app.schema, app.config, app.ui, baseConfig());
+  app.broadcast.keepInUrl(); // ?present / ?watch survive the rewrite (the links above leave them out)
   const full = new URL(href);
   full.searchParams.delete("embed");
   full.searchParams.delete("hide");
@@ -213,6 +217,7 @@ function onFrame(frame) {
   app.frames += 1;
   app.lastHeader = frame.header;
   app.chart.add(frame.header.step, frame.header.train_loss, frame.header.test_loss);
+  if (app.embed) app.embed.frame(frame.header);
 }
 
 function paint(frame) {
@@ -222,6 +227,7 @@ function paint(frame) {
   const canvas = app.output.paint(header, arrays);
   if (!app.hoverUnit || !arrays.unit) app.network.paintOutput(canvas);
   app.network.update(header, arrays);
+  app.lecture.onFrame(header);
   $("epoch").textContent = String(Math.floor(header.epoch ?? 0)).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   $("stepcount").textContent = String(header.step);
   const dt = performance.now() - t0;
@@ -242,6 +248,7 @@ function loop(now) {
 
 // ---- server messages -----------------------------------------------------------------------------
 function onMessage(msg) {
+  if (app.embed) app.embed.serverMessage(msg);
   switch (msg.type) {
     case "welcome":
       app.session = msg.session;
@@ -258,6 +265,7 @@ function onMessage(msg) {
         applySceneView(msg.scene);
       }
       applyConfig(msg.config);
+      app.lecture.setScene(msg.resumed ? app.sceneList.find((s) => s.name === app.ui.scene) || null : msg.scene);
       if (app.hoverUnit) app.socket.send({ type: "view", unit: app.hoverUnit });
       if (app.ui.regions) app.socket.send({ type: "view", regions: true });
       break;
@@ -265,6 +273,7 @@ function onMessage(msg) {
       if (msg.scene) {
         app.ui.scene = sceneOf(msg.scene);
         applySceneView(msg.scene);
+        app.lecture.setScene(msg.scene);
       }
       if (msg.rebuilt && app.hoverUnit) {
         // the unit under the pointer may no longer exist: stop asking for its map
@@ -287,12 +296,16 @@ function onMessage(msg) {
     case "error":
       onError(msg);
       break;
+    case "lecture":
+      app.lecture.onMessage(msg);
+      break;
     case "export":
       download(msg.filename, msg.content, msg.format === "csv" ? "text/csv" : "application/json");
       break;
     default:
       break;
   }
+  app.broadcast.onMessage(msg); // room, forked; and after a welcome, present / the fresh-session notice
 }
 
 /** A scene may ask for a view (e.g. the region overlay): show the toggles the way the server now sends. */
@@ -321,6 +334,7 @@ function download(filename, content, type) {
 }
 
 function onError(msg) {
+  if (app.lecture && app.lecture.onError(msg)) return; // the scene panel no longer fits: it says so itself
   // A refused configure changes nothing on the server: put every unconfirmed field back and say what was wrong.
   const field = msg.field ? msg.field.replace(/^config\./, "").split(".")[0] : null;
   // (before the first welcome there is no server state to go back to: the welcome that follows sets it)
@@ -398,7 +412,10 @@ async function main() {
   app.sceneList = [];
   const sceneList = Array.isArray(scenes) ? scenes : scenes.scenes || [];
   app.sceneList = sceneList;
-  const parsed = parseQuery(location.search, schema, { scenes: sceneList.map((s) => s.name), hideable: hideableNames() });
+  // the room keys (?present, ?watch) belong to broadcast.js, not to the config parser
+  const roomParams = readRoomParams(location.search);
+  app.broadcast = new Broadcast(roomParams, { notice, urlChanged: () => syncUrl() });
+  const parsed = parseQuery(roomParams.search, schema, { scenes: sceneList.map((s) => s.name), hideable: hideableNames() });
   app.ui = parsed.ui;
   if (parsed.notices.length) notice(`Ignored invalid link values: ${parsed.notices.join("; ")}`);
   document.body.classList.toggle("embed", app.ui.embed);
@@ -425,6 +442,9 @@ async function main() {
     onSetParam: (kind, layer, index, value) => app.socket.send({ type: "set_param", kind, layer, index, value }),
   });
   app.chart = new LossChart($("loss-chart"));
+  app.lecture = new LecturePanel($("lecture"), {
+    send: (m) => app.socket.send(m), configure: change, plot: $("plot"), defaultScene: app.defaultScene,
+  });
   installEditor();
   applyHide();
 
@@ -437,8 +457,15 @@ async function main() {
     hello: () => {
       const h = { config: app.session ? app.config : parsed.config };
       if (app.ui.scene) h.scene = app.ui.scene;
-      return h;
+      return { ...h, ...app.broadcast.hello() };
     },
+  });
+  app.broadcast.attach(app.socket);
+  // inside a host page's iframe: the postMessage API (embed.js, docs/embedding.md); null on a top-level page
+  app.embed = installEmbed({
+    send: (m) => app.socket.send(m),
+    change,
+    snapshot: () => ({ state: app.state, step: app.step, config: structuredClone(app.config), session: app.session }),
   });
   app.socket.setResumeKey(location.search, { initial: true });
 
@@ -498,6 +525,7 @@ async function main() {
     get ui() { return { ...app.ui }; },
     get session() { return app.session; },
     get state() { return app.state; },
+    get step() { return app.step; },
     get header() { return app.lastHeader || null; },
     get frames() { return app.frames; },
     get painted() { return app.painted || 0; },

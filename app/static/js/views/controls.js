@@ -152,7 +152,8 @@ export class Controls {
       if (config[id] !== undefined) $(id).value = String(config[id]);
       this.showRange(id);
     }
-    $("seed").value = String(config.seed);
+    // a config echo must not overwrite a number the user is typing (it would be lost on Enter)
+    if (document.activeElement !== $("seed")) $("seed").value = String(config.seed);
     const acts = Array.isArray(config.activation) ? config.activation : [config.activation];
     this.picker.set(acts.every((a) => a === acts[0]) ? acts[0] : null);
     $("reg_rate").disabled = config.regularization === "none";

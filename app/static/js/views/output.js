@@ -143,12 +143,14 @@ export class OutputView {
       el.textContent = regions.note || "not piecewise linear";
       return;
     }
-    // One hidden layer: the bound is the maximum (Zaslavsky). Deeper: Montufar et al. give a lower bound on
-    // the maximum, which a trained net may exceed, so it is shown as "max >= M".
-    const bound = regions.bound === null || regions.bound === undefined ? ""
-      : ` (max ${this.depth > 1 ? "\u2265 " : ""}${regions.bound})`;
+    // "max" is the ceiling no network of this shape exceeds (regions.upper). For deep rectifier nets the
+    // tooltip adds Montufar et al.'s number, what the best such net is known to reach.
+    const known = (v) => v !== null && v !== undefined;
+    const bound = known(regions.upper) ? ` (max ${regions.upper})` : "";
     el.textContent = `${regions.exact === false ? "\u2265 " : ""}${regions.count} linear regions${bound}`;
-    el.title = regions.note || "";
+    const reach = known(regions.bound) && this.depth > 1
+      ? `The best network of this shape is known to reach at least ${regions.bound} (Montufar et al. 2014). ` : "";
+    el.title = reach + (regions.note || "");
   }
 
   drawMetrics(h) {

@@ -1,0 +1,138 @@
+// The postMessage API of an embedded player (docs/embedding.md). A host page that shows the player in an
+// iframe drives it with {type: "mlp-playground", action: ...} and receives {type: "mlp-playground",
+// event: ...}. Only the server's own origin and the origins in its settings (MLP_PLAYGROUND_EMBED_ORIGINS,
+// handed over in a meta tag) are heard; events are posted only to those origins, never to "*" unless the
+// settings say "*". Knows nothing of the socket or the views: the controller passes in what to call.
+
+export const MESSAGE_TYPE = "mlp-playground";
+export const ACTIONS = ["play", "pause", "step", "reset", "load_scene", "set", "get_state"];
+const MAX_STEP = 1000; // the protocol's bound on one step message
+
+/** The allowed embedder origins the server put in <meta name="mlp-embed-origins" content="a b">. */
+export function allowedOrigins(doc = document) {
+  const meta = doc.querySelector('meta[name="mlp-embed-origins"]');
+  return (meta ? meta.content : "").split(/[\s,]+/).filter(Boolean);
+}
+
+class ActionError extends Error {
+  constructor(field, message) {
+    super(message);
+    this.field = field;
+  }
+}
+
+export class EmbedApi {
+  /**
+   * @param {object} options
+   * @param {string[]} options.allowed origins that may drive the player ("*" = any)
+   * @param {string} options.self the player's own origin (always allowed)
+   * @param {Window} options.host the window that embeds the player (window.parent)
+   * @param {object} options.actions {send(message), change(configPatch), snapshot() -> {state, step, config, session}}
+   */
+  constructor({ allowed, self, host, actions }) {
+    this.any = allowed.includes("*");
+    this.origins = [...new Set([self, ...allowed.filter((o) => o !== "*")])];
+    this.host = host;
+    this.actions = actions;
+    this.onEvent = (event) => this.receive(event);
+  }
+
+  accepts(origin) {
+    return this.any || this.origins.includes(origin);
+  }
+
+  /** A window "message" event: ignored unless it is ours, from the host window and an allowed origin. */
+  receive(event) {
+    if (event.source !== this.host || !this.accepts(event.origin)) return;
+    const msg = event.data;
+    if (!msg || typeof msg !== "object" || msg.type !== MESSAGE_TYPE || !("action" in msg)) return;
+    try {
+      this.dispatch(msg);
+    } catch (err) {
+      if (!(err instanceof ActionError)) throw err;
+      this.emit("error", { code: "bad_action", message: err.message, field: err.field });
+    }
+  }
+
+  dispatch(msg) {
+    const { send, change, snapshot } = this.actions;
+    switch (msg.action) {
+      case "play":
+      case "pause":
+      case "reset":
+        send({ type: msg.action });
+        break;
+      case "step": {
+        const n = msg.n ?? 1;
+        if (!Number.isInteger(n) || n < 1 || n > MAX_STEP) {
+          throw new ActionError("n", `step: n must be an integer from 1 to ${MAX_STEP}, got ${JSON.stringify(n)}`);
+        }
+        send({ type: "step", n });
+        break;
+      }
+      case "load_scene":
+        if (typeof msg.scene !== "string" || !msg.scene) {
+          throw new ActionError("scene", "load_scene: scene must be a scene name (see /api/scenes)");
+        }
+        send({ type: "load_scene", name: msg.scene });
+        break;
+      case "set":
+        if (!msg.config || typeof msg.config !== "object" || Array.isArray(msg.config)) {
+          throw new ActionError("config", 'set: config must be an object of settings, e.g. {"learning_rate": 0.01}');
+        }
+        change(msg.config);
+        break;
+      case "get_state":
+        this.emit("state", snapshot());
+        break;
+      default:
+        throw new ActionError("action", `unknown action ${JSON.stringify(msg.action)}; expected one of: ${ACTIONS.join(", ")}`);
+    }
+  }
+
+  /** Post an event to the host, addressed to each allowed origin (the browser drops it for any other). */
+  emit(event, fields = {}) {
+    const message = { type: MESSAGE_TYPE, event, ...fields };
+    if (this.any) {
+      this.host.postMessage(message, "*");
+      return;
+    }
+    for (const origin of this.origins) this.host.postMessage(message, origin);
+  }
+
+  /** Server JSON messages the host hears about: the session's arrival, state, config and errors. */
+  serverMessage(msg) {
+    switch (msg.type) {
+      case "welcome":
+        this.emit("ready", { session: msg.session, resumed: Boolean(msg.resumed), config: msg.config,
+          scene: msg.scene ? msg.scene.name ?? null : null });
+        break;
+      case "state":
+        this.emit("state", { state: msg.state, step: msg.step, message: msg.message ?? null });
+        break;
+      case "config":
+        this.emit("config", { config: msg.config, rebuilt: Boolean(msg.rebuilt) });
+        break;
+      case "error":
+        this.emit("error", { code: msg.code, message: msg.message, field: msg.field ?? null });
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Every frame: its step and losses (the numbers of the loss chart). */
+  frame(header) {
+    this.emit("frame", { step: header.step, epoch: header.epoch ?? null, train_loss: header.train_loss ?? null,
+      test_loss: header.test_loss ?? null });
+  }
+}
+
+/** The API when the page runs inside a frame, listening for messages; null on a top-level page. */
+export function installEmbed(actions, win = window) {
+  if (win.parent === win) return null;
+  const api = new EmbedApi({ allowed: allowedOrigins(win.document), self: win.location.origin, host: win.parent,
+    actions });
+  win.addEventListener("message", api.onEvent);
+  return api;
+}

@@ -1,0 +1,380 @@
+// The lecture scenes' panels (issue 5): the numbers the server's `lecture` message sends for the scene's
+// panel (walk-through matrices, activation gallery, saturation curves, depth maps, backprop step-through,
+// universality contributions, seeds), drawn below the three columns. The panel asks again when a frame
+// shows that the numbers it drew are stale, with at most one request in flight.
+
+const PLOTLY_URL = "/static/vendor/plotly.min.js";
+const THROTTLE_MS = { walkthrough: 0, universality: 250, depth: 700, backprop: 300 };
+
+let plotlyLoad = null;
+/** Plotly, loaded once for the whole page (the loss chart may have started loading it already). */
+function plotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!plotlyLoad) {
+    plotlyLoad = new Promise((resolve, reject) => {
+      let s = document.querySelector(`script[src="${PLOTLY_URL}"]`);
+      if (!s) {
+        s = document.createElement("script");
+        s.src = PLOTLY_URL;
+        document.head.append(s);
+      }
+      s.addEventListener("load", () => resolve(window.Plotly));
+      s.addEventListener("error", () => reject(new Error("Plotly did not load")));
+      // it may have finished between the check above and the listeners
+      const poll = setInterval(() => { if (window.Plotly) { clearInterval(poll); resolve(window.Plotly); } }, 200);
+    });
+  }
+  return plotlyLoad;
+}
+
+const PLOT_CONFIG = { displayModeBar: false, responsive: true };
+const LAYOUT = { margin: { l: 40, r: 10, t: 24, b: 30 }, font: { size: 11 }, paper_bgcolor: "rgba(0,0,0,0)",
+  plot_bgcolor: "rgba(0,0,0,0)" };
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) if (c != null) e.append(c);
+  return e;
+}
+
+const fmt = (v, d = 3) => (v == null ? "\u2013" : Number.isInteger(v) ? String(v) : (+v).toFixed(d).replace(/\.?0+$/, "") || "0");
+
+/** A matrix as a small table with a caption (one row per example). */
+function matrix(title, rows) {
+  const t = el("table", { class: "lec-matrix" }, el("caption", { text: title }));
+  for (const row of rows) {
+    const tr = el("tr");
+    for (const v of Array.isArray(row) ? row : [row]) tr.append(el("td", { text: fmt(v) }));
+    t.append(tr);
+  }
+  return t;
+}
+
+/** A stable colour per region id (golden-angle hues), as the output view's overlay does. */
+function regionColor(id) {
+  const h = (id * 137.508) % 360;
+  return `hsl(${h}, 60%, ${id % 2 ? 62 : 74}%)`;
+}
+
+export class LecturePanel {
+  /** `root`: the panel's element; `send(msg)`: a protocol message; `configure(patch)`: a config change the
+   * page makes as if the user did it; `plot`: the output plot element (backprop picks its point there);
+   * `defaultScene`: the name of the scene a bare address starts (it gets no panel, not even embedded). */
+  constructor(root, { send, configure, plot, defaultScene = null }) {
+    this.defaultScene = defaultScene;
+    this.root = root;
+    this.send = send;
+    this.configure = configure;
+    this.plot = plot;
+    this.scene = null;
+    this.what = null;
+    this.inFlight = false;
+    this.again = false;
+    this.lastKey = "";
+    this.lastAsk = 0;
+    this.point = null; // backprop: the clicked [x1, x2]
+    this.stage = 0; // backprop: how far the step-through has gone
+    this.box = [-6, 6];
+    this.plot.addEventListener("click", (e) => this.pick(e));
+  }
+
+  /** The scene now loaded (the object of /api/scenes), or null: opens or closes its panel. */
+  setScene(scene) {
+    if (scene && scene.name === this.defaultScene) scene = null;
+    const what = scene && scene.panel ? scene.panel : null;
+    // every scene shows its caption here when embedded (the data column that holds it is hidden there)
+    this.root.hidden = !scene;
+    this.root.classList.toggle("no-panel", !what);
+    document.body.classList.toggle("has-lecture", Boolean(what) || (Boolean(scene) && document.body.classList.contains("embed")));
+    // a (re)connection may have lost the answer in flight: never wait for it
+    this.inFlight = false;
+    this.again = false;
+    if (scene === this.scene || (what && what === this.what && scene.name === this.scene?.name)) {
+      if (what) this.ask(); // the same scene again (reloaded or resumed): fresh numbers
+      return;
+    }
+    this.scene = scene;
+    this.what = what;
+    this.point = null;
+    this.stage = 0;
+    this.checked = false;
+    this.lastKey = "";
+    this.root.replaceChildren();
+    delete this.root.dataset.loaded;
+    if (!scene) return;
+    this.root.dataset.panel = what || "";
+    this.body = el("div", { class: "lec-body" });
+    this.root.append(el("h2", { text: scene.title }), el("p", { class: "lec-caption", text: scene.caption }), this.body);
+    if (!what) return;
+    if (what === "backprop") this.body.append(el("p", { class: "hint", text: "Click a point of the output plot." }));
+    this.ask();
+  }
+
+  /** After every painted frame: ask again when what the panel shows is stale. */
+  onFrame(header) {
+    if (!this.what || !header) return;
+    if (header.box) this.box = header.box;
+    let key;
+    if (this.what === "walkthrough") key = JSON.stringify([header.weights, header.biases]);
+    else if (this.what === "universality" || this.what === "depth" || this.what === "backprop") key = `${header.step}|${JSON.stringify(header.biases)}`;
+    else return;
+    if (key === this.lastKey) return;
+    if (this.what === "backprop" && !this.point) return;
+    const wait = THROTTLE_MS[this.what] || 0;
+    if (performance.now() - this.lastAsk < wait) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.onFrame(header), wait);
+      return;
+    }
+    this.lastKey = key;
+    this.ask();
+  }
+
+  ask() {
+    if (!this.what) return;
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    const msg = { type: "lecture", what: this.what };
+    if (this.what === "backprop" && this.point) msg.x = this.point;
+    this.inFlight = true;
+    this.lastAsk = performance.now();
+    this.send(msg);
+  }
+
+  /** A `lecture` message from the server. */
+  onMessage(msg) {
+    this.inFlight = false;
+    if (msg.what === this.what) {
+      this.root.dataset.loaded = "1";
+      this.render(msg.data);
+    }
+    if (this.again) {
+      this.again = false;
+      this.ask();
+    }
+  }
+
+  /** An error naming `what` belongs to the panel (the network no longer fits it): say so in the panel. */
+  onError(msg) {
+    if (msg.field !== "what" || !this.what) return false;
+    this.inFlight = false;
+    this.again = false;
+    this.body.replaceChildren(el("p", { class: "lec-error", text: `${msg.message.replace(/^what: /, "")} \u2014 load the scene again to see this panel.` }));
+    return true;
+  }
+
+  pick(e) {
+    if (this.what !== "backprop") return;
+    const r = this.plot.getBoundingClientRect();
+    const [lo, hi] = this.box;
+    const x1 = lo + ((e.clientX - r.left) / r.width) * (hi - lo);
+    const x2 = hi - ((e.clientY - r.top) / r.height) * (hi - lo);
+    this.point = [+x1.toFixed(3), +x2.toFixed(3)];
+    this.stage = 0;
+    this.ask();
+  }
+
+  render(data) {
+    const fn = {
+      walkthrough: this.walkthrough, gallery: this.gallery, saturation: this.saturation, depth: this.depth,
+      backprop: this.backprop, universality: this.universality, seeds: this.seeds,
+    }[this.what];
+    fn.call(this, data);
+  }
+
+  // ---- xor by hand -----------------------------------------------------------------------------
+  walkthrough(d) {
+    const h = d.activation === "relu" ? "max{0, XW + c}" : `${d.activation}(XW + c)`;
+    const mats = el("div", { class: "lec-matrices" },
+      matrix("X", d.X), matrix("XW", d.XW), matrix("XW + c", d.XWc), matrix(`H = ${h}`, d.H),
+      matrix("y = Hw + b", d.output), matrix("target", d.labels));
+    const params = el("p", { class: "hint", text: `W = ${JSON.stringify(d.W)}, c = ${JSON.stringify(d.c)}, w = ${JSON.stringify(d.w.map((r) => r[0]))}, b = ${fmt(d.b[0])}. Edit any weight in the diagram: everything here follows.` });
+    const space = el("div", { class: "lec-plot", id: "lec-hidden-space" });
+    this.body.replaceChildren(el("div", { class: "lec-row" }, el("div", {}, mats, params), space));
+    if (d.H[0].length !== 2) return;
+    plotly().then((P) => {
+      const xs = d.H.map((r) => r[0]);
+      const ys = d.H.map((r) => r[1]);
+      const lo = Math.min(-0.5, ...xs, ...ys) - 0.5;
+      const hi = Math.max(2.5, ...xs, ...ys) + 0.5;
+      const [w1, w2] = d.w.map((r) => r[0]);
+      const b = d.b[0];
+      let line;
+      if (Math.abs(w2) > 1e-9) line = { x: [lo, hi], y: [lo, hi].map((x) => (d.threshold - b - w1 * x) / w2) };
+      else line = { x: [(d.threshold - b) / (w1 || 1e-9), (d.threshold - b) / (w1 || 1e-9)], y: [lo, hi] };
+      // inputs that land on the same hidden point share one label: "(0, 1) and (1, 0)"
+      const labels = new Map();
+      d.H.forEach((h, i) => {
+        const key = h.join(",");
+        labels.set(key, [...(labels.get(key) || []), `(${d.X[i].map((v) => fmt(v)).join(", ")})`]);
+      });
+      const names = d.H.map((h, i) => (d.H.findIndex((o) => o.join(",") === h.join(",")) === i ? labels.get(h.join(",")).join(" and ") : ""));
+      P.react(space, [
+        { ...line, mode: "lines", name: `w\u1d40h + b = ${d.threshold}`, line: { color: "#555", dash: "dash" } },
+        { x: xs, y: ys, mode: "markers+text", text: names, textposition: "top right", name: "points",
+          marker: { size: 12, color: d.labels.map((l) => (l > 0.5 ? "#0877bd" : "#f59322")) } },
+      ], { ...LAYOUT, title: { text: "Hidden space (h1, h2)", font: { size: 12 } }, showlegend: false,
+        xaxis: { range: [lo, hi], title: { text: "h1" }, zeroline: true },
+        yaxis: { range: [lo, hi], title: { text: "h2" }, scaleanchor: "x" } }, PLOT_CONFIG);
+    }).catch(() => {});
+  }
+
+  // ---- activation gallery -------------------------------------------------------------------------
+  gallery(d) {
+    this.body.replaceChildren(el("p", { class: "hint", text: "Solid blue: g(z); dotted orange: its derivative g\u2032(z), on z in [-4, 4]." }));
+    const plots = [];
+    for (const group of d.groups) {
+      const cards = el("div", { class: "lec-cards" });
+      for (const u of d.units.filter((x) => x.group === group)) {
+        const fig = el("div", { class: "lec-mini" });
+        plots.push([fig, u]);
+        cards.append(el("div", { class: "lec-card", "data-unit": u.name }, el("strong", { text: u.label }), fig,
+          el("p", { class: "lec-verdict", text: u.verdict }),
+          el("button", { text: "Train with it", onclick: () => this.configure({ activation: u.name }) })));
+      }
+      this.body.append(el("h3", { text: group }), cards);
+    }
+    plotly().then((P) => {
+      for (const [fig, u] of plots) {
+        P.newPlot(fig, [
+          { x: d.z, y: u.g, mode: "lines", name: "g(z)", line: { color: "#0877bd" } },
+          { x: d.z, y: u.dg, mode: "lines", name: "g\u2032(z)", line: { color: "#f59322", dash: "dot" } },
+        ], { ...LAYOUT, margin: { l: 24, r: 4, t: 4, b: 18 }, showlegend: false, height: 110,
+          yaxis: { range: [-1.5, 2.5] } }, { ...PLOT_CONFIG, staticPlot: true });
+      }
+    }).catch(() => {});
+  }
+
+  // ---- saturation ---------------------------------------------------------------------------------
+  saturation(d) {
+    const se = d.runs.squared_error;
+    const ce = d.runs.cross_entropy;
+    const last = se.step.length - 1;
+    const fig = el("div", { class: "lec-plot wide", id: "lec-saturation" });
+    this.body.replaceChildren(
+      el("p", { class: "hint", text: `Same start, same batches, ${d.steps} steps each. At step ${se.step[last]}: squared error has accuracy ${fmt(se.accuracy[last], 2)} and output gradient ${fmt(se.output_gradient[last], 4)}; cross-entropy has accuracy ${fmt(ce.accuracy[last], 2)} and output gradient ${fmt(ce.output_gradient[last], 4)}.` }),
+      fig,
+      el("button", { text: "Run both again from the current weights", onclick: () => this.ask() }));
+    plotly().then((P) => {
+      P.react(fig, [
+        { x: se.step, y: se.cross_entropy, name: "loss, trained with squared error", line: { color: "#c0392b" } },
+        { x: ce.step, y: ce.cross_entropy, name: "loss, trained with cross-entropy", line: { color: "#2471a3" } },
+        { x: se.step, y: se.output_gradient, name: "|output gradient|, squared error", xaxis: "x2", yaxis: "y2", line: { color: "#c0392b", dash: "dot" } },
+        { x: ce.step, y: ce.output_gradient, name: "|output gradient|, cross-entropy", xaxis: "x2", yaxis: "y2", line: { color: "#2471a3", dash: "dot" } },
+      ], { ...LAYOUT, height: 260, grid: { rows: 1, columns: 2, pattern: "independent" },
+        yaxis: { title: { text: "cross-entropy on the training set" } },
+        yaxis2: { type: "log", title: { text: "mean |dl/da| at the output" } },
+        xaxis: { title: { text: "step" } }, xaxis2: { title: { text: "step" } }, legend: { orientation: "h", y: -0.4 } },
+      PLOT_CONFIG);
+    }).catch(() => {});
+  }
+
+  // ---- depth --------------------------------------------------------------------------------------
+  depth(d) {
+    const row = el("div", { class: "lec-row" });
+    for (const p of d.panels) {
+      const canvas = el("canvas", { width: "192", height: "192", class: "lec-regions" });
+      const ctx = canvas.getContext("2d");
+      const n = p.map.length;
+      const cell = 192 / n;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          ctx.fillStyle = regionColor(p.map[i][j]);
+          ctx.fillRect(j * cell, i * cell, cell + 0.5, cell + 0.5);
+        }
+      }
+      const r = p.regions || {};
+      row.append(el("figure", { class: "lec-depth", "data-label": p.label }, canvas,
+        el("figcaption", {},
+          el("strong", { text: `${p.label}: hidden ${JSON.stringify(p.hidden)}` }),
+          el("div", { class: "lec-count", text: `regions: ${r.count ?? "\u2013"}${r.exact ? " (exact)" : " (lower bound)"}` }),
+          el("div", { text: `Montufar et al. bound: ${r.bound ?? "\u2013"}; no net of this shape exceeds ${r.upper ?? "\u2013"}` }),
+          el("div", { text: `training loss ${fmt(p.train_loss)}` }))));
+    }
+    this.body.replaceChildren(el("p", { class: "hint", text: `Both nets at step ${d.step}, trained on the same data with the same settings.` }), row);
+  }
+
+  // ---- backprop -----------------------------------------------------------------------------------
+  backprop(d) {
+    const L = d.layers.length;
+    const stages = ["forward", "output delta", ...Array.from({ length: L - 1 }, (_, i) => `delta of hidden layer ${L - 1 - i}`), "gradients", "update"];
+    const stage = Math.min(this.stage, stages.length - 1);
+    const showDelta = (l) => stage >= 1 + (L - 1 - l); // output first, then back
+    const wrap = el("div", { class: "lec-backprop" });
+    wrap.append(el("p", {}, `Point x = (${d.x.map((v) => fmt(v)).join(", ")}), label ${fmt(d.y)}, loss ${fmt(d.loss, 4)}. Step: `,
+      el("strong", { class: "lec-stage", text: stages[stage] })));
+    const controls = el("div", { class: "lec-controls" },
+      el("button", { text: "Back", onclick: () => { this.stage = Math.max(0, stage - 1); this.backprop(d); } }),
+      el("button", { text: "Next", onclick: () => { this.stage = Math.min(stages.length - 1, stage + 1); this.backprop(d); } }),
+      el("button", { class: "lec-check-button", text: "Check", onclick: () => { this.checked = true; this.backprop(d); } }));
+    wrap.append(controls);
+    if (this.checked) {
+      wrap.append(el("p", { class: "lec-check", text: `Finite differences (eps ${d.check.eps}) for ${d.check.parameters === d.check.of ? "all " : ""}${d.check.parameters}${d.check.parameters === d.check.of ? "" : ` of ${d.check.of}`} parameters: largest difference from backprop ${d.check.max_error.toExponential(2)}.` }));
+    }
+    const units = el("table", { class: "lec-units" }, el("tr", {}, ...["layer", "unit", "a_t", "z_t = h(a_t)", "\u03b4_t"].map((h) => el("th", { text: h }))));
+    d.layers.forEach((layer, l) => {
+      layer.a.forEach((a, t) => units.append(el("tr", {}, el("td", { text: l === L - 1 ? "output" : String(l + 1) }),
+        el("td", { text: String(t + 1) }), el("td", { text: fmt(a, 4) }), el("td", { text: fmt(layer.z[t], 4) }),
+        el("td", { text: showDelta(l) ? fmt(layer.delta[t], 4) : "" }))));
+    });
+    wrap.append(units);
+    if (stage >= stages.length - 2) {
+      const links = el("table", { class: "lec-links" }, el("tr", {}, ...["link j \u2192 t", "w", "dL/dw = \u03b4_t z_j", stage === stages.length - 1 ? `w \u2212 ${d.learning_rate} dL/dw` : ""].map((h) => el("th", { text: h }))));
+      d.layers.forEach((layer, l) => {
+        const from = l === 0 ? "x" : `h${l}`;
+        const to = l === L - 1 ? "y" : `h${l + 1}`;
+        layer.W.forEach((row, j) => row.forEach((w, t) => links.append(el("tr", {},
+          el("td", { text: `${from}${j + 1} \u2192 ${to}${t + 1}` }), el("td", { text: fmt(w, 4) }),
+          el("td", { text: fmt(layer.dW[j][t], 5) }), el("td", { text: stage === stages.length - 1 ? fmt(layer.W_next[j][t], 4) : "" })))));
+        layer.b.forEach((b, t) => links.append(el("tr", {}, el("td", { text: `bias \u2192 ${to}${t + 1}` }),
+          el("td", { text: fmt(b, 4) }), el("td", { text: fmt(layer.db[t], 5) }),
+          el("td", { text: stage === stages.length - 1 ? fmt(layer.b_next[t], 4) : "" }))));
+      });
+      wrap.append(links);
+    }
+    this.body.replaceChildren(wrap);
+  }
+
+  // ---- universality -------------------------------------------------------------------------------
+  universality(d) {
+    let fig = this.body.querySelector("#lec-universality");
+    if (!fig) { // built once: the curve is redrawn in place while training
+      fig = el("div", { class: "lec-plot wide", id: "lec-universality" });
+      const pick = el("div", { class: "lec-controls" }, el("span", { class: "hint", text: "Fit:" }),
+        ...["sine", "step", "abs", "bump"].map((f) => el("button", { text: f, onclick: () => this.configure({ dataset: f }) })));
+      this.body.replaceChildren(pick, fig);
+    }
+    plotly().then((P) => {
+      const traces = [
+        { x: d.train.map((r) => r[0]), y: d.train.map((r) => r[1]), mode: "markers", name: "data", marker: { size: 4, color: "#999" } },
+        { x: d.x, y: d.curve, mode: "lines", name: "network", line: { color: "#0877bd", width: 3 } },
+      ];
+      d.contributions.forEach((c, j) => traces.push({ x: d.x, y: c, mode: "lines", name: `unit ${j + 1}`, xaxis: "x2", yaxis: "y2", line: { width: 1 } }));
+      P.react(fig, traces, { ...LAYOUT, height: 360, showlegend: false, grid: { rows: 2, columns: 1, pattern: "independent" },
+        xaxis: { range: [d.x[0], d.x[d.x.length - 1]] }, xaxis2: { matches: "x", title: { text: "x" } },
+        yaxis: { title: { text: "y" } }, yaxis2: { title: { text: "w_j h(a_j(x))" } },
+        annotations: [{ text: `curve = ${fmt(d.bias)} + sum of the ${d.contributions.length} contributions below`, xref: "paper", yref: "paper", x: 0, y: 1.08, showarrow: false }] },
+      PLOT_CONFIG);
+    }).catch(() => {});
+  }
+
+  // ---- xor learned: seeds -------------------------------------------------------------------------
+  seeds(d) {
+    const t = el("table", { class: "lec-seeds" }, el("tr", {}, ...["seed", `after ${d.steps} steps`, "loss", "dead units", ""].map((h) => el("th", { text: h }))));
+    for (const r of d.runs) {
+      t.append(el("tr", { class: r.solved ? "solved" : "stuck" }, el("td", { text: String(r.seed) }),
+        el("td", { text: r.solved ? "solved: 0, 1, 1, 0" : "stuck" }), el("td", { text: fmt(r.loss, 3) }),
+        el("td", { text: r.dead.length ? r.dead.map(([l, j]) => `h${j + 1} of layer ${l + 1}`).join(", ") : "none" }),
+        el("td", {}, el("button", { text: "Load", onclick: () => this.configure({ seed: r.seed }) }))));
+    }
+    this.body.replaceChildren(el("p", { class: "hint", text: "The same network from twelve random starts. A dead ReLU is negative on all four points: its gradient is 0, so no step can revive it." }), t);
+  }
+}

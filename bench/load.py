@@ -1,0 +1,318 @@
+"""Load benchmark: a real server process and real WebSocket clients on loopback. Prints, asserts nothing.
+
+1. Capacity: N independent sessions of the default scene, all playing; per-session delivered frames/s (p5,
+   p50, min), the server's event-loop lag p99 (from /healthz), /healthz latency p99 under that load and the
+   server's RSS. A quick search (doubling, then bisection, capped by --budget seconds) finds the largest N at
+   which every session still gets >= 8 frames/s.
+2. Past capacity: a server capped at that N; extra clients must get "server full" (1013) while the admitted
+   ones keep their rate.
+3. Broadcast: one presenter and N viewers of its room (skipped if the server has no rooms).
+
+    python bench/load.py [--budget 240] [--measure 4] [--max-n 1024] [--capacity N] [--viewers N]
+
+The clients run in this one process on the same machine, so they compete with the server for its cores:
+the figures are a lower bound of what separate client machines would see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_FPS = 8.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, **settings: object):
+        self.port = free_port()
+        env = {**os.environ, "MLP_PLAYGROUND_LOG_LEVEL": "warning"}
+        env.update({f"MLP_PLAYGROUND_{k.upper()}": str(v) for k, v in settings.items()})
+        self.proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(self.port)], cwd=ROOT,
+                                     env=env)
+        self.url = f"ws://127.0.0.1:{self.port}/ws"
+        for _ in range(400):
+            try:
+                self.health()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise SystemExit("the server did not start")
+
+    def health(self) -> dict:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=10) as r:
+            return json.loads(r.read())
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+class Client:
+    """One socket counting the binary frames it receives; ``outcome`` says how its greeting went."""
+
+    def __init__(self, url: str, hello: dict, play: bool = True, after: list[dict] | None = None):
+        self.url, self.hello, self.play, self.after = url, hello, play, after or []
+        self.frames = 0
+        self.outcome = "connecting"
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.messages: list[dict] = []
+        self.ready = asyncio.Event()
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            async with connect(self.url, max_size=None, open_timeout=60, close_timeout=2) as ws:
+                self.ws = ws
+                await ws.send(json.dumps(self.hello))
+                if self.play:
+                    await ws.send(json.dumps({"type": "play"}))
+                for m in self.after:
+                    await ws.send(json.dumps(m))
+                async for message in ws:
+                    if isinstance(message, bytes):
+                        self.frames += 1
+                        if self.outcome == "connecting":
+                            self.outcome = "streaming"
+                            self.ready.set()
+                    else:
+                        msg = json.loads(message)
+                        self.messages.append(msg)
+                        if msg["type"] == "error" and msg["code"] == "server_full":
+                            self.outcome = "full"
+        except ConnectionClosed as exc:
+            self.close_code = exc.rcvd.code if exc.rcvd else None
+            self.close_reason = exc.rcvd.reason if exc.rcvd else ""
+        except (TimeoutError, OSError) as exc:
+            self.outcome = f"failed: {exc}"
+        finally:
+            self.ready.set()
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.task
+
+
+class HealthProbe:
+    """/healthz every 100 ms from a thread (its own connection each time): latency and the last answer."""
+
+    def __init__(self, server: Server):
+        self.server = server
+        self.latencies: list[float] = []
+        self.last: dict = {}
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            t0 = time.perf_counter()
+            with contextlib.suppress(OSError):
+                self.last = self.server.health()
+                self.latencies.append(time.perf_counter() - t0)
+            self._stop.wait(0.1)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=15)
+
+
+async def open_clients(url: str, n: int, **kwargs) -> list[Client]:
+    clients = []
+    for i in range(n):  # a few at a time: the server builds each session off the loop
+        clients.append(Client(url, {"type": "hello"}, **kwargs))
+        if i % 16 == 15:
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(asyncio.gather(*(c.ready.wait() for c in clients)), timeout=120)
+    return clients
+
+
+async def rates(clients: list[Client], seconds: float) -> list[float]:
+    start = [c.frames for c in clients]
+    t0 = time.perf_counter()
+    await asyncio.sleep(seconds)
+    dt = time.perf_counter() - t0
+    return [(c.frames - s) / dt for c, s in zip(clients, start, strict=True)]
+
+
+async def trial(server: Server, n: int, settle: float, measure: float) -> dict:
+    clients = await open_clients(server.url, n)
+    try:
+        await asyncio.sleep(settle)  # let every runner's frame rate settle
+        probe = HealthProbe(server)
+        fps = await rates(clients, measure)
+        probe.stop()
+        health = probe.last or server.health()
+        return {"n": n, "fps": fps, "streaming": sum(c.outcome == "streaming" for c in clients),
+                "lag_p99": health.get("loop_lag_ms", {}).get("p99", float("nan")),
+                "healthz_p99": 1000 * pct(probe.latencies, 99), "rss": server.rss_mb()}
+    finally:
+        await asyncio.gather(*(c.stop() for c in clients))
+        await asyncio.sleep(2.0)  # past the 0.5 s grace period: the next trial starts from an empty server
+
+
+def report(r: dict) -> None:
+    fps = r["fps"]
+    print(f"{r['n']:>5} {r['streaming']:>9} {min(fps):>8.1f} {pct(fps, 5):>7.1f} "
+          f"{statistics.median(fps):>7.1f} {r['lag_p99']:>12.1f} {r['healthz_p99']:>14.1f} {r['rss']:>8.0f}",
+          flush=True)
+
+
+async def capacity(server: Server, args: argparse.Namespace, deadline: float) -> int:
+    print(f"{'N':>5} {'streaming':>9} {'min fps':>8} {'p5 fps':>7} {'p50 fps':>7} {'loop lag p99':>12} "
+          f"{'healthz p99 ms':>14} {'RSS MB':>8}")
+    good, bad = 0, None
+    n = args.start_n
+    while n <= args.max_n and time.monotonic() < deadline:  # doubling until a trial fails
+        r = await trial(server, n, args.settle, args.measure)
+        report(r)
+        if min(r["fps"]) >= TARGET_FPS and r["streaming"] == n:
+            good, n = n, n * 2
+        else:
+            bad = n
+            break
+    while bad is not None and bad - good > max(4, good // 8) and time.monotonic() < deadline:
+        n = (good + bad) // 2
+        r = await trial(server, n, args.settle, args.measure)
+        report(r)
+        if min(r["fps"]) >= TARGET_FPS and r["streaming"] == n:
+            good = n
+        else:
+            bad = n
+    if bad is None:
+        print(f"every trial up to N = {good} kept >= {TARGET_FPS:g} frames/s (search capped)")
+    return good
+
+
+async def past_capacity(cap: int, args: argparse.Namespace) -> None:
+    server = Server(max_sessions=cap, rate_limit=1000, rate_burst=1000)
+    try:
+        admitted = await open_clients(server.url, cap)
+        await asyncio.sleep(args.settle)
+        before = await rates(admitted, args.measure)
+        extra = [Client(server.url, {"type": "hello"}) for _ in range(10)]
+        await asyncio.gather(*(asyncio.wait_for(c.task, 60) for c in extra), return_exceptions=True)
+        after = await rates(admitted, args.measure)
+        full = [c for c in extra if c.outcome == "full" and c.close_code == 1013]
+        message = next((m["message"] for c in extra for m in c.messages if m["type"] == "error"), "")
+        print(f"past capacity ({cap} admitted): {len(full)}/10 extra clients got 1013 "
+              f"(message: {message!r}); admitted p50 frames/s {statistics.median(before):.1f} before, "
+              f"{statistics.median(after):.1f} after; min {min(before):.1f} -> {min(after):.1f}")
+        await asyncio.gather(*(c.stop() for c in admitted))
+    finally:
+        server.stop()
+
+
+async def broadcast(n: int, args: argparse.Namespace) -> None:
+    server = Server(max_sessions=max(64, n + 8))
+    try:
+        presenter = Client(server.url, {"type": "hello"}, after=[{"type": "present"}])
+        await asyncio.wait_for(presenter.ready.wait(), 60)
+        for _ in range(200):
+            room = next((m for m in presenter.messages if m["type"] == "room"), None)
+            if room:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            print("broadcast: skipped (the server answered no room to 'present')")
+            await presenter.stop()
+            return
+        viewers = []
+        for i in range(n):
+            viewers.append(Client(server.url, {"type": "hello", "watch": room["code"]}, play=False))
+            if i % 16 == 15:
+                await asyncio.sleep(0.05)
+        await asyncio.wait_for(asyncio.gather(*(v.ready.wait() for v in viewers)), timeout=120)
+        await asyncio.sleep(args.settle)
+        probe = HealthProbe(server)
+        fps = await rates(viewers, args.measure)
+        (presenter_fps,) = await rates([presenter], 1.0)
+        probe.stop()
+        health = probe.last or server.health()
+        print(f"broadcast: 1 presenter ({presenter_fps:.1f} frames/s), {n} viewers: min {min(fps):.1f}, "
+              f"p5 {pct(fps, 5):.1f}, p50 {statistics.median(fps):.1f} frames/s; loop lag p99 "
+              f"{health.get('loop_lag_ms', {}).get('p99', float('nan')):.1f} ms; /healthz p99 "
+              f"{1000 * pct(probe.latencies, 99):.1f} ms; RSS {server.rss_mb():.0f} MB")
+        await asyncio.gather(*(c.stop() for c in [presenter, *viewers]))
+    finally:
+        server.stop()
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    deadline = time.monotonic() + args.budget
+    print(f"{os.cpu_count()} CPUs; default scene; target >= {TARGET_FPS:g} frames/s per session; "
+          f"{args.measure:g} s measured per trial after {args.settle:g} s settling", flush=True)
+    if args.capacity:
+        cap = args.capacity
+    else:
+        server = Server(max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5)
+        try:
+            cap = await capacity(server, args, deadline)
+        finally:
+            server.stop()
+    print(f"capacity: {cap} sessions at >= {TARGET_FPS:g} frames/s each", flush=True)
+    if cap:
+        await past_capacity(cap, args)
+    from app import protocol as p
+
+    if "present" in p.CLIENT_TYPES:
+        await broadcast(args.viewers or max(cap, 1), args)
+    else:
+        print("broadcast: skipped (this server has no rooms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=240, help="seconds for the capacity search")
+    parser.add_argument("--settle", type=float, default=3.0)
+    parser.add_argument("--measure", type=float, default=4.0)
+    parser.add_argument("--start-n", type=int, default=8)
+    parser.add_argument("--max-n", type=int, default=1024)
+    parser.add_argument("--capacity", type=int, default=0, help="skip the search and take this capacity")
+    parser.add_argument("--viewers", type=int, default=0, help="viewers of the broadcast (default: capacity)")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
