@@ -40,7 +40,9 @@ REGULARIZATION_NAMES = ("none", "l1", "l2")
 FEATURE_NAMES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sin_x1", "sin_x2")
 
 # Changing one of these keeps the network and its training state; any other field rebuilds.
-LIVE_FIELDS = frozenset({"learning_rate", "reg_rate", "steps_per_frame", "max_fps", "grid", "thumbnail"})
+# Applied to the running session without rebuilding the network (no step back to 0).
+LIVE_FIELDS = frozenset({"learning_rate", "reg_rate", "steps_per_frame", "max_fps", "grid", "thumbnail",
+                         "momentum", "nesterov", "beta1", "beta2"})
 
 Point = tuple[float, float, float]
 

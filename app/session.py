@@ -161,6 +161,9 @@ class Session:
             return False
         if changed <= LIVE_FIELDS:
             self.trainer.optimizer.lr = new.learning_rate
+            # The chosen optimizer's coefficients change in place; its state (velocity, moments) is kept.
+            for name, value in _optimizer_options(new).items():
+                setattr(self.trainer.optimizer, name, value)
             self.trainer.set_regularization(_reg(new), new.reg_rate)
             if "grid" in changed:
                 self._grid = None

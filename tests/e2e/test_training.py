@@ -123,3 +123,27 @@ def test_regenerate_draws_new_data_and_the_link_keeps_its_seed(page):
     new_seed = page.evaluate("window.__mlp.config.seed")
     assert f"seed={new_seed}" in page.url
     assert page.input_value("#seed") == str(new_seed)
+
+
+def test_optimizer_coefficients_show_for_the_chosen_optimizer_and_apply_without_a_reset(new_page):
+    page = new_page("?optimizer=momentum")
+    assert page.is_visible("#momentum") and not page.is_visible("#beta1")
+    assert page.input_value("#momentum") == "0.9"
+    page.locator("body").focus()
+    for _ in range(3):
+        page.keyboard.press("s")
+    header_where(page, "h.step === 3")
+    page.fill("#momentum", "0.5")
+    page.press("#momentum", "Enter")
+    wait_js(page, "window.__mlp.config.momentum === 0.5")
+    page.check("#nesterov")
+    wait_js(page, "window.__mlp.config.nesterov === true")
+    assert page.evaluate("window.__mlp.header.step") == 3  # applied live: no rebuild
+    assert "momentum=0.5" in page.evaluate("location.search")
+    page.fill("#momentum", "1.5")  # outside [0, 1): put back, not sent
+    page.press("#momentum", "Enter")
+    wait_js(page, "document.getElementById('momentum').value === '0.5'")
+    page.select_option("#optimizer", "adam")
+    wait_js(page, "window.__mlp.config.optimizer === 'adam'")
+    assert page.is_visible("#beta1") and page.is_visible("#beta2") and not page.is_visible("#momentum")
+    screenshot(page, "optimizer-params.png")

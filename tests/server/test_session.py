@@ -55,6 +55,30 @@ def test_live_fields_apply_without_losing_training():
     assert s.trainer.optimizer.lr == 0.5 and s.trainer.reg_rate == 0.01
 
 
+@pytest.mark.parametrize("optimizer,change,attrs", [
+    ("momentum", {"momentum": 0.5, "nesterov": True}, {"beta": 0.5, "nesterov": True}),
+    ("adam", {"beta1": 0.8, "beta2": 0.99}, {"beta1": 0.8, "beta2": 0.99}),
+])
+def test_optimizer_coefficients_apply_live_and_keep_the_optimizer_state(optimizer, change, attrs):
+    s = Session(SessionConfig(optimizer=optimizer))
+    s.train(20)
+    opt = s.trainer.optimizer
+    t = opt.t
+    assert s.configure(change) is False and s.step_count == 20
+    assert s.trainer.optimizer is opt and opt.t == t
+    assert {k: getattr(opt, k) for k in attrs} == attrs
+    # The following steps use the new coefficients: they match a twin whose engine optimizer got them
+    # directly at the same step, and differ from a twin that kept the old ones.
+    twin, unchanged = Session(SessionConfig(optimizer=optimizer)), Session(SessionConfig(optimizer=optimizer))
+    twin.train(20)
+    unchanged.train(20)
+    for k, v in attrs.items():
+        setattr(twin.trainer.optimizer, k, v)
+    for session in (s, twin, unchanged):
+        session.train(5)
+    assert same(params(s), params(twin)) and not same(params(s), params(unchanged))
+
+
 def test_structural_change_rebuilds_at_step_zero():
     s = Session(SessionConfig())
     s.train(20)

@@ -52,6 +52,16 @@ export class Controls {
       $(id).addEventListener("input", () => this.showRange(id));
       numeric(id);
     }
+    // Optimizer coefficients: numbers in [0, 1); anything else is put back to the current value rather
+    // than sent (the server would refuse it, naming the field, but the box should not show a wrong number).
+    for (const id of ["momentum", "beta1", "beta2"]) {
+      $(id).addEventListener("change", () => {
+        const v = Number($(id).value);
+        if ($(id).value !== "" && Number.isFinite(v) && v >= 0 && v < 1) this.emit(id, v);
+        else $(id).value = String(this.config[id]);
+      });
+    }
+    $("nesterov").addEventListener("change", () => this.emit("nesterov", $("nesterov").checked));
     $("seed").addEventListener("change", () => {
       const v = Number($("seed").value);
       if (Number.isInteger(v) && v >= 0) this.emit("seed", v);
@@ -145,6 +155,7 @@ export class Controls {
     setSelect($("regularization"), config.regularization);
     setSelect($("optimizer"), config.optimizer);
     setSelect($("init"), config.init);
+    this.showOptimizerParams(config);
     setSelect($("classes"), config.classes);
     const loss = config.loss || (this.pairs.find(([o]) => o === config.output) || [])[1];
     setSelect($("output"), `${config.output}+${loss}`);
@@ -165,6 +176,17 @@ export class Controls {
     const range = info && info.class_range;
     $("classes").disabled = !range;
     for (const o of $("classes").options) o.disabled = Boolean(range) && (+o.value < range[0] || +o.value > range[1]);
+  }
+
+  /** The coefficients of the chosen optimizer: beta and Nesterov for momentum, beta1 and beta2 for Adam. */
+  showOptimizerParams(config) {
+    for (const box of document.querySelectorAll(".opt-params [data-for]")) {
+      box.hidden = box.dataset.for !== config.optimizer;
+    }
+    for (const id of ["momentum", "beta1", "beta2"]) {
+      if (config[id] !== undefined && document.activeElement !== $(id)) $(id).value = String(config[id]);
+    }
+    $("nesterov").checked = Boolean(config.nesterov);
   }
 
   showRange(id) {
