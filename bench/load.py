@@ -7,6 +7,8 @@
 2. Past capacity: a server capped at that N; extra clients must get "server full" (1013) while the admitted
    ones keep their rate.
 3. Broadcast: one presenter and N viewers of its room (skipped if the server has no rooms).
+4. Heavy neighbour: N/2 default sessions alone, then with one heavy session (8 hidden layers of 64 ReLU
+   units, 50 steps a frame) beside them; the drop in their median frame rate (target: at most 20%).
 
     python bench/load.py [--budget 240] [--measure 4] [--max-n 1024] [--capacity N] [--viewers N]
 
@@ -277,6 +279,32 @@ async def broadcast(n: int, args: argparse.Namespace) -> None:
         server.stop()
 
 
+HEAVY_CONFIG = {"hidden": [64] * 8, "activation": "relu", "output": "sigmoid", "loss": "cross_entropy",
+                "init": "he", "learning_rate": 0.01, "steps_per_frame": 50}
+
+
+async def heavy_neighbour(n: int, args: argparse.Namespace) -> None:
+    """n default sessions, measured alone and then beside one heavy session, in one server."""
+    server = Server(max_sessions=max(64, n + 8), rate_limit=1000, rate_burst=1000)
+    try:
+        light = await open_clients(server.url, n)
+        await asyncio.sleep(args.settle)
+        alone = await rates(light, args.measure)
+        heavy = Client(server.url, {"type": "hello", "config": HEAVY_CONFIG})
+        await asyncio.wait_for(heavy.ready.wait(), 60)
+        errors = [m for m in heavy.messages if m["type"] == "error"]
+        await asyncio.sleep(args.settle)
+        beside = await rates([*light, heavy], args.measure)
+        drop = 1 - statistics.median(beside[:-1]) / statistics.median(alone)
+        print(f"heavy neighbour: {n} default sessions p50 {statistics.median(alone):.1f} frames/s alone, "
+              f"{statistics.median(beside[:-1]):.1f} beside one 8x64 ReLU session "
+              f"({beside[-1]:.1f} frames/s itself{'; config refused: ' + str(errors) if errors else ''}): "
+              f"drop {100 * drop:.0f}% (target <= 20%)", flush=True)
+        await asyncio.gather(*(c.stop() for c in [*light, heavy]))
+    finally:
+        server.stop()
+
+
 async def main_async(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + args.budget
     print(f"{os.cpu_count()} CPUs; default scene; target >= {TARGET_FPS:g} frames/s per session; "
@@ -298,6 +326,7 @@ async def main_async(args: argparse.Namespace) -> None:
         await broadcast(args.viewers or max(cap, 1), args)
     else:
         print("broadcast: skipped (this server has no rooms)")
+    await heavy_neighbour(max(cap // 2, 1), args)
 
 
 def main() -> None:

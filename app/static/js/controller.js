@@ -11,6 +11,7 @@ import { NetworkView } from "./views/network.js";
 import { OutputView } from "./views/output.js";
 import { closeEditor, installEditor } from "./views/popups.js";
 import { LecturePanel } from "./views/lecture.js";
+import { BackpropOverlay } from "./views/backpropOverlay.js";
 
 const $ = (id) => document.getElementById(id);
 const LIVE = new Set(["learning_rate", "reg_rate", "steps_per_frame", "max_fps", "grid", "thumbnail"]);
@@ -442,8 +443,15 @@ async function main() {
     onSetParam: (kind, layer, index, value) => app.socket.send({ type: "set_param", kind, layer, index, value }),
   });
   app.chart = new LossChart($("loss-chart"));
+  const backprop = new BackpropOverlay(app.network, {
+    onStage: (stage) => {
+      app.lecture.stage = stage;
+      if (app.lecture.lastData) app.lecture.render(app.lecture.lastData);
+    },
+  });
   app.lecture = new LecturePanel($("lecture"), {
     send: (m) => app.socket.send(m), configure: change, plot: $("plot"), defaultScene: app.defaultScene,
+    overlay: backprop,
   });
   installEditor();
   applyHide();

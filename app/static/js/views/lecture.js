@@ -3,6 +3,8 @@
 // universality contributions, seeds), drawn below the three columns. The panel asks again when a frame
 // shows that the numbers it drew are stale, with at most one request in flight.
 
+import { backpropStages } from "./backpropOverlay.js";
+
 const PLOTLY_URL = "/static/vendor/plotly.min.js";
 const THROTTLE_MS = { walkthrough: 0, universality: 250, depth: 700, backprop: 300 };
 
@@ -66,8 +68,9 @@ export class LecturePanel {
   /** `root`: the panel's element; `send(msg)`: a protocol message; `configure(patch)`: a config change the
    * page makes as if the user did it; `plot`: the output plot element (backprop picks its point there);
    * `defaultScene`: the name of the scene a bare address starts (it gets no panel, not even embedded). */
-  constructor(root, { send, configure, plot, defaultScene = null }) {
+  constructor(root, { send, configure, plot, defaultScene = null, overlay = null }) {
     this.defaultScene = defaultScene;
+    this.overlay = overlay; // the backprop step-through on the network diagram (shares this.stage)
     this.root = root;
     this.send = send;
     this.configure = configure;
@@ -101,6 +104,7 @@ export class LecturePanel {
     }
     this.scene = scene;
     this.what = what;
+    if (this.overlay) this.overlay.hide();
     this.point = null;
     this.stage = 0;
     this.checked = false;
@@ -154,6 +158,7 @@ export class LecturePanel {
     this.inFlight = false;
     if (msg.what === this.what) {
       this.root.dataset.loaded = "1";
+      this.lastData = msg.data;
       this.render(msg.data);
     }
     if (this.again) {
@@ -305,7 +310,7 @@ export class LecturePanel {
   // ---- backprop -----------------------------------------------------------------------------------
   backprop(d) {
     const L = d.layers.length;
-    const stages = ["forward", "output delta", ...Array.from({ length: L - 1 }, (_, i) => `delta of hidden layer ${L - 1 - i}`), "gradients", "update"];
+    const stages = backpropStages(L);
     const stage = Math.min(this.stage, stages.length - 1);
     const showDelta = (l) => stage >= 1 + (L - 1 - l); // output first, then back
     const wrap = el("div", { class: "lec-backprop" });
@@ -341,6 +346,7 @@ export class LecturePanel {
       wrap.append(links);
     }
     this.body.replaceChildren(wrap);
+    if (this.overlay) this.overlay.show(d, stage, stages);
   }
 
   // ---- universality -------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ export class NetworkView {
     this.lut = divergingLut([-1, 1], (v) => v);
     this.featureLut = divergingLut([-1, 1], (v) => v);
     this.hoverLink = null;
+    this.afterDraw = null; // () => void, after every drawLinks (the backprop overlay follows the geometry)
+    this.linkNote = null; // (link) => string appended to a link's tooltip (the backprop overlay's gradient)
     this.installPointer();
     new ResizeObserver(() => this.layout()).observe(this.diagram);
   }
@@ -339,6 +341,7 @@ export class NetworkView {
         ctx.setLineDash([]);
       }
     }
+    if (this.afterDraw) this.afterDraw();
   }
 
   /** The link under (x, y) in diagram pixels, or null: the nearest within 5 px, sampled along each curve. */
@@ -407,7 +410,8 @@ export class NetworkView {
     const to = L.l === s.hidden.length ? "output" : `h${L.l + 1}.${L.j + 1}`;
     const w = this.header.weights[L.l][L.i];
     const vals = Array.from({ length: L.k }, (_, p) => formatNumber(w[L.j * L.k + p])).join(", ");
-    return `Weight ${from} \u2192 ${to}: ${vals} (click to edit)`;
+    const note = this.linkNote ? this.linkNote(L) : "";
+    return `Weight ${from} \u2192 ${to}: ${vals}${note} (click to edit)`;
   }
 
   tipBias(l, j, e) {
