@@ -16,7 +16,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,11 +149,42 @@ class Live:
     detached_at: float | None = None
     touched: float = field(default_factory=time.monotonic)
     fps: float = 60.0
-    bucket: float = 0.0
-    bucket_at: float = field(default_factory=time.monotonic)
-    last_rate_error: float = 0.0
-    dropped: int = 0  # messages dropped by the rate limit since dropped_since
-    dropped_since: float = 0.0
+    bucket: TokenBucket | None = None  # the rate limit of its control messages; new with each connection
+
+
+class TokenBucket:
+    """Rate limit for one client's messages: ``rate`` per second on average, ``burst`` at once.
+
+    ``flooding()`` is True once more than ``FLOOD_FACTOR * rate + burst`` messages were dropped within a
+    second; ``warn()`` is True at most once a second (when to tell the client some were dropped).
+    """
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float]):
+        self.rate, self.burst, self.clock = rate, float(burst), clock
+        self.level, self.at, self.warned = float(burst), clock(), -1e9
+        self.dropped, self.dropped_since = 0, clock()
+
+    def allow(self) -> bool:
+        now = self.clock()
+        self.level = min(self.burst, self.level + (now - self.at) * self.rate)
+        self.at = now
+        if self.level >= 1.0:
+            self.level -= 1.0
+            return True
+        if now - self.dropped_since >= 1.0:
+            self.dropped, self.dropped_since = 0, now
+        self.dropped += 1
+        return False
+
+    def flooding(self) -> bool:
+        return self.dropped > FLOOD_FACTOR * self.rate + self.burst
+
+    def warn(self) -> bool:
+        now = self.clock()
+        if now - self.warned >= 1.0:
+            self.warned = now
+            return True
+        return False
 
 
 class ServerFull(Exception):
@@ -261,7 +292,7 @@ class Hub:
         old, live.conn = live.conn, conn
         live.detached_at = None
         live.touched = self.clock()
-        live.bucket, live.bucket_at = float(self.settings.rate_burst), self.clock()
+        live.bucket = TokenBucket(self.settings.rate_limit, self.settings.rate_burst, self.clock)
         if old is not None and old is not conn:
             old.tap = None
             _background(old.close(p.CLOSE_REPLACED, "session resumed by another connection"))
@@ -315,27 +346,21 @@ class Hub:
 
     # --- rate limit ---------------------------------------------------------------------------------
     def allow(self, live: Live) -> bool:
-        """Token bucket: ``rate_limit`` messages per second on average, ``rate_burst`` at once."""
-        now = self.clock()
-        s = self.settings
-        live.bucket = min(float(s.rate_burst), live.bucket + (now - live.bucket_at) * s.rate_limit)
-        live.bucket_at = now
-        if live.bucket >= 1.0:
-            live.bucket -= 1.0
+        """Whether the session's rate limit admits one more message; tells the client, at most once a
+        second, that some were dropped."""
+        if live.bucket is None:
+            live.bucket = TokenBucket(self.settings.rate_limit, self.settings.rate_burst, self.clock)
+        if live.bucket.allow():
             return True
-        if now - live.dropped_since >= 1.0:
-            live.dropped, live.dropped_since = 0, now
-        live.dropped += 1
-        if live.conn is not None and now - live.last_rate_error >= 1.0:
-            live.last_rate_error = now
+        if live.conn is not None and live.bucket.warn():
+            s = self.settings
             live.conn.send(p.error(p.E_RATE_LIMITED, f"too many messages: at most {s.rate_limit:g} per "
                                                      f"second (bursts of {s.rate_burst}); some were dropped"))
         return False
 
     def flooding(self, live: Live) -> bool:
-        """True once the messages dropped within a second exceed FLOOD_FACTOR times the rate plus a burst."""
-        s = self.settings
-        return live.dropped > FLOOD_FACTOR * s.rate_limit + s.rate_burst
+        """True once the session's client keeps sending far beyond the rate limit (see TokenBucket)."""
+        return live.bucket is not None and live.bucket.flooding()
 
     # --- control messages ---------------------------------------------------------------------------
     async def handle(self, live: Live, msg: Any) -> None:
@@ -483,6 +508,32 @@ class Hub:
 
 
 _BACKGROUND: set[asyncio.Task] = set()
+
+
+async def next_message(conn: Connection, receive: Callable[[], Awaitable[str | None]],
+                       admit: Callable[[], bool], flooding: Callable[[], bool]) -> Any:
+    """The next well-formed client message of ``conn``, or None once the socket is gone.
+
+    ``admit()`` applies the rate limit to each arriving text (False: dropped); once ``flooding()`` says the
+    client keeps sending far beyond it, the client is told and disconnected with 4003. A malformed message
+    is answered with its error and skipped; the socket stays open.
+    """
+    while not conn.closed:
+        text = await receive()
+        if text is None:
+            return None
+        if not admit():
+            if flooding():
+                conn.send(p.error(p.E_RATE_LIMITED, "too many messages: far beyond the rate limit; "
+                                                    "disconnected"))
+                await conn.flush_and_close(p.CLOSE_FLOOD, "too many messages")
+                return None
+            continue
+        try:
+            return p.parse_client_message(text)
+        except p.ProtocolError as exc:
+            conn.send(exc.to_message())
+    return None
 
 
 def _background(coro: Any) -> None:

@@ -103,39 +103,6 @@ def forked_session(state: dict[str, Any]) -> Session:
     return session
 
 
-class _Bucket:
-    """Token bucket for a viewer's messages (a viewer has no session, so no session bucket)."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float]):
-        self.rate, self.burst, self.clock = rate, float(burst), clock
-        self.level, self.at, self.warned = float(burst), clock(), -1e9
-        self.dropped, self.dropped_since = 0, clock()
-
-    def allow(self) -> bool:
-        now = self.clock()
-        self.level = min(self.burst, self.level + (now - self.at) * self.rate)
-        self.at = now
-        if self.level >= 1.0:
-            self.level -= 1.0
-            return True
-        if now - self.dropped_since >= 1.0:
-            self.dropped, self.dropped_since = 0, now
-        self.dropped += 1
-        return False
-
-    def flooding(self) -> bool:
-        """Dropping more than ten times the rate plus a burst within a second: a flood, as for sessions."""
-        return self.dropped > 10 * self.rate + self.burst
-
-    def warn(self) -> bool:
-        """True at most once a second: whether to tell the client some messages were dropped."""
-        now = self.clock()
-        if now - self.warned >= 1.0:
-            self.warned = now
-            return True
-        return False
-
-
 class Rooms:
     """Every room this process hosts or mirrors. The hub calls the hooks ``attached``, ``detached``,
     ``freed``, ``sweep``, ``present`` and ``shutdown``; the server calls ``watch`` for ``hello.watch``."""
@@ -316,27 +283,20 @@ class Rooms:
                                                "viewers; try again later"))
             await conn.flush_and_close(p.CLOSE_TRY_AGAIN_LATER, "server full")
             return None
-        bucket = _Bucket(self.settings.rate_limit, self.settings.rate_burst, self.hub.clock)
+        from app.hub import TokenBucket, next_message  # the hub imports this module
+
+        bucket = TokenBucket(self.settings.rate_limit, self.settings.rate_burst, self.hub.clock)
         self._join(room, conn)
+
+        def admit() -> bool:
+            if bucket.allow():
+                return True
+            if bucket.warn():
+                conn.send(p.error(p.E_RATE_LIMITED, "too many messages; some were dropped"))
+            return False
+
         try:
-            while not conn.closed:
-                text = await receive()
-                if text is None:
-                    return None
-                if not bucket.allow():
-                    if bucket.flooding():
-                        conn.send(p.error(p.E_RATE_LIMITED, "too many messages: far beyond the rate limit; "
-                                                            "disconnected"))
-                        await conn.flush_and_close(p.CLOSE_FLOOD, "too many messages")
-                        return None
-                    if bucket.warn():
-                        conn.send(p.error(p.E_RATE_LIMITED, "too many messages; some were dropped"))
-                    continue
-                try:
-                    msg = p.parse_client_message(text)
-                except p.ProtocolError as exc:
-                    conn.send(exc.to_message())
-                    continue
+            while (msg := await next_message(conn, receive, admit, bucket.flooding)) is not None:
                 if isinstance(msg, p.Fork):
                     live = await self._fork(room, conn)
                     if live is not None:

@@ -31,7 +31,7 @@ from starlette.websockets import WebSocketDisconnect
 from app import __version__, scenes
 from app import protocol as p
 from app.config import json_schema, limits
-from app.hub import Connection, Hub, Live, ServerFull
+from app.hub import Connection, Hub, Live, ServerFull, next_message
 from app.looplag import LoopLag
 from app.settings import Settings
 
@@ -150,22 +150,9 @@ async def _serve_socket(ws: WebSocket, hub: Hub, settings: Settings) -> None:
                                                "sessions; try again later"))
             await conn.flush_and_close(p.CLOSE_TRY_AGAIN_LATER, "server full")
             return
-        while not conn.closed:
-            text = await _receive(ws, conn)
-            if text is None:
-                return
-            if not hub.allow(live):
-                if hub.flooding(live):
-                    conn.send(p.error(p.E_RATE_LIMITED, "too many messages: far beyond the rate limit of "
-                                                        f"{settings.rate_limit:g} per second; disconnected"))
-                    await conn.flush_and_close(p.CLOSE_FLOOD, "too many messages")
-                    return
-                continue
-            try:
-                msg = p.parse_client_message(text)
-            except p.ProtocolError as exc:
-                conn.send(exc.to_message())
-                continue
+        receive = functools.partial(_receive, ws, conn)
+        while (msg := await next_message(conn, receive, lambda: hub.allow(live),
+                                         lambda: hub.flooding(live))) is not None:
             await hub.handle(live, msg)
     except WebSocketDisconnect:
         pass
