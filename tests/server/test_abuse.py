@@ -202,8 +202,9 @@ def test_a_flood_of_10000_messages_a_second_is_limited_and_another_session_keeps
                 assert 0 < reader.states <= limits["rate_burst"] + limits["rate_limit"] * window
                 assert any(e["code"] == p.E_RATE_LIMITED for e in reader.errors)
             counter.task.cancel()
-            assert abs(loud - quiet) <= 0.1 * quiet, f"frames in {rounds * window} s: {quiet} quiet, " \
-                                                     f"{loud} flooded"
+            # The harm a flood can do is slowing the others down; more frames in the flooded windows is
+            # the shared machine's noise, so only a drop counts.
+            assert loud >= 0.9 * quiet, f"frames in {rounds * window} s: {quiet} quiet, {loud} flooded"
     run(go())
 
 

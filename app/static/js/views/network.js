@@ -346,23 +346,29 @@ export class NetworkView {
 
   /** The link under (x, y) in diagram pixels, or null: the nearest within 5 px, sampled along each curve. */
   linkAt(x, y) {
+    // Distance to each link's curve, approximated by 16 straight segments (point-to-segment, so the whole
+    // line is hoverable, not only the sample points); within 5 px.
     let best = null;
     let bestD = 25;
     for (const L of this.links) {
       if (x < L.x0 - 4 || x > L.x1 + 4) continue;
       const mx = (L.x0 + L.x1) / 2;
-      for (let n = 0; n <= 16; n += 1) {
+      let qx = L.x0;
+      let qy = L.y0;
+      for (let n = 1; n <= 16; n += 1) {
         const t = n / 16;
         const u = 1 - t;
         const px = this.straight ? u * L.x0 + t * L.x1
           : u * u * u * L.x0 + 3 * u * u * t * mx + 3 * u * t * t * mx + t * t * t * L.x1;
         const py = this.straight ? u * L.y0 + t * L.y1
           : u * u * u * L.y0 + 3 * u * u * t * L.y0 + 3 * u * t * t * L.y1 + t * t * t * L.y1;
-        const d = (px - x) ** 2 + (py - y) ** 2;
+        const d = segmentDistance2(x, y, qx, qy, px, py);
         if (d < bestD) {
           bestD = d;
           best = L;
         }
+        qx = px;
+        qy = py;
       }
     }
     return best;
@@ -487,3 +493,11 @@ function biasButton(label) {
   return b;
 }
 
+/** Squared distance from (x, y) to the segment (ax, ay)-(bx, by). */
+function segmentDistance2(x, y, ax, ay, bx, by) {
+  const dx = bx - ax;
+  const dy = by - ay;
+  const len2 = dx * dx + dy * dy;
+  const t = len2 > 0 ? Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / len2)) : 0;
+  return (ax + t * dx - x) ** 2 + (ay + t * dy - y) ** 2;
+}
