@@ -101,37 +101,46 @@ class DroppingProxy:
         self.drop_all()
 
 
+@contextlib.contextmanager
+def app_server(port: int, log_name: str, **settings: str):
+    """``python3 -m app`` on ``port`` with ``MLP_PLAYGROUND_*`` settings, its output in
+    artifacts/e2e/<log_name>; yields once /healthz answers, stops it on exit."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "MLP_PLAYGROUND_LOG_LEVEL": "warning",
+           **{f"MLP_PLAYGROUND_{k.upper()}": v for k, v in settings.items()}}
+    with open(ARTIFACTS / log_name, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT, stdout=log,
+                                stderr=subprocess.STDOUT, env=env)
+        try:
+            for _ in range(300):
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the server exited with {proc.returncode}; "
+                                       f"see artifacts/e2e/{log_name}")
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                        if json.load(r).get("status") == "ok":
+                            break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError("the server did not answer /healthz")
+            yield
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 @pytest.fixture(scope="session")
 def server():
     """``python3 -m app`` on a free port; yields its port once /healthz answers."""
     port = free_port()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "server.log", "w")  # noqa: SIM115 (kept open for the server's lifetime)
     # every test opens its own sessions and a closed page's session lives on for the grace period: leave
     # room for all of them rather than tune the suite to the default cap
-    env = {**os.environ, "MLP_PLAYGROUND_MAX_SESSIONS": "1000"}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port), "--log-level", "warning"],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}/healthz"
-    for _ in range(300):
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}; see artifacts/e2e/server.log")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if json.load(r).get("status") == "ok":
-                    break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise RuntimeError("the server did not answer /healthz")
-    yield port
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with app_server(port, "server.log", max_sessions="1000"):
+        yield port
 
 
 @pytest.fixture(scope="session")

@@ -5,17 +5,14 @@ hears nothing."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from .conftest import free_port
-from .helpers import ARTIFACTS, ROOT, WAIT_MS, wait_js
+from .conftest import app_server, free_port
+from .helpers import WAIT_MS, wait_js
 
 ALLOWED_HOST = "127.0.0.2"  # another loopback address: another origin, and another site for the browser
 
@@ -64,32 +61,12 @@ def hosts():
     allowed = serve_host(ALLOWED_HOST, player)
     refused = serve_host("127.0.0.1", player)  # same address as the player, another port: another origin
     allowed_origin = f"http://{ALLOWED_HOST}:{allowed.server_address[1]}"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "embed-server.log", "w")  # noqa: SIM115 (open for the server's lifetime)
-    env = {**os.environ, "MLP_PLAYGROUND_EMBED_ORIGINS": allowed_origin,
-           "MLP_PLAYGROUND_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(300):
-        if proc.poll() is not None:
-            raise RuntimeError("the player server exited; see artifacts/e2e/embed-server.log")
-        try:
-            with urllib.request.urlopen(f"{player}/healthz", timeout=1):
-                break
-        except OSError:
-            threading.Event().wait(0.1)
-    yield {"player": player, "allowed": f"{allowed_origin}/",
-           "refused": f"http://127.0.0.1:{refused.server_address[1]}/"}
+    with app_server(port, "embed-server.log", embed_origins=allowed_origin):
+        yield {"player": player, "allowed": f"{allowed_origin}/",
+               "refused": f"http://127.0.0.1:{refused.server_address[1]}/"}
     for httpd in (allowed, refused):
         httpd.shutdown()
         httpd.server_close()
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-
 
 def open_host(browser, url: str):
     """The host page and the player's frame inside it, once the player has painted its first frame."""
