@@ -147,16 +147,6 @@ class Network:
         """True when every hidden unit is piecewise linear (so linear regions are defined)."""
         return all(act.ACTIVATIONS[n].piecewise_linear for n in self.activations)
 
-    @property
-    def n_parameters(self) -> int:
-        return int(self.flat.size)
-
-    def config(self) -> dict:
-        """The plain config this network was built from (JSON-ready)."""
-        return {"sizes": list(self.sizes), "activation": list(self.activations), "output": self.output,
-                "loss": self.loss_name, "init": self.init,
-                "activation_options": {k: v for k, v in self.options.items() if v is not None}}
-
     # --- initialisation ---------------------------------------------------------------------------
     def initialize(self, rng: np.random.Generator | None = None) -> None:
         """Draw fresh parameters from ``rng`` (default: the network's generator), layer by layer."""
