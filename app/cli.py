@@ -67,7 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+# Sessions run in parallel on the training pool's threads; a BLAS that also spreads one matrix product over
+# every core oversubscribes them, and its spinning threads steal the cores from the other sessions' work.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def serve(settings: Settings) -> None:
+    for name in BLAS_THREAD_VARIABLES:  # before NumPy loads its BLAS; worker processes inherit them
+        os.environ.setdefault(name, "1")
     import uvicorn
 
     common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,

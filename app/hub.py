@@ -1,11 +1,12 @@
 """Live sessions: admission, one runner task per playing session, control messages, reconnects, cleanup.
 
 Concurrency model: everything here runs on the event loop except the session methods, which run in one
-bounded thread pool shared by all sessions (``Hub.call``), one call at a time per session (its lock). A
-playing session's runner trains in time slices of at most ``slice_ms``, so a heavy session queues behind
-the others instead of starving them, and caps its frame rate, lowering it when its work or its client
-cannot keep up. Each connection has one sender task: control messages in order, then the latest frame
-(a newer frame replaces one that has not been sent yet).
+bounded thread pool shared by all sessions (``Hub.call``), one call at a time per session (its lock). The
+pool is fair (app/fairpool.py): the next call it runs is that of the session that has used the least CPU,
+so a heavy session gets the same share of the cores as a light one, not more. A playing session's runner
+trains in time slices of at most ``slice_ms``, so its calls stay short, and caps its frame rate, lowering it
+when its work or its client cannot keep up. Each connection has one sender task: control messages in
+order, then the latest frame (a newer frame replaces one that has not been sent yet).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from app import protocol as p
 from app import scenes
 from app.config import ConfigError, describe_validation_error, limits
+from app.fairpool import FairPool, Share
 from app.rooms import Rooms
 from app.session import Session
 from app.settings import Settings
@@ -150,6 +151,7 @@ class Live:
     touched: float = field(default_factory=time.monotonic)
     fps: float = 60.0
     bucket: TokenBucket | None = None  # the rate limit of its control messages; new with each connection
+    share: Share = field(default_factory=Share)  # its place in the fair pool: heavy work waits its turn
 
 
 class TokenBucket:
@@ -199,7 +201,7 @@ class Hub:
         self.clock = clock
         self.sessions: dict[str, Live] = {}
         self._by_token: dict[str, Live] = {}
-        self._pool = ThreadPoolExecutor(max_workers=settings.train_threads, thread_name_prefix="train")
+        self._pool = FairPool(settings.train_threads, name="train")
         self._janitor: asyncio.Task | None = None
         self.closing = False
         self._retired_sent = 0
@@ -225,12 +227,12 @@ class Hub:
                              return_exceptions=True)
         self.sessions.clear()
         self._by_token.clear()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
 
     async def call(self, live: Live, fn: Callable, *args: Any) -> Any:
         """Run a session method in the pool, serialized with every other call on that session."""
         async with live.lock:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+            return await self._pool.run(live.share, fn, *args)
 
     # --- admission ----------------------------------------------------------------------------------
     async def hello(self, conn: Connection, msg: p.Hello) -> Live:
@@ -245,7 +247,7 @@ class Hub:
         """Hold the session ``build`` makes (in the pool; a viewer's fork) as a new session of ``conn``,
         greeted like a new hello. ServerFull past the cap."""
         return await self._admit(
-            conn, lambda: asyncio.get_running_loop().run_in_executor(self._pool, build))
+            conn, lambda: self._pool.run(None, build))
 
     async def _admit(self, conn: Connection, make: Callable[[], Any]) -> Live:
         """Register the session ``await make()`` builds as a new live session of ``conn`` and greet it;
@@ -273,14 +275,13 @@ class Hub:
         await self._send_full_state(live)
 
     async def _new_session(self, conn: Connection, msg: p.Hello) -> Session:
-        loop = asyncio.get_running_loop()
         scene = msg.scene or scenes.DEFAULT_SCENE
         try:
-            return await loop.run_in_executor(self._pool, lambda: Session(scene=scene, overrides=msg.config))
+            return await self._pool.run(None, lambda: Session(scene=scene, overrides=msg.config))
         except (KeyError, ValidationError, ConfigError, TypeError) as exc:
             # the page asked for something impossible: say what, and start the default scene instead
             conn.send(_error_from(exc, scene_field="scene", config_prefix="config"))
-            return await loop.run_in_executor(self._pool, lambda: Session(scene=scenes.DEFAULT_SCENE))
+            return await self._pool.run(None, lambda: Session(scene=scenes.DEFAULT_SCENE))
 
     def limits(self) -> dict[str, Any]:
         s = self.settings
@@ -475,12 +476,12 @@ class Hub:
                 cost = 0.0
                 while frame is None and s.playing:
                     # one pool call trains a time slice and, once the frame's steps are done, encodes it
-                    submitted = time.monotonic()
-                    done, frame, cpu, began = await self.call(live, _train_slice, s, remaining, slice_s)
+                    done, frame, cpu = await self.call(live, _train_slice, s, remaining, slice_s)
                     remaining -= done
-                    # the load signal: CPU spent on this session plus the wait for a free thread (other
-                    # sessions' work). Wall time would also count the machine's other processes.
-                    cost += cpu + max(0.0, began - submitted)
+                    # The session's own CPU, not its wait for the pool: on a busy server every runner
+                    # waits its fair turn anyway, and counting the wait would make light sessions give
+                    # way to heavy ones. Wall time would also count the machine's other processes.
+                    cost += cpu
                 if frame is None:
                     break
                 conn = live.conn
@@ -544,8 +545,8 @@ def _background(coro: Any) -> None:
 
 
 def _adapt_fps(fps: float, cap: float, busy: float, dropped: bool) -> float:
-    """Lower the frame rate when a frame's work (including its wait for a thread) overruns its period or
-    the client is behind; creep back up to the cap when there is room."""
+    """Lower the frame rate when a frame's own work overruns its period or the client is behind; creep
+    back up to the cap when there is room."""
     period = 1.0 / fps
     if dropped or busy > period:
         return max(MIN_FPS, fps * 0.8)
@@ -558,15 +559,15 @@ def _encode(session: Session) -> bytes:
     return p.encode_snapshot(session.snapshot())
 
 
-def _train_slice(session: Session, steps: int, budget_s: float) -> tuple[int, bytes | None, float, float]:
+def _train_slice(session: Session, steps: int, budget_s: float) -> tuple[int, bytes | None, float]:
     """Train up to ``steps`` within the slice; the encoded frame once they are all done (or diverged).
 
-    Also returns the thread CPU time used and the monotonic time the work began (for the load signal).
+    Also returns the thread CPU time used (the session's own cost, for its frame rate).
     """
-    began, cpu0 = time.monotonic(), time.thread_time()
+    cpu0 = time.thread_time()
     done = session.train(steps, budget_s)
     frame = _encode(session) if done >= steps or session.state == "diverged" else None
-    return done, frame, time.thread_time() - cpu0, began
+    return done, frame, time.thread_time() - cpu0
 
 
 def _error_from(exc: Exception, scene_field: str, config_prefix: str, msg: Any = None) -> dict[str, Any]:

@@ -40,8 +40,10 @@ class Settings(BaseSettings):
                                                                  "reconnect with the resume token.")
     idle_timeout: float = Field(1800.0, gt=0, le=86_400, description="Seconds after which a paused session "
                                                                      "nobody touches is freed.")
-    train_threads: int = Field(2, ge=1, le=64, description="Threads that train sessions (the bounded pool "
-                                                           "every session shares).")
+    train_threads: int = Field(1, ge=1, le=64, description="Threads that train sessions (the bounded, fair "
+                                                           "pool every session of a process shares). One "
+                                                           "is fastest: Python's lock makes more contend; "
+                                                           "use --workers for more cores.")
     slice_ms: float = Field(20.0, gt=0, le=1000, description="Longest training slice of one session before "
                                                              "others get their turn (fair share), in ms.")
     rate_limit: float = Field(60.0, gt=0, le=10_000, description="Control messages per second a session may "

@@ -69,3 +69,31 @@ def test_python_dash_m_app_is_the_same_command():
     out = subprocess.run([sys.executable, "-m", "app", "--port", "0"], cwd=ROOT, capture_output=True,
                          text=True, check=False)
     assert out.returncode == 2 and "MLP_PLAYGROUND_PORT" in out.stderr
+
+
+SERVE_AND_REPORT = """
+import os, sys
+import uvicorn
+def report(*args, **kwargs):
+    import numpy
+    a = numpy.ones((300, 300))
+    a @ a  # a product big enough for a multi-threaded BLAS to start its threads
+    print(os.environ.get("OPENBLAS_NUM_THREADS"), len(os.listdir("/proc/self/task")))
+uvicorn.run = report
+from app.cli import main
+main(["--port", "8123"])
+"""
+
+
+@pytest.mark.parametrize(("env", "want"), [({}, "1"), ({"OPENBLAS_NUM_THREADS": "2"}, "2")])
+def test_the_server_keeps_blas_to_one_thread_unless_told_otherwise(monkeypatch, env, want):
+    # sessions run side by side on the training pool; a BLAS spreading each product over every core
+    # would oversubscribe the cores and its spinning threads would slow the other sessions down
+    clean = {k: v for k, v in __import__("os").environ.items()
+             if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", SERVE_AND_REPORT], cwd=ROOT, capture_output=True, text=True,
+                         env={**clean, **env}, check=True)
+    value, threads = out.stdout.split()
+    assert value == want
+    if want == "1":
+        assert threads == "1"  # no BLAS worker threads beside the main one
