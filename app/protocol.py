@@ -239,7 +239,7 @@ def lecture(what: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"type": "lecture", "what": what, "data": data}
 
 
-def dumps(message: dict[str, Any]) -> str:
+def dumps(message: Any) -> str:
     """JSON text of a server message; non-finite numbers (a diverged net) become null, never NaN."""
     try:
         return json.dumps(message, allow_nan=False, separators=(",", ":"))
@@ -273,8 +273,9 @@ def quantize(values: np.ndarray, lo: float, hi: float, out: np.ndarray | None = 
     """uint8 q with value ~= lo + q / 255 * (hi - lo); values outside [lo, hi] clip; NaN maps to 0."""
     scale = 255.0 / (hi - lo) if hi > lo else 0.0
     tmp = (np.asarray(values, dtype=np.float32) - np.float32(lo)) * np.float32(scale) + np.float32(0.5)
-    np.clip(tmp, 0.0, 255.0, out=tmp)
-    np.nan_to_num(tmp, copy=False, nan=0.0)
+    # fmax/fmin return the number when the other operand is NaN: NaN becomes 0, then the clip to 255
+    np.fmax(tmp, 0.0, out=tmp)
+    np.fmin(tmp, 255.0, out=tmp)
     if out is None:
         return tmp.astype(np.uint8)
     out[...] = tmp  # casting float -> uint8 truncates, the +0.5 above rounds
@@ -290,6 +291,10 @@ def encode_frame(header: dict[str, Any], arrays: list[FrameArray]) -> bytes:
     """``uint32 LE N`` + N bytes of space-padded JSON header + arrays at 8-aligned offsets."""
     head = dict(header)
     head["type"] = "frame"
+    head.pop("arrays", None)
+    # The header is dumped once; only its "arrays" entry, whose offsets depend on the header's own length,
+    # is redone until the length settles (a big network's weights make the rest long).
+    body = dumps(head)[:-1].encode() + b',"arrays":'
     header_len = 4  # 4 + 4 is a multiple of 8, like every length tried below
     while True:
         offset = 4 + header_len
@@ -298,8 +303,7 @@ def encode_frame(header: dict[str, Any], arrays: list[FrameArray]) -> bytes:
             entries.append({"name": a.name, "dtype": a.data.dtype.name, "shape": list(a.data.shape),
                             "offset": offset, "range": list(a.range) if a.range is not None else None})
             offset = _align8(offset + a.data.nbytes)
-        head["arrays"] = entries
-        raw = dumps(head).encode()
+        raw = body + dumps(entries).encode() + b"}"
         padded = len(raw) + (-(4 + len(raw)) % 8)
         if padded <= header_len:
             break

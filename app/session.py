@@ -78,6 +78,7 @@ class Session:
         self.playing = False
         self.scene: scenes.Scene | None = None
         self._hand_params: dict | None = None
+        self._eval_x: tuple[_Data, np.ndarray] | None = None  # (its data, train and test inputs stacked)
         if scene is not None:
             self.load_scene(scene, overrides=overrides)
         else:
@@ -377,24 +378,29 @@ class Session:
         return snap
 
     def _metrics(self) -> dict[str, Any]:
-        """Loss and accuracy on the whole training and test sets (None where they do not apply)."""
-        d = self.data
-        train_loss, train_acc = self._evaluate_set(d.train_x, d.train_y, d.train_t)
+        """Loss and accuracy on the whole training and test sets (None where they do not apply), from ONE
+        forward pass over both sets (one pass costs about what each set's own would)."""
+        d, net = self.data, self.network
+        if self._eval_x is None or self._eval_x[0] is not d:
+            self._eval_x = (d, np.concatenate([d.train_x, d.test_x]) if d.test_t is not None else d.train_x)
+        fwd = net.forward(self._eval_x[1])
+        n = d.train_x.shape[0]
+        train_loss, train_acc = self._set_metrics(fwd.z[-1][:n], fwd.output[:n], d.train_y, d.train_t)
         if d.test_t is None:
             test_loss = test_acc = None
         else:
-            test_loss, test_acc = self._evaluate_set(d.test_x, d.test_y, d.test_t)
+            test_loss, test_acc = self._set_metrics(fwd.z[-1][n:], fwd.output[n:], d.test_y, d.test_t)
         return {"train_loss": train_loss, "test_loss": test_loss, "train_accuracy": train_acc,
                 "test_accuracy": test_acc}
 
-    def _evaluate_set(self, X: np.ndarray, y: np.ndarray, T: np.ndarray) -> tuple[float | None, float | None]:
-        """Data loss and accuracy from ONE forward pass (``net.loss`` and ``net.accuracy`` take one each)."""
+    def _set_metrics(self, z: np.ndarray, out: np.ndarray, y: np.ndarray,
+                     T: np.ndarray) -> tuple[float | None, float | None]:
+        """Data loss and accuracy of one set from its rows of the forward pass (``z``, ``out``: (n, K))."""
         net = self.network
-        fwd = net.forward(X)
-        loss, _ = outputs.loss_and_delta(net.output, net.loss_name, fwd.z[-1], fwd.output, T)
+        loss, _ = outputs.loss_and_delta(net.output, net.loss_name, z, out, T)
         if self.data.regression:
             return _num(loss), None
-        hits = outputs.predicted_class(net.output, fwd.output) == y.astype(int)
+        hits = outputs.predicted_class(net.output, out) == y.astype(int)
         return _num(loss), float(np.mean(hits))
 
     def _region_view(self) -> tuple[dict[str, Any] | None, np.ndarray | None]:
