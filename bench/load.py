@@ -11,6 +11,7 @@
    units, 50 steps a frame) beside them; the drop in their median frame rate (target: at most 20%).
 
     python bench/load.py [--budget 240] [--measure 4] [--max-n 1024] [--capacity N] [--viewers N]
+    python bench/load.py --only heavy [--capacity N]     # phase 4 alone
 
 The clients run in this one process on the same machine, so they compete with the server for its cores:
 the figures are a lower bound of what separate client machines would see.
@@ -309,6 +310,9 @@ async def main_async(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + args.budget
     print(f"{os.cpu_count()} CPUs; default scene; target >= {TARGET_FPS:g} frames/s per session; "
           f"{args.measure:g} s measured per trial after {args.settle:g} s settling", flush=True)
+    if args.only == "heavy":
+        await heavy_neighbour(max((args.capacity or 16) // 2, 1), args)
+        return
     if args.capacity:
         cap = args.capacity
     else:
@@ -338,6 +342,8 @@ def main() -> None:
     parser.add_argument("--max-n", type=int, default=1024)
     parser.add_argument("--capacity", type=int, default=0, help="skip the search and take this capacity")
     parser.add_argument("--viewers", type=int, default=0, help="viewers of the broadcast (default: capacity)")
+    parser.add_argument("--only", choices=["heavy"], help="run only the heavy-neighbour phase, with "
+                                                          "--capacity / 2 light sessions (default 8)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     asyncio.run(main_async(args))
