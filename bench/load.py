@@ -1,11 +1,11 @@
 """Load benchmark: a real server process and real WebSocket clients on loopback. Prints, asserts nothing.
 
-1. Capacity: N independent sessions of the default scene, all playing; per-session delivered frames/s (p5,
-   p50, min), the server's event-loop lag p99 (from /healthz), /healthz latency p99 under that load and the
-   server's RSS. A quick search (doubling, then bisection, capped by --budget seconds) finds the largest N at
-   which every session still gets >= 8 frames/s.
-2. Past capacity: a server capped at that N; extra clients must get "server full" (1013) while the admitted
-   ones keep their rate.
+1. Capacity: N independent sessions of the default scene, all playing, on a server with one process per CPU
+   (``--workers``); per-session delivered frames/s (p5, p50, min), the event-loop lag p99 (from /healthz),
+   /healthz latency p99 under that load and the server's RSS. A quick search (doubling, then bisection,
+   capped by --budget seconds) finds the largest N at which every session still gets >= 8 frames/s.
+2. Past capacity: one process capped at its share of that N (the cap counts per process); extra clients
+   must get "server full" (1013) while the admitted ones keep their rate.
 3. Broadcast: one presenter and N viewers of its room (skipped if the server has no rooms).
 4. Heavy neighbour: N/2 default sessions alone, then with one heavy session (8 hidden layers of 64 ReLU
    units, 50 steps a frame) beside them; the drop in their median frame rate (target: at most 20%).
@@ -68,10 +68,14 @@ class Server:
             return json.loads(r.read())
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        """Resident memory of the server and its worker processes (``--workers``), in MB."""
+        total = 0.0
+        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+        return total
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -79,6 +83,16 @@ class Server:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant process of ``pid`` (uvicorn's workers sit under a spawn helper)."""
+    out = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                out += [int(child), *_children(int(child))]
+    return out
 
 
 def pct(values: list[float], q: float) -> float:
@@ -227,6 +241,7 @@ async def capacity(server: Server, args: argparse.Namespace, deadline: float) ->
 
 
 async def past_capacity(cap: int, args: argparse.Namespace) -> None:
+    """One process capped at ``cap`` sessions (the cap is per process): extra clients and the admitted."""
     server = Server(max_sessions=cap, rate_limit=1000, rate_burst=1000)
     try:
         admitted = await open_clients(server.url, cap)
@@ -309,21 +324,23 @@ async def heavy_neighbour(n: int, args: argparse.Namespace) -> None:
 async def main_async(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + args.budget
     print(f"{os.cpu_count()} CPUs; default scene; target >= {TARGET_FPS:g} frames/s per session; "
-          f"{args.measure:g} s measured per trial after {args.settle:g} s settling", flush=True)
+          f"{args.measure:g} s measured per trial after {args.settle:g} s settling; capacity with "
+          f"{args.workers} server process(es), the other phases with one", flush=True)
     if args.only == "heavy":
         await heavy_neighbour(max((args.capacity or 16) // 2, 1), args)
         return
     if args.capacity:
         cap = args.capacity
     else:
-        server = Server(max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5)
+        server = Server(max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5,
+                        workers=args.workers)
         try:
             cap = await capacity(server, args, deadline)
         finally:
             server.stop()
     print(f"capacity: {cap} sessions at >= {TARGET_FPS:g} frames/s each", flush=True)
     if cap:
-        await past_capacity(cap, args)
+        await past_capacity(max(cap // args.workers, 1), args)
     from app import protocol as p
 
     if "present" in p.CLIENT_TYPES:
@@ -342,6 +359,8 @@ def main() -> None:
     parser.add_argument("--max-n", type=int, default=1024)
     parser.add_argument("--capacity", type=int, default=0, help="skip the search and take this capacity")
     parser.add_argument("--viewers", type=int, default=0, help="viewers of the broadcast (default: capacity)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="server processes for the capacity search (default: one per CPU)")
     parser.add_argument("--only", choices=["heavy"], help="run only the heavy-neighbour phase, with "
                                                           "--capacity / 2 light sessions (default 8)")
     args = parser.parse_args()
