@@ -17,7 +17,6 @@ calls without a share start at ``V`` and are served among the earliest.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import threading
@@ -60,6 +59,10 @@ class FairPool:
         self._cv = threading.Condition()
         self._workers: list[threading.Thread] = []
         self._closed = False
+        # Outcomes waiting for their loop, per loop. Waking a loop costs a write to its self-pipe (and, under
+        # load, a wait to get the GIL back after it); one wake drains every outcome that is waiting.
+        self._done: dict[asyncio.AbstractEventLoop, list[tuple]] = {}
+        self._done_lock = threading.Lock()
 
     def run(self, share: Share | None, fn: Callable, *args: Any) -> asyncio.Future:
         """Queue ``fn(*args)``; the returned future (of the running loop) gets its result or exception."""
@@ -91,7 +94,7 @@ class FairPool:
             self._heap.clear()
             self._cv.notify_all()
         for job in jobs:
-            _settle(job, cancel=True)
+            self._hand_back(job, None, None, cancel=True)
 
     def _work(self) -> None:
         while True:
@@ -111,21 +114,32 @@ class FairPool:
                 result, error = None, exc
             if job.share is not None:
                 job.share.finish = job.start + max(0.0, self.cost() - before)
-            _settle(job, result=result, error=error)
+            self._hand_back(job, result, error)
 
+    def _hand_back(self, job: _Job, result: Any, error: BaseException | None, cancel: bool = False) -> None:
+        """Queue the outcome for the caller's loop, waking the loop only if no wake is on its way."""
+        with self._done_lock:
+            waiting = self._done.get(job.loop)
+            if waiting is not None:  # a wake is on its way and will take this one too
+                waiting.append((job, result, error, cancel))
+                return
+            self._done[job.loop] = [(job, result, error, cancel)]
+        try:
+            job.loop.call_soon_threadsafe(self._drain, job.loop)
+        except RuntimeError:  # a closed loop: nobody waits any more
+            with self._done_lock:
+                self._done.pop(job.loop, None)
 
-def _settle(job: _Job, result: Any = None, error: BaseException | None = None, cancel: bool = False) -> None:
-    """Hand the outcome to the caller's loop (a closed loop means nobody waits any more)."""
-
-    def settle() -> None:
-        if job.future.done():
-            return
-        if cancel:
-            job.future.cancel()
-        elif error is not None:
-            job.future.set_exception(error)
-        else:
-            job.future.set_result(result)
-
-    with contextlib.suppress(RuntimeError):
-        job.loop.call_soon_threadsafe(settle)
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On ``loop``: settle every outcome waiting for it."""
+        with self._done_lock:
+            outcomes = self._done.pop(loop, [])
+        for job, result, error, cancel in outcomes:
+            if job.future.done():
+                continue
+            if cancel:
+                job.future.cancel()
+            elif error is not None:
+                job.future.set_exception(error)
+            else:
+                job.future.set_result(result)

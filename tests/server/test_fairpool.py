@@ -157,6 +157,30 @@ def test_shutdown_cancels_queued_calls_and_refuses_new_ones():
     asyncio.run(main())
 
 
+def test_calls_that_finish_while_the_loop_is_busy_are_handed_over_with_one_wake():
+    async def main():
+        loop = asyncio.get_running_loop()
+        pool = FairPool(1)
+        wakes = []
+        real = loop.call_soon_threadsafe
+
+        def counting(callback, *args):
+            wakes.append(callback)
+            return real(callback, *args)
+
+        loop.call_soon_threadsafe = counting
+        done = threading.Event()
+        calls = [pool.run(Share(), lambda i=i: i) for i in range(49)]
+        calls.append(pool.run(Share(), done.set))
+        done.wait(5)  # the loop is busy (blocked here) while all fifty finish
+        results = await asyncio.gather(*calls)
+        pool.shutdown()
+        return results, len(wakes)
+
+    results, wakes = asyncio.run(main())
+    assert results == [*range(49), None] and wakes == 1
+
+
 def test_a_pool_needs_at_least_one_thread():
     with pytest.raises(ValueError, match="threads"):
         FairPool(0)
