@@ -395,14 +395,14 @@ class Hub:
                 conn.send(p.state(s.state, s.step_count))
             elif isinstance(msg, p.Step):
                 await self.call(live, s.train, msg.n)
-                await self._send_frame(live)
+                await self.send_frame(live)
                 conn.send(p.state(s.state, s.step_count))
             elif isinstance(msg, p.Reset | p.Regenerate):
                 await self.call(live, s.reset if isinstance(msg, p.Reset) else s.regenerate)
                 if isinstance(msg, p.Regenerate):
                     conn.send(p.config_message(s.config.model_dump(), True))
                     conn.send(p.dataset(**s.dataset_points()))
-                await self._send_frame(live)
+                await self.send_frame(live)
                 conn.send(p.state(s.state, s.step_count))
             elif isinstance(msg, p.SetParam):
                 await self.call(live, s.set_param, msg.kind, msg.layer, msg.index, msg.value)
@@ -445,14 +445,16 @@ class Hub:
         if conn is None:
             return
         conn.send(p.dataset(**s.dataset_points()))
-        await self._send_frame(live)
+        await self.send_frame(live)
         conn.send(p.state(s.state, s.step_count))
 
     async def _frame_if_paused(self, live: Live) -> None:
         if not live.session.playing:  # a playing session's runner sends the next frame anyway
-            await self._send_frame(live)
+            await self.send_frame(live)
 
-    async def _send_frame(self, live: Live) -> bool:
+    async def send_frame(self, live: Live) -> bool:
+        """Encode the session's current frame (in the pool) and offer it to its client; True if it
+        replaced a frame the client had not taken yet."""
         frame = await self.call(live, _encode, live.session)
         conn = live.conn
         return conn.offer_frame(frame) if conn is not None else False

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from app import protocol as p
 from app.config import SessionConfig
-from app.session import Session, ViewState
+from app.session import Session
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -94,12 +94,10 @@ def forked_session(state: dict[str, Any]) -> Session:
     """A new session at step 0 with the presenter's config, parameters and view; its ``reset`` returns
     to these parameters, as a scene's reset returns to its hand-set weights."""
     session = Session(SessionConfig.model_validate(state["config"]))
-    session.network.set_parameters(**state["parameters"])
-    session._hand_params = state["parameters"]
+    session.start_from(state["parameters"])
     view = state["view"]
-    session.view = ViewState(unit=tuple(view["unit"]) if view["unit"] is not None else None,
-                             regions=bool(view["regions"]), thumbnails=bool(view["thumbnails"]))
-    session._check_view()
+    session.set_view(unit=tuple(view["unit"]) if view["unit"] is not None else None,
+                     regions=bool(view["regions"]), thumbnails=bool(view["thumbnails"]))
     return session
 
 
@@ -156,7 +154,7 @@ class Rooms:
         if live.conn is not None:
             self.attached(live, live.conn)
         if room.frame is None:
-            await self.hub._send_frame(live)  # through the tap: the room's first frame
+            await self.hub.send_frame(live)  # through the tap: the room's first frame
         return room
 
     def attached(self, live: Live, conn: Connection) -> None:

@@ -209,6 +209,12 @@ class Session:
         self._check_view()
         self.playing = scene.autoplay
 
+    def start_from(self, parameters: dict[str, Any]) -> None:
+        """Set every parameter (``Network.set_parameters`` keywords) and make them the starting point that
+        ``reset`` returns to, as a scene's hand-set weights are (a fork of a presenter's network)."""
+        self.network.set_parameters(**parameters)
+        self._hand_params = parameters
+
     def lecture(self, what: str, **args: Any) -> dict[str, Any]:
         """The numbers of one lecture-scene panel (see ``app.lecture``); ValueError names what is wrong."""
         from app import lecture

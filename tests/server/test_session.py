@@ -283,3 +283,15 @@ def test_rebuild_that_removes_the_viewed_unit_drops_the_unit_view():
     s.set_view(unit=(1, 1))
     s.configure({"hidden": [3]})
     assert s.view.unit is None and s.snapshot().unit is None
+
+
+def test_start_from_sets_the_parameters_that_reset_returns_to():
+    s = Session()
+    start = s.network.get_parameters()
+    start["weights"][0][0][0] = 0.75
+    s.start_from(start)
+    assert s.network.weights[0][0, 0] == 0.75
+    s.train(5)
+    assert s.network.get_parameters() != start
+    s.reset()
+    assert s.step_count == 0 and s.network.get_parameters() == start
