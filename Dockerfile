@@ -20,7 +20,9 @@ ENV PYTHONUNBUFFERED=1 \
 RUN groupadd --gid 1000 playground \
     && useradd --uid 1000 --gid 1000 --create-home --shell /usr/sbin/nologin playground
 COPY --from=build /wheels /wheels
-RUN python -m pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+# With the redis client (the package's `redis` extra, pinned here), so that MLP_PLAYGROUND_REDIS_URL works in the
+# image as it is: broadcast rooms across several workers or hosts.
+RUN python -m pip install --no-cache-dir /wheels/*.whl redis==8.1.0 && rm -rf /wheels
 USER 1000:1000
 WORKDIR /home/playground
 EXPOSE 8000

@@ -13,6 +13,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from app.settings import ENV_PREFIX, Settings
 
@@ -118,6 +120,18 @@ def test_final_image_installs_a_built_wheel_not_an_editable_source_tree():
         assert ".whl" in inst.args and "--no-cache-dir" in inst.args
     builds = [i for s in stages[:-1] for i in s.all("RUN") if "pip wheel" in i.args]
     assert builds and "--no-deps" in builds[0].args
+
+
+def test_final_image_installs_the_redis_client_the_redis_extra_asks_for():
+    # so that MLP_PLAYGROUND_REDIS_URL works in the image as it is; the wheel-install test installs the
+    # wheel with that extra
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["redis"]
+    (requirement,) = extra
+    final = parse_dockerfile(DOCKERFILE)[-1]
+    installs = " ".join(i.args for i in final.all("RUN") if "pip install" in i.args)
+    pinned = re.search(r"\bredis==(\S+)", installs)
+    assert pinned, installs
+    assert Version(pinned.group(1)) in SpecifierSet(requirement.removeprefix("redis"))
 
 
 # the reader itself, on forms the real Dockerfile may grow into

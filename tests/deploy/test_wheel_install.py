@@ -40,6 +40,7 @@ from .dockerfile import DockerIgnore, Stage, final_stage
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
+WHEEL_EXTRAS = "redis"  # the Dockerfile installs the redis client beside the wheel (test_dockerfile.py)
 # Upper bounds that only turn a hang into a failure; nothing here measures speed.
 HANG_GUARD_S = 120.0
 REQUEST_TIMEOUT_S = 10.0
@@ -149,7 +150,7 @@ def install() -> Iterator[Install]:
         # quicker; --no-compile skips byte-compiling plotly's thousands of modules, which nothing here needs
         run([python, "-m", "venv", "--without-pip", str(venv)])
         run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
-             "--no-compile", "--disable-pip-version-check", str(wheel)])
+             "--no-compile", "--disable-pip-version-check", f"{wheel}[{WHEEL_EXTRAS}]"])
         run(["chmod", "-R", "a+rX", str(root)])  # readable by the image's uid whatever the umask
         home = root / "home"
         home.mkdir()
@@ -245,6 +246,12 @@ def test_installed_package_is_the_wheel_not_the_checkout_and_carries_every_page_
         assert source, f"app/{folder} is empty in the checkout"
         missing = sorted(source - shipped)
         assert not missing, f"missing from the wheel (pyproject package-data): {missing}"
+
+
+def test_the_installed_wheel_can_reach_redis_as_the_image_can(install):
+    out = subprocess.run([str(install.venv / "bin" / "python"), "-c", "import redis.asyncio; print('ok')"],
+                         capture_output=True, text=True, check=False)
+    assert out.stdout.strip() == "ok", out.stderr
 
 
 def test_healthz_answers_ok_from_the_dockerfile_cmd_and_env(server):
