@@ -188,3 +188,118 @@ def test_bad_thumbnail_size_is_refused():
     for bad in (0, 9, 2.0):
         with pytest.raises(ValueError, match="thumbnail size"):
             thumbnails(result, bad)
+
+
+# --- the fast forms: per-axis factors of the first layer, the bias folded into e^(s z), relu by clip ------
+SEPARABLE = ("x1", "x2", "x1sq", "x2sq", "sin_x1", "sin_x2")
+
+
+def _scaled_net(activation, features, weight_scale, bias_scale, output="tanh", sizes=(6, 6), seed=7):
+    net = Network([len(features), *sizes, 1], activation=activation, output=output, init="glorot", seed=seed)
+    rng = np.random.default_rng(seed)
+    for w in net.weights:
+        w[:] = rng.normal(0.0, weight_scale / np.sqrt(w.shape[0]), size=w.shape)
+    for b in net.biases:
+        b[:] = rng.normal(0.0, bias_scale, size=b.shape)
+    return net
+
+
+def _max_errors(result, net, inputs):
+    reference = net.forward(inputs)
+    hidden = np.abs(result.hidden - np.hstack(reference.a[1:-1])).max()
+    return hidden, np.abs(result.output - reference.output).max()
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("features", [("x1", "x2"), SEPARABLE, ("x2", "sin_x1")])
+def test_separable_first_layer_equals_forward_to_float32_rounding(activation, features):
+    grid = GridEvaluator(box=(-3, 3), size=30, features=features)
+    net = _scaled_net(activation, features, weight_scale=1.5, bias_scale=1.0)
+    result = grid.evaluate(net)
+    assert grid._separable(net, activation, np.empty((6, 900), np.float32))  # the per-axis path ran
+    hidden, output = _max_errors(result, net, grid.inputs)
+    # A few float32 ulps of values in [-1, 1], after float32 inputs and matmuls on the general path.
+    assert hidden < 2e-6 and output < 2e-6
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_separable_and_general_first_layers_agree_on_the_same_points(activation):
+    # The same network on the same points, once with the per-axis factors and once through the x1 x2
+    # feature (weight 0), which forces the general matmul + exp path.
+    net = _scaled_net(activation, ("x1", "x2"), weight_scale=2.0, bias_scale=1.0)
+    mixed = Network([3, 6, 6, 1], activation=activation, output="tanh")
+    mixed.set_parameters(weights=[np.vstack([net.weights[0], np.zeros((1, 6))]), *net.weights[1:]],
+                         biases=net.biases)
+    fast = GridEvaluator(box=(-4, 4), size=25)
+    general = GridEvaluator(box=(-4, 4), size=25, features=("x1", "x2", "x1x2"))
+    assert fast._axes is not None and general._axes is None
+    np.testing.assert_allclose(fast.evaluate(net).hidden, general.evaluate(mixed).hidden, atol=2e-6)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_first_layer_too_large_for_factors_falls_back_to_the_general_path(activation):
+    # Weights of ~40 on x1sq (up to 36): e^(s A) would overflow float32, so the factored form is refused.
+    grid = GridEvaluator(box=(-6, 6), size=20, features=SEPARABLE)
+    net = _scaled_net(activation, SEPARABLE, weight_scale=40.0, bias_scale=1.0, sizes=(5,))
+    assert not grid._separable(net, activation, np.empty((5, 400), np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = grid.evaluate(net)
+    reference = net.forward(grid.inputs)
+    far = np.abs(reference.z[0]) > 1.0  # float32 inputs x 40: near z = 0 the rounding of z dominates
+    np.testing.assert_allclose(result.hidden[far], reference.a[1][far], atol=2e-6)
+    assert np.all(np.abs(result.hidden) <= 1.0)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("bias", [19.0, -19.0, 150.0, -150.0])
+def test_large_biases_of_later_layers_are_exact_folded_or_not(activation, bias):
+    # |2 b| = 38 is folded into e^(-s b) (factors near e^38); 150 is beyond the fold's range and is added
+    # to z instead. Both must reach the same values as forward, saturated or not.
+    grid = GridEvaluator(box=(-3, 3), size=60)
+    net = _scaled_net(activation, ("x1", "x2"), weight_scale=1.0, bias_scale=1.0, sizes=(4, 4))
+    net.weights[0][:, 0] = [1.0, 0.0]  # unit 0 of layer 1 is g(x1), spanning most of its range
+    net.biases[0][0] = 0.0
+    net.biases[1][:] = bias + np.linspace(-1.0, 1.0, 4)
+    net.weights[1][:] = 0.0
+    net.weights[1][0] = -2.0 * net.biases[1]  # z = b (1 - 2 g(x1)) crosses 0 inside the box
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = grid.evaluate(net)
+    reference = net.forward(grid.inputs)
+    z = reference.z[1]
+    assert np.any(np.abs(z) < 0.1 * abs(bias) + 1.0) and np.any(np.abs(z) > 15.0)
+    # Float32 rounding of z (terms of ~|b|) moves z by a few ulp(max |z|), the value by that times g'(z).
+    slope = 1.0 - reference.a[2] ** 2 if activation == "tanh" else reference.a[2] * (1 - reference.a[2])
+    tol = 4e-7 + 3 * 6e-8 * np.abs(z).max() * slope
+    assert np.all(np.abs(result.layers[1] - reference.a[2]) <= tol)
+
+
+def test_relu_layers_are_exactly_the_clipped_affine_map():
+    # The grid's first-layer matmul adds the bias through a row of ones: in float64 the result must equal
+    # max(x W + b, 0) from forward to rounding, with exact zeros where forward has them.
+    net = _scaled_net("relu", ("x1", "x2"), weight_scale=2.0, bias_scale=1.0, sizes=(8, 8))
+    grid = GridEvaluator(size=30, dtype=np.float64)
+    result = grid.evaluate(net)
+    reference = net.forward(grid.inputs)
+    for l, layer in enumerate(result.layers):
+        np.testing.assert_allclose(layer, reference.a[l + 1], rtol=1e-13, atol=1e-13)
+        clear = np.abs(reference.z[l]) > 1e-9
+        assert np.array_equal(layer[clear] > 0, reference.a[l + 1][clear] > 0)
+        assert np.all(layer >= 0.0)
+
+
+def test_separable_path_needs_a_two_dimensional_grid_without_the_product_feature():
+    assert GridEvaluator(size=5)._axes is not None
+    assert GridEvaluator(size=5, features=SEPARABLE)._axes is not None
+    assert GridEvaluator(size=5, features=("x1", "x2", "x1x2"))._axes is None
+    assert GridEvaluator(size=5, features=("x1", "x1sq"))._axes is None
+
+
+def test_per_axis_features_add_up_to_the_grid_inputs():
+    grid = GridEvaluator(box=(-2, 5), size=7, features=SEPARABLE)
+    halves = grid._axes[:, :-1]
+    by_column, by_row = halves[:7], halves[7:]
+    summed = (by_row[:, None, :] + by_column[None, :, :]).reshape(49, -1)
+    np.testing.assert_allclose(summed, grid.inputs, atol=1e-14)
+    assert np.all(grid._axes[:, -1] == 0.5)  # the two halves of the bias
