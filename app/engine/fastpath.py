@@ -19,6 +19,10 @@ numbers, so its cost is the number of calls, not the arithmetic):
   ``-lr * dL/dz``), so the SGD update is one in-place add on the flat buffer.
 * Buffers are allocated once per batch size (an epoch the batch does not divide has two), and each epoch's
   shuffled data is laid out once as contiguous per-batch blocks.
+* Per-call overhead is trimmed where it is a sizeable part of a ~1 us call: products use the
+  ``ndarray.dot`` method (``np.dot`` goes through the ``__array_function__`` dispatcher first), ``out``
+  is passed positionally (keyword parsing costs a few hundred ns), and constants that meet whole arrays
+  are arrays of ones rather than Python scalars.
 """
 
 from __future__ import annotations
@@ -52,10 +56,10 @@ def _relu(z, out):
 
 def _sigmoid(z, out):
     # Same operations in the same order as activations.sigmoid, so the values are identical.
-    np.multiply(z, 0.5, out=out)
-    np.tanh(out, out=out)
-    np.add(out, 1.0, out=out)
-    np.multiply(out, 0.5, out=out)
+    np.multiply(z, 0.5, out)
+    np.tanh(out, out)
+    np.add(out, 1.0, out)
+    np.multiply(out, 0.5, out)
 
 
 def _linear(z, out):
@@ -69,21 +73,22 @@ def _hard_tanh(z, out):
 _FORWARD = {"linear": _linear, "relu": _relu, "tanh": np.tanh, "sigmoid": _sigmoid, "hard_tanh": _hard_tanh}
 
 
-def _derivative_from_h(name: str, h: np.ndarray, d: np.ndarray) -> None:
-    """``d = g'(z)`` written from ``h = g(z)`` (flat views over one or more layers)."""
+def _derivative_from_h(name: str, h: np.ndarray, d: np.ndarray, one: np.ndarray) -> None:
+    """``d = g'(z)`` written from ``h = g(z)`` (flat views over one or more layers; ``one`` is an array
+    of ones of the same shape: array operands are cheaper than scalars on arrays this small)."""
     if name == "tanh":
-        np.multiply(h, h, out=d)
-        np.subtract(1.0, d, out=d)
+        np.multiply(h, h, d)
+        np.subtract(one, d, d)
     elif name == "sigmoid":
-        np.subtract(1.0, h, out=d)
-        np.multiply(d, h, out=d)
+        np.subtract(one, h, d)
+        np.multiply(d, h, d)
     elif name == "relu":
         # h = max(z, 0) is positive exactly where z is, and sign() of it is then 1, elsewhere 0.
-        np.sign(h, out=d)
+        np.sign(h, d)
     elif name == "hard_tanh":
         # h = clip(z, -1, 1) has |h| < 1 exactly where |z| < 1.
-        np.abs(h, out=d)
-        np.less(d, 1.0, out=d)
+        np.abs(h, d)
+        np.less(d, one, d)
     # linear: d stays 1 (set when the buffers are made).
 
 
@@ -136,12 +141,15 @@ class _Batch:
         self.forward = [(fp.WbT[i], self.Z[i], fp.fwd_fn[i], self.H[i][:-1], i) for i in range(hidden)]
         # Derivative plan: runs of consecutive layers sharing an in-place unit, as flat segments.
         self.derivs = []
+        self.one = np.ones_like(self.hbuf)
         for name, a, b in fp.deriv_runs:
             if name not in (None, "linear"):
                 lo, hi = self.hseg[a][0], self.hseg[b][1]
-                self.derivs.append((name, self.hbuf[lo:hi], self.dbuf[lo:hi]))
+                self.derivs.append((name, self.hbuf[lo:hi], self.dbuf[lo:hi], self.one[lo:hi]))
         # Backward plan per hidden layer i, top down: (dz of layer i+1, W[i+1], DA[i], g'(z) rows, DZ[i]).
-        self.backward = [(fp.Wn[i + 1], self.DZ[i + 1], self.DA[i], self.D[i][:-1], self.DZ[i], i)
+        # The last entry is None, or for a prelu layer (its slope's slice in the gradient, its z).
+        self.backward = [(fp.Wn[i + 1], self.DZ[i + 1], self.DA[i], self.D[i][:-1], self.DZ[i],
+                          (fp.prelu[i], self.Z[i]) if i in fp.prelu else None)
                          for i in range(hidden - 1, -1, -1)]
         # Weight gradients of layers 1..: batched over runs of equal shape, else one dot per layer.
         self.grads = []
@@ -155,7 +163,7 @@ class _Batch:
                 self.grads.append((h, dz.transpose(0, 2, 1), fp.Gstack[(a, b)]))
 
     def arrays(self) -> list[np.ndarray]:
-        return [self.hbuf, self.dbuf, self.dzbuf, self.Y, self.diff, self.tmp, self.A0, self.T0,
+        return [self.hbuf, self.dbuf, self.one, self.dzbuf, self.Y, self.diff, self.tmp, self.A0, self.T0,
                 *self.DA, *self.Z]
 
 
@@ -277,7 +285,7 @@ class FastPath:
         epoch's last batch may be shorter; the caller keeps ``steps`` within the epoch). Stops after the
         first step whose loss or parameters are not finite. Returns (steps done, last loss, all finite)."""
         n = self._Xo.shape[0]
-        train, flat, ones, isfinite, dot = self._train, self.flat, self.ones, math.isfinite, np.dot
+        train, flat, ones, isfinite = self._train, self.flat, self.ones, math.isfinite
         scale, full = _scale(optimizer), self.batch(B)
         loss = math.nan
         for done in range(1, steps + 1):
@@ -286,7 +294,7 @@ class FastPath:
             bt = full if stop - start == B else self.batch(stop - start)
             loss = train(bt, A0, T0, optimizer, scale, l1, l2, rng)
             # A dot with ones propagates NaN and inf from any parameter, in one call.
-            if not (isfinite(loss) and isfinite(dot(flat, ones))):
+            if not (isfinite(loss) and isfinite(flat.dot(ones))):
                 return done, loss, False
             start = stop
         return steps, loss, True
@@ -294,11 +302,11 @@ class FastPath:
     def _train(self, bt: _Batch, A0: np.ndarray, T0: np.ndarray, optimizer: Optimizer, scale: float,
                l1: float, l2: float, rng: np.random.Generator) -> float:
         """The step itself on batch buffers ``bt`` with inputs ``A0`` and targets ``T0``."""
-        net, dot = self.net, np.dot
+        net = self.net
         slopes = {}
         a = A0
         for WbT, Z, fn, h, i in bt.forward:
-            dot(WbT, a, out=Z)
+            WbT.dot(a, Z)
             if fn is not None:
                 fn(Z, h)
             else:
@@ -307,26 +315,27 @@ class FastPath:
                     s = slopes[i] = rng.uniform(act.RRELU_LOW, act.RRELU_HIGH, size=Z.shape[::-1])
                 h.T[...] = act.forward(name, Z.T, net.unit_params[i], net.options, s)
             a = bt.H[i]
-        dot(self.WbT[-1], a, out=bt.Z[-1])
+        self.WbT[-1].dot(a, bt.Z[-1])
         if self.tanh_output:
-            np.tanh(bt.Z[-1], out=bt.Y)
-        for name, h, d in bt.derivs:
-            _derivative_from_h(name, h, d)
+            np.tanh(bt.Z[-1], bt.Y)
+        for name, h, d, one in bt.derivs:
+            _derivative_from_h(name, h, d, one)
         loss = self._output_delta(bt, T0, scale)
         for i in self.generic:
             bt.D[i][:-1].T[...] = act.derivative(self.names[i], bt.Z[i].T, bt.H[i][:-1].T,
                                                  net.unit_params[i], net.options, slopes.get(i))
         G, grad = self.G, self.grad
-        dot(a, bt.DZ[-1].T, out=G[-1])
-        for Wn, dz_up, da, d, dz, i in bt.backward:
-            dot(Wn, dz_up, out=da)
-            np.multiply(da, d, out=dz)
-            if i in self.prelu:
-                grad[self.prelu[i]] = np.sum(da * np.minimum(bt.Z[i], 0.0), axis=1)
+        a.dot(bt.DZ[-1].T, G[-1])
+        multiply = np.multiply
+        for Wn, dz_up, da, d, dz, prelu in bt.backward:
+            Wn.dot(dz_up, da)
+            multiply(da, d, dz)
+            if prelu is not None:
+                grad[prelu[0]] = np.sum(da * np.minimum(prelu[1], 0.0), axis=1)
         if self.hidden:
-            dot(A0, bt.DZ[0].T, out=G[0])
+            A0.dot(bt.DZ[0].T, G[0])
         for h, dzT, g in bt.grads:
-            np.matmul(h, dzT, out=g)
+            np.matmul(h, dzT, g)
         if l1 or l2:
             self._add_regularization(scale, l1, l2)
         self._update(optimizer)
@@ -338,11 +347,11 @@ class FastPath:
         n = Z.shape[1]
         if self._squared:
             # tanh: Y and its derivative 1 - Y^2 (bt.Dout) were computed with the hidden layers.
-            np.subtract(Y if self.tanh_output else Z, T, out=diff)
-            loss = 0.5 * float(np.dot(bt.diff1, bt.diff1)) / n
-            np.multiply(diff, scale / n, out=dz)
+            np.subtract(Y if self.tanh_output else Z, T, diff)
+            loss = 0.5 * float(bt.diff1.dot(bt.diff1)) / n
+            np.multiply(diff, scale / n, dz)
             if self.tanh_output:
-                np.multiply(dz, bt.Dout, out=dz)
+                np.multiply(dz, bt.Dout, dz)
             return loss
         Y.T[...] = outputs.activate(self.output, Z.T)
         loss, delta = outputs.loss_and_delta(self.output, self.loss_name, Z.T, Y.T, T.T)
@@ -373,7 +382,7 @@ class FastPath:
         opt.t += 1
         kind = type(opt)
         if kind is SGD:
-            np.add(flat, g, out=flat)
+            np.add(flat, g, flat)
         elif kind is Momentum:
             if opt.v is None:
                 opt.v = np.zeros_like(flat)
