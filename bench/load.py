@@ -11,7 +11,8 @@
    units, 50 steps a frame) beside them; the drop in their median frame rate (target: at most 20%).
 
     python bench/load.py [--budget 240] [--measure 4] [--max-n 1024] [--capacity N] [--viewers N]
-    python bench/load.py --only heavy [--capacity N]     # phase 4 alone
+    python bench/load.py --only heavy [--capacity N]         # phase 4 alone
+    python bench/load.py --only broadcast [--viewers 300]    # phase 3 alone
 
 The clients run in this one process on the same machine, so they compete with the server for its cores:
 the figures are a lower bound of what separate client machines would see.
@@ -329,6 +330,9 @@ async def main_async(args: argparse.Namespace) -> None:
     if args.only == "heavy":
         await heavy_neighbour(max((args.capacity or 16) // 2, 1), args)
         return
+    if args.only == "broadcast":
+        await broadcast(args.viewers or 300, args)
+        return
     if args.capacity:
         cap = args.capacity
     else:
@@ -361,8 +365,9 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=0, help="viewers of the broadcast (default: capacity)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="server processes for the capacity search (default: one per CPU)")
-    parser.add_argument("--only", choices=["heavy"], help="run only the heavy-neighbour phase, with "
-                                                          "--capacity / 2 light sessions (default 8)")
+    parser.add_argument("--only", choices=["heavy", "broadcast"],
+                        help="one phase alone: heavy (with --capacity / 2 light sessions, default 8) or "
+                             "broadcast (with --viewers viewers, default 300)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     asyncio.run(main_async(args))
