@@ -238,7 +238,11 @@ def _dataset_info() -> dict[str, dict[str, Any]]:
 
 
 def json_schema() -> dict[str, Any]:
-    """JSON Schema of the config, with the dataset names filled in as an enum."""
+    """JSON Schema of the config, with the dataset names filled in as an enum: every name a config may
+    carry, the 1-D function sets included (a link to the universality scene with the step function must
+    parse); the data column offers only the 2-D ones (``limits()["datasets"]``)."""
+    from app.engine.datasets import DATASETS
+
     schema = SessionConfig.model_json_schema()
-    schema["properties"]["dataset"]["enum"] = list(_dataset_names())
+    schema["properties"]["dataset"]["enum"] = list(DATASETS)
     return schema

@@ -131,3 +131,16 @@ def test_a_link_the_server_cannot_build_is_named_and_the_default_starts(new_page
     config = page.evaluate("window.__mlp.config")
     assert config["batch_size"] <= 4 or config["dataset"] != "xor4"
     assert "batch_size=50" not in page.url
+
+
+def test_a_link_to_the_universality_scene_keeps_the_function_chosen_in_its_panel(new_page):
+    page = new_page("?scene=universality")
+    page.click(".lecture button:text-is('step')")
+    wait_js(page, "window.__mlp.config.dataset === 'step'")
+    link = page.evaluate("location.href")
+    assert parse_qs(urlsplit(link).query)["dataset"] == ["step"]
+
+    again = new_page(link[link.index("?"):])
+    wait_js(again, "window.__mlp.config.dataset === 'step'")
+    assert again.evaluate("window.__mlp.config.features") == ["x1"]
+    assert not again.is_visible("#notice"), again.inner_text("#notice-text")

@@ -63,10 +63,13 @@ def test_cross_field_rules_name_the_field_at_fault():
 
 def test_names_the_schema_advertises_are_the_engine_registries():
     schema = json_schema()["properties"]
-    assert set(schema["dataset"]["enum"]) == {name for name, spec in DATASETS.items() if spec.dims == 2}
-    assert "sine" not in schema["dataset"]["enum"]  # 1-D function fitting needs a curve view: not offered
+    # every name a config may carry (a link to the universality scene with dataset=step must parse) ...
+    assert set(schema["dataset"]["enum"]) == set(DATASETS)
+    # ... but the data column offers only the 2-D sets: 1-D function fitting needs the scene's curve view
+    offered = {name for name, spec in DATASETS.items() if spec.dims == 2}
+    assert set(limits()["datasets"]) == offered and "sine" not in offered
     info = limits()["dataset_info"]
-    assert set(info) == set(schema["dataset"]["enum"])
+    assert set(info) == offered
     assert info["blobs"]["class_range"] == [2, 6] and info["reg-plane"]["regression"] is True
     assert limits()["activations"] == list(ACTIVATIONS)
     assert set(limits()["features"]) == set(FEATURES)
