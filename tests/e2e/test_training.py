@@ -3,6 +3,7 @@ weights change what the server trains; the keyboard drives the transport."""
 
 from __future__ import annotations
 
+import itertools
 import statistics
 
 from .helpers import DIGEST_JS, boundary_digest, header_where, screenshot, wait_frame, wait_js
@@ -147,3 +148,51 @@ def test_optimizer_coefficients_show_for_the_chosen_optimizer_and_apply_without_
     wait_js(page, "window.__mlp.config.optimizer === 'adam'")
     assert page.is_visible("#beta1") and page.is_visible("#beta2") and not page.is_visible("#momentum")
     screenshot(page, "optimizer-params.png")
+
+
+def _curve(link: dict, straight: bool, n: int = 16) -> list[tuple[float, float]]:
+    """The n + 1 points where the page samples a link's curve (its cubic from (x0, y0) to (x1, y1) with
+    both control points at the middle x), computed here independently."""
+    x0, y0, x1, y1 = link["x0"], link["y0"], link["x1"], link["y1"]
+    mx, points = (x0 + x1) / 2, []
+    for k in range(n + 1):
+        t = k / n
+        u = 1 - t
+        if straight:
+            points.append((u * x0 + t * x1, u * y0 + t * y1))
+        else:
+            points.append((u**3 * x0 + 3 * u * u * t * mx + 3 * u * t * t * mx + t**3 * x1,
+                           u**3 * y0 + 3 * u * u * t * y0 + 3 * u * t * t * y1 + t**3 * y1))
+    return points
+
+
+def _segment_distance(p, a, b) -> float:
+    (x, y), (ax, ay), (bx, by) = p, a, b
+    dx, dy = bx - ax, by - ay
+    t = 0.0 if dx == dy == 0 else max(0.0, min(1.0, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy)))
+    return ((x - ax - t * dx) ** 2 + (y - ay - t * dy) ** 2) ** 0.5
+
+
+def test_a_link_is_hoverable_between_the_points_where_its_curve_is_sampled(page):
+    links, straight = page.evaluate("[window.__mlp.links, window.__mlp.straightLinks]")
+    curves = [_curve(L, straight) for L in links]
+
+    def nearest(p):
+        return min((min(_segment_distance(p, a, b) for a, b in itertools.pairwise(c)), k)
+                   for k, c in enumerate(curves))
+
+    # the steepest stretch of the steepest link: the middle of a chord there is far from both its ends
+    target = max(range(len(links)), key=lambda k: abs(links[k]["y1"] - links[k]["y0"]))
+    a, b = curves[target][7], curves[target][8]
+    spot = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+    assert min(((spot[0] - x) ** 2 + (spot[1] - y) ** 2) ** 0.5 for x, y in curves[target]) > 5
+    distance, k = nearest(spot)
+    assert k == target and distance < 1  # on the line, and no other link is nearer
+
+    box = page.locator("#diagram").bounding_box()
+    page.mouse.move(box["x"] + spot[0], box["y"] + spot[1])
+    page.wait_for_selector("#tooltip:not([hidden])")
+    L, hidden = links[target], page.evaluate("window.__mlp.config.hidden")
+    to = "output" if L["l"] == len(hidden) else f"h{L['l'] + 1}.{L['j'] + 1}"
+    text = page.inner_text("#tooltip")
+    assert f"\u2192 {to}:" in text and (L["l"] == 0 or f"h{L['l']}.{L['i'] + 1} \u2192" in text), text

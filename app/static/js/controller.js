@@ -542,6 +542,9 @@ async function main() {
     get status() { return $("status").dataset.state; },
     get statusLog() { return app.statusLog.slice(); },
     get resumed() { return app.resumed; },
+    // where the diagram drew each link (diagram pixels), for tests that point at a link
+    get links() { return app.network.links.map(({ l, i, j, x0, y0, x1, y1 }) => ({ l, i, j, x0, y0, x1, y1 })); },
+    get straightLinks() { return Boolean(app.network.straight); },
     query: () => buildQuery(app.schema, app.config, app.ui, baseConfig()),
   };
 
