@@ -166,3 +166,23 @@ def test_the_overlay_leaves_the_diagram_when_another_scene_loads(backprop_page):
     wait_js(page, "window.__mlp.ui.scene === 'xor-by-hand'")
     wait_js(page, "document.querySelectorAll('.bp-overlay .bp-label').length === 0"
                   " && document.querySelector('.bp-stepper').hidden")
+
+
+def test_the_clicked_point_is_where_the_pointer_is_on_the_plots_axes(backprop_page):
+    page, lectures = backprop_page
+    wait_js(page, "document.getElementById('lecture').dataset.loaded === '1'")
+    wait_js(page, "!document.querySelector('.bp-stepper').hidden")
+    lo, hi = page.evaluate("window.__mlp.header.box")
+    before = len(lectures)
+    area = page.locator("#points").bounding_box()  # the plotting area: the view box, x2 up
+    fx, fy = 0.75, 0.8
+    page.mouse.click(area["x"] + fx * area["width"], area["y"] + fy * area["height"])
+    for _ in range(200):
+        if len(lectures) > before:
+            break
+        page.wait_for_timeout(40)
+    assert len(lectures) > before
+    pixel = (hi - lo) / area["width"]
+    want = (lo + fx * (hi - lo), hi - fy * (hi - lo))
+    got = lectures[-1]["x"]
+    assert abs(got[0] - want[0]) <= pixel and abs(got[1] - want[1]) <= pixel, (got, want)

@@ -178,10 +178,15 @@ export class LecturePanel {
 
   pick(e) {
     if (this.what !== "backprop") return;
-    const r = this.plot.getBoundingClientRect();
+    // the plotting area is the points canvas: the plot box around it also holds the axes' margins
+    const area = this.plot.querySelector("#points") || this.plot;
+    const r = area.getBoundingClientRect();
+    const fx = (e.clientX - r.left) / r.width;
+    const fy = (e.clientY - r.top) / r.height;
+    if (!(fx >= 0 && fx <= 1 && fy >= 0 && fy <= 1)) return; // a click on the axes picks nothing
     const [lo, hi] = this.box;
-    const x1 = lo + ((e.clientX - r.left) / r.width) * (hi - lo);
-    const x2 = hi - ((e.clientY - r.top) / r.height) * (hi - lo);
+    const x1 = lo + fx * (hi - lo);
+    const x2 = hi - fy * (hi - lo);
     this.point = [+x1.toFixed(3), +x2.toFixed(3)];
     this.stage = 0;
     this.ask();
