@@ -4,7 +4,7 @@
 import { Broadcast, readRoomParams } from "./broadcast.js";
 import { installEmbed } from "./embed.js";
 import { Socket } from "./socket.js";
-import { buildQuery, defaults, parseQuery, writeUrl } from "./state.js";
+import { buildQuery, defaults, MAX_POINTS_JSON, parseQuery, USER_BOX, writeUrl } from "./state.js";
 import { Controls } from "./views/controls.js";
 import { LossChart } from "./views/lossChart.js";
 import { NetworkView } from "./views/network.js";
@@ -16,6 +16,10 @@ import { BackpropOverlay } from "./views/backpropOverlay.js";
 const $ = (id) => document.getElementById(id);
 const LIVE = new Set(["learning_rate", "reg_rate", "steps_per_frame", "max_fps", "grid", "thumbnail"]);
 const PAINT_SAMPLES = 600;
+// Where "Your points" starts: an XOR pattern, three points of each class in opposite quadrants, which the
+// default network has to bend its boundary twice to separate.
+const START_POINTS = [[2, 2], [3.5, 1.5], [1.5, 3.5]].flatMap(([a, b]) => [[a, b, 1], [-a, -b, 1], [a, -b, 0], [-a, b, 0]]);
+const MIN_USER_POINTS = 2; // the engine's least (app/engine/datasets.py MIN_POINTS)
 
 const app = {
   schema: null,
@@ -34,6 +38,7 @@ const app = {
   statusLog: [],
   resumed: false,
   pending: new Map(), // field -> value before a change the server has not confirmed yet
+  userPoints: null, // the last points of the "user" dataset the server held: the tile goes back to them
 };
 
 async function getJSON(url) {
@@ -57,9 +62,12 @@ function syncUrl() {
   full.searchParams.delete("hide");
   const embedUrl = new URL(href);
   embedUrl.searchParams.set("embed", "1");
-  $("open-full").href = full.href;
+  // URLSearchParams writes "," and ";" as %2C and %3B; both are legal in a query, and the plain form keeps a
+  // shared link (a list of points above all) short and readable
+  const readable = (u) => u.href.replace(/%2C/g, ",").replace(/%3B/g, ";");
+  $("open-full").href = readable(full);
   $("embed-snippet").value =
-    `<iframe src="${embedUrl.href}" width="960" height="540" style="border:0" title="MLP Playground" loading="lazy"></iframe>`;
+    `<iframe src="${readable(embedUrl)}" width="960" height="540" style="border:0" title="MLP Playground" loading="lazy"></iframe>`;
   app.socket.setResumeKey(location.search);
 }
 
@@ -83,6 +91,7 @@ function applyHide() {
 
 // ---- config changes ------------------------------------------------------------------------------
 function change(patch) {
+  patch = withUserPoints(patch);
   for (const [k, v] of Object.entries(patch)) {
     if (!app.pending.has(k)) app.pending.set(k, app.config[k]);
     app.config[k] = v;
@@ -91,14 +100,18 @@ function change(patch) {
   if (Object.keys(patch).some((k) => !LIVE.has(k))) app.ui.scene = null;
   app.socket.send({ type: "configure", config: patch });
   app.controls.set(app.config);
+  showEditor();
   syncUrl();
 }
 
 function applyConfig(config) {
   app.pending.clear();
   app.config = { ...config };
-  delete app.config.custom_points;
+  if (Array.isArray(config.custom_points)) app.userPoints = config.custom_points;
+  // the points are part of what the page shows (and of its link) only while the dataset is "user"
+  if (config.dataset !== "user") delete app.config.custom_points;
   app.controls.set(app.config);
+  showEditor();
   $("scene").value = app.ui.scene || "";
   const scene = app.sceneList.find((x) => x.name === app.ui.scene);
   $("scene-caption").hidden = !scene;
@@ -177,6 +190,70 @@ function toggleFeature(name) {
   const features = on ? app.config.features.filter((f) => f !== name)
     : app.limits.features.filter((f) => f === name || app.config.features.includes(f));
   change({ features });
+}
+
+// ---- the points editor ("user" dataset) -----------------------------------------------------------
+/** Training points the server will cut from `n` points at `ratio` (engine split: rounded, 1..n-1). */
+function trainSize(n, ratio) {
+  return ratio >= 1 ? n : Math.min(n - 1, Math.max(1, Math.round(n * ratio)));
+}
+
+/**
+ * Complete a patch that involves the "user" dataset so the server can build it. Choosing the dataset brings
+ * its points along: the ones already loaded, else this session's last ones, else START_POINTS. Entering it
+ * sets train_ratio 1: with a handful of points a test set would take half of them away from training and
+ * off the plot, and every point placed by hand is meant to shape the boundary. A batch larger than the
+ * training points would be refused, so it shrinks along.
+ */
+function withUserPoints(patch) {
+  const next = { ...app.config, ...patch };
+  if (next.dataset !== "user") return patch;
+  const out = { ...patch };
+  const entering = app.config.dataset !== "user" && "dataset" in patch;
+  if (!Array.isArray(out.custom_points) && (entering || !Array.isArray(app.config.custom_points))) {
+    out.custom_points = (app.config.dataset === "user" && app.config.custom_points) || app.userPoints || START_POINTS;
+  }
+  if (entering && !("train_ratio" in patch)) out.train_ratio = 1;
+  if (entering && next.classes !== 2 && !("classes" in patch)) out.classes = 2; // the editor places two classes
+  const points = out.custom_points || app.config.custom_points;
+  const ratio = out.train_ratio ?? app.config.train_ratio;
+  const batch = out.batch_size ?? app.config.batch_size;
+  const most = trainSize(points.length, ratio);
+  if (batch > most) out.batch_size = most;
+  return out;
+}
+
+/** The plot is the editor while the dataset is "user" (not for a room's viewer: its edits would be refused). */
+function showEditor() {
+  const c = app.config;
+  const on = c.dataset === "user" && Array.isArray(c.custom_points) && !app.broadcast.watching;
+  app.output.setEditing(on ? c.custom_points : null);
+}
+
+/** A click on the plot in edit mode: on a point removes it, elsewhere adds one (shift: the other class). */
+function editPoint({ at, hit, shift }) {
+  const points = app.config.custom_points.slice();
+  if (hit >= 0) {
+    if (points.length <= MIN_USER_POINTS) {
+      notice(`Your points: at least ${MIN_USER_POINTS} points must stay. Add another point before removing this one.`);
+      return;
+    }
+    points.splice(hit, 1);
+  } else {
+    const k = shift ? 1 - app.controls.pointClass : app.controls.pointClass;
+    points.push([at[0], at[1], k]);
+  }
+  setPoints(points);
+}
+
+/** Send the whole point list (the server rebuilds at step 0, as for any change of the data). */
+function setPoints(points) {
+  // A message over 64 KiB would close the socket, and the reconnect's hello would carry the same points.
+  if (JSON.stringify(points).length > MAX_POINTS_JSON) {
+    notice(`Your points: ${points.length} points are more than one message carries; remove some first.`);
+    return;
+  }
+  change({ custom_points: points });
 }
 
 // ---- transport -----------------------------------------------------------------------------------
@@ -343,6 +420,7 @@ function onError(msg) {
     for (const [k, v] of app.pending) app.config[k] = v;
     app.pending.clear();
     app.controls.set(app.config);
+    showEditor();
     rebuildStructureIfNeeded();
     syncUrl();
   }
@@ -352,6 +430,10 @@ function onError(msg) {
 function drawTiles() {
   const d = app.datasetMsg;
   if (d) app.controls.drawTile(app.config.dataset, { ...d, points: d.train.concat(d.test) });
+  // "Your points" has no generator to preview: its tile shows the points it would start from
+  if (app.config.dataset !== "user") {
+    app.controls.drawTile("user", { points: app.userPoints || START_POINTS, box: USER_BOX, classes: 2, regression: false });
+  }
 }
 
 /** Tiles show the real generators' points: the current dataset's as it arrives, the others from the server's
@@ -421,6 +503,17 @@ async function main() {
   if (parsed.notices.length) notice(`Ignored invalid link values: ${parsed.notices.join("; ")}`);
   document.body.classList.toggle("embed", app.ui.embed);
   app.config = { ...defaults(schema), ...parsed.config };
+  if (app.config.dataset === "user") {
+    // a link to "Your points" starts as choosing the tile does: the starting points if it names none, every
+    // point for training and a batch that fits, unless the link says otherwise (buildQuery writes train_ratio)
+    const extra = app.config.custom_points ? {} : { custom_points: START_POINTS };
+    if (!("train_ratio" in parsed.config)) extra.train_ratio = 1;
+    const n = (extra.custom_points || app.config.custom_points).length;
+    const most = trainSize(n, extra.train_ratio ?? app.config.train_ratio);
+    if (!("batch_size" in parsed.config) && app.config.batch_size > most) extra.batch_size = most;
+    Object.assign(parsed.config, extra);
+    Object.assign(app.config, extra);
+  }
 
   app.controls = new Controls(schema, change);
   const sel = $("scene");
@@ -430,7 +523,7 @@ async function main() {
   sel.addEventListener("change", () => {
     if (sel.value) app.socket.send({ type: "load_scene", name: sel.value });
   });
-  app.output = new OutputView();
+  app.output = new OutputView({ onEdit: editPoint });
   app.output.setToggles({ test: app.ui.test, discretize: app.ui.discretize, regions: app.ui.regions });
   $("show-test").checked = app.ui.test;
   $("discretize").checked = app.ui.discretize;
@@ -485,6 +578,7 @@ async function main() {
   $("reset").addEventListener("click", reset);
   $("embed-reset").addEventListener("click", reset);
   $("regenerate").addEventListener("click", () => app.socket.send({ type: "regenerate" }));
+  $("reset-points").addEventListener("click", () => setPoints(START_POINTS));
   $("add-layer").addEventListener("click", () => setLayers(+1));
   $("remove-layer").addEventListener("click", () => setLayers(-1));
   $("export-json").addEventListener("click", () => app.socket.send({ type: "export", format: "json" }));
@@ -535,6 +629,7 @@ async function main() {
     get state() { return app.state; },
     get step() { return app.step; },
     get header() { return app.lastHeader || null; },
+    get dataset() { return app.datasetMsg ? structuredClone(app.datasetMsg) : null; },
     get frames() { return app.frames; },
     get painted() { return app.painted || 0; },
     get paintMs() { return app.paintMs.slice(); },

@@ -12,8 +12,59 @@ export const UI_KEYS = {
   discretize: "boolean",
 };
 
-// Config fields a link never carries: they are either derived or too large for a URL.
+// Config fields the generic parser never reads: custom_points has its own compact form (below).
 const NOT_IN_URL = new Set(["custom_points"]);
+
+// ---- the "user" dataset's points in a link -------------------------------------------------------
+// `custom_points=1.5,2,1;-3,0.25,0`: x1,x2,label per point, points joined by ";". Two decimals are a
+// twentieth of a pixel on the 12-unit box, and the editor places points with two decimals, so a link
+// reproduces them exactly. Only written while the dataset is "user" (other datasets ignore the points).
+
+/** The view box of the "user" dataset (the engine's 2-D box): points outside it could not be seen. */
+export const USER_BOX = [-6, 6];
+/** Labels the editor places: 0 (orange) and 1 (blue). */
+export const USER_LABELS = [0, 1];
+// The hello carries the points and the server closes the socket on a message over 64 KiB (1009), after
+// which the page would reconnect with the same hello forever: a link's points must leave room for the rest.
+export const MAX_POINTS_JSON = 48_000;
+
+const round2 = (v) => Math.round(v * 100) / 100;
+
+/** Encode points for the query string (inverse of parsePoints). */
+export function formatPoints(points) {
+  return points.map(([x1, x2, label]) => `${round2(x1)},${round2(x2)},${label}`).join(";");
+}
+
+/**
+ * Parse a `custom_points` query value.
+ * @param {string} raw @param {number} maxItems the schema's bound on the list
+ * @returns {{value: number[][]} | {error: string}}
+ */
+export function parsePoints(raw, maxItems = Infinity) {
+  const items = raw.split(";").filter((p) => p !== "");
+  if (items.length < 2) return { error: "needs at least 2 points x1,x2,label separated by ;" };
+  if (items.length > maxItems) return { error: `takes at most ${maxItems} points` };
+  const [lo, hi] = USER_BOX;
+  const value = [];
+  for (const [i, item] of items.entries()) {
+    const parts = item.split(",");
+    const nums = parts.map((t) => (t.trim() === "" ? NaN : Number(t)));
+    const where = `point ${i + 1} (${JSON.stringify(item)})`;
+    if (parts.length !== 3 || !nums.every(Number.isFinite)) return { error: `${where} is not x1,x2,label` };
+    const [x1, x2, label] = nums;
+    if (x1 < lo || x1 > hi || x2 < lo || x2 > hi) return { error: `${where} lies outside the box [${lo}, ${hi}]` };
+    if (!USER_LABELS.includes(label)) return { error: `${where} has label ${label}, not 0 or 1` };
+    value.push([x1, x2, label]);
+  }
+  if (JSON.stringify(value).length > MAX_POINTS_JSON) return { error: `${items.length} points are too many for one message` };
+  return { value };
+}
+
+function maxPointsOf(schema) {
+  const prop = schema.properties.custom_points;
+  const list = prop ? branches(prop, schema.$defs || {}).find((b) => b.type === "array") : null;
+  return list && list.maxItems !== undefined ? list.maxItems : Infinity;
+}
 
 /** Resolve `$ref` and a nullable `anyOf` to the schema branches a value may take. */
 function branches(prop, defs) {
@@ -137,8 +188,10 @@ export function parseQuery(search, schema, known = {}) {
       }
       continue;
     }
-    const r = parseField(schema, key, raw);
-    if (r.error) notices.push(`${key}=${raw} (${r.error})`);
+    const r = key === "custom_points" ? parsePoints(raw, maxPointsOf(schema)) : parseField(schema, key, raw);
+    // a long list of points is named by its key and the fault alone, not repeated whole in the notice
+    const shown = key === "custom_points" && raw.length > 40 ? `${raw.slice(0, 40)}\u2026` : raw;
+    if (r.error) notices.push(`${key}=${shown} (${r.error})`);
     else config[key] = r.value;
   }
   return { config, ui, notices };
@@ -165,13 +218,18 @@ export function buildQuery(schema, config, ui, base = defaults(schema)) {
   if (ui.scene) params.set("scene", ui.scene);
   for (const name of Object.keys(schema.properties)) {
     if (NOT_IN_URL.has(name) || !(name in config)) continue;
-    const always = name === "dataset" || name === "seed";
+    // a link to "Your points" without train_ratio starts it at 1 (controller.js): name the ratio always
+    const always = name === "dataset" || name === "seed" || (name === "train_ratio" && config.dataset === "user");
     if (always || !same(config[name], base[name])) params.set(name, formatValue(config[name]));
+  }
+  // the points are what the user sees only while the dataset is theirs
+  if (config.dataset === "user" && Array.isArray(config.custom_points)) {
+    params.set("custom_points", formatPoints(config.custom_points));
   }
   for (const key of ["regions", "test", "discretize", "embed"]) if (ui[key]) params.set(key, "1");
   if (ui.hide && ui.hide.length) params.set("hide", ui.hide.join(","));
-  // Commas are legal in a query and far easier to read in a shared link than %2C.
-  return params.toString().replace(/%2C/g, ",");
+  // Commas and semicolons are legal in a query and far easier to read in a shared link than %2C and %3B.
+  return params.toString().replace(/%2C/g, ",").replace(/%3B/g, ";");
 }
 
 /** Rewrite the address bar without adding a history entry. */

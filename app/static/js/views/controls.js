@@ -8,7 +8,8 @@ const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 
 const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 const LOSS_LABEL = { cross_entropy: "cross-entropy", squared_error: "squared error" };
-const DATASET_LABEL = { "reg-plane": "plane (reg.)", "reg-gauss": "gauss (reg.)" };
+const DATASET_LABEL = { "reg-plane": "plane (reg.)", "reg-gauss": "gauss (reg.)", user: "yours" };
+const DATASET_NAME = { user: "your points" }; // what a screen reader and the tooltip say, where the tile is short
 
 const $ = (id) => document.getElementById(id);
 
@@ -72,6 +73,16 @@ export class Controls {
       this.emit({ output, loss });
     });
     this.picker = new ActivationPicker(enumOfActivation(schema), (name) => this.emit("activation", name));
+    // the class a click on the plot adds while the dataset is "user" (page state, not a config field)
+    this.pointClass = 1;
+    for (const k of [0, 1]) $(`point-class-${k}`).addEventListener("click", () => this.setPointClass(k));
+    this.setPointClass(this.pointClass);
+  }
+
+  /** Choose the class (0 orange, 1 blue) the points editor adds on a plain click. */
+  setPointClass(k) {
+    this.pointClass = k;
+    for (const j of [0, 1]) $(`point-class-${j}`).setAttribute("aria-checked", String(j === k));
   }
 
   emit(field, value) {
@@ -84,9 +95,9 @@ export class Controls {
     this.pairs = limits.pairs || [];
     fillSelect($("output"), this.pairs.map(([o, l]) => [`${o}+${l}`, `${o} + ${LOSS_LABEL[l] || l}`]));
     this.datasetInfo = limits.dataset_info || {};
-    // "user" is built from points the user gives (custom_points); the page has no editor for them yet, so
-    // it offers only the generated sets (a scene or an export can still carry user points)
-    this.datasetNames = (limits.datasets || this.enumOf("dataset")).filter((n) => n !== "user");
+    // "user" is made of the points placed on the plot (custom_points): its tile comes after the generated sets
+    const names = limits.datasets || this.enumOf("dataset");
+    this.datasetNames = names.filter((n) => n !== "user").concat(names.includes("user") ? ["user"] : []);
     this.buildDatasets();
   }
 
@@ -99,10 +110,10 @@ export class Controls {
       b.className = "dataset";
       b.setAttribute("role", "radio");
       b.setAttribute("aria-checked", "false");
-      b.setAttribute("aria-label", `Dataset ${name}`);
+      b.setAttribute("aria-label", `Dataset ${DATASET_NAME[name] || name}`);
       b.dataset.name = name;
       const info = this.datasetInfo[name];
-      b.title = info && info.description ? `${name}: ${info.description}` : name;
+      b.title = info && info.description ? `${DATASET_NAME[name] || name}: ${info.description}` : name;
       const c = document.createElement("canvas");
       c.width = 48;
       c.height = 48;
@@ -171,9 +182,11 @@ export class Controls {
     for (const b of $("datasets").querySelectorAll(".dataset")) {
       b.setAttribute("aria-checked", String(b.dataset.name === config.dataset));
     }
-    // the number of classes is a choice only for the datasets whose K varies
+    // the number of classes is a choice only for the datasets whose K varies; the points editor places two
+    const user = config.dataset === "user";
+    $("points-editor").hidden = !user;
     const info = (this.datasetInfo || {})[config.dataset];
-    const range = info && info.class_range;
+    const range = !user && info && info.class_range;
     $("classes").disabled = !range;
     for (const o of $("classes").options) o.disabled = Boolean(range) && (+o.value < range[0] || +o.value > range[1]);
   }

@@ -8,12 +8,27 @@ import { formatNumber } from "./popups.js";
 
 // The map's side in CSS pixels comes from the stylesheet (--plot), which grows it on large screens.
 const plotSize = () => document.getElementById("boundary").clientWidth || 270;
+// A click this close to a point (CSS pixels, centre to centre) is on it: the dot is 3 px, a finger is not.
+const HIT_PX = 8;
 
 export class OutputView {
-  constructor() {
+  /**
+   * @param {{onEdit?: (edit: {at: number[], hit: number, shift: boolean}) => void}} handlers `onEdit` gets
+   *   the clicks on the plot in edit mode: `at` = [x1, x2] (2 decimals), `hit` = index of the point within
+   *   HIT_PX of the click (the nearest) or -1, `shift` = shift key held.
+   */
+  constructor({ onEdit = null } = {}) {
     this.heat = new Heatmap(document.getElementById("boundary"));
     this.regionsCtx = document.getElementById("regions").getContext("2d");
     this.pointsCanvas = document.getElementById("points");
+    this.onEdit = onEdit;
+    this.editPoints = null; // every point [x1, x2, label] while the plot is the editor, else null
+    this.pointsCanvas.addEventListener("click", (e) => this.editClick(e));
+    this.pointsCanvas.addEventListener("mousemove", (e) => {
+      if (!this.editPoints) return;
+      const at = this.locate(e.clientX, e.clientY);
+      this.pointsCanvas.style.cursor = at && at.hit >= 0 ? "pointer" : "";
+    });
     this.dataset = null;
     this.showTest = false;
     this.discrete = false;
@@ -78,6 +93,42 @@ export class OutputView {
       if (!regions) document.getElementById("region-badge").hidden = true;
     }
     this.drawPoints();
+  }
+
+  /**
+   * Edit mode (the "user" dataset): the plot turns clicks into point edits and shows every point, test
+   * points included, since each can be removed. `points`: all points [x1, x2, label]; null leaves edit mode.
+   */
+  setEditing(points) {
+    this.editPoints = points;
+    document.getElementById("plot").classList.toggle("editing", Boolean(points));
+    document.getElementById("edit-hint").hidden = !points;
+    if (!points) this.pointsCanvas.style.cursor = "";
+    this.drawPoints();
+  }
+
+  /** The data coordinates of a click (2 decimals) and the nearest point within HIT_PX; null outside the box. */
+  locate(clientX, clientY) {
+    const r = this.pointsCanvas.getBoundingClientRect();
+    const px = clientX - r.left;
+    const py = clientY - r.top;
+    if (!(r.width > 0) || px < 0 || py < 0 || px > r.width || py > r.height) return null;
+    const [lo, hi] = (this.dataset && this.dataset.box) || this.axesBox || [-6, 6];
+    const clamp = (v) => Math.min(hi, Math.max(lo, Math.round(v * 100) / 100));
+    const at = [clamp(lo + (px / r.width) * (hi - lo)), clamp(hi - (py / r.height) * (hi - lo))];
+    let hit = -1;
+    let best = HIT_PX;
+    (this.editPoints || []).forEach(([x1, x2], i) => {
+      const d = Math.hypot(((x1 - lo) / (hi - lo)) * r.width - px, ((hi - x2) / (hi - lo)) * r.height - py);
+      if (d <= best) [hit, best] = [i, d];
+    });
+    return { at, hit };
+  }
+
+  editClick(e) {
+    if (!this.editPoints || !this.onEdit) return;
+    const where = this.locate(e.clientX, e.clientY);
+    if (where) this.onEdit({ ...where, shift: e.shiftKey });
   }
 
   /** Show a hidden unit's map instead of the output (null: back to the output). */
@@ -202,7 +253,8 @@ export class OutputView {
     const fill = (label) => {
       if (d.regression) return divergingCss((2 * label - (a + b)) / (b - a));
       if (d.classes > 2) return classCss(label);
-      return label >= b ? divergingCss(1) : divergingCss(-1);
+      // class 1 is blue even when no point of class 0 is left (the label range is then [0, 2])
+      return label >= 1 ? divergingCss(1) : divergingCss(-1);
     };
     const draw = (pts, stroke) => {
       ctx.strokeStyle = stroke;
@@ -216,7 +268,7 @@ export class OutputView {
       }
     };
     draw(d.train, "#ffffff");
-    if (this.showTest) draw(d.test, "#222222");
+    if (this.showTest || this.editPoints) draw(d.test, "#222222");
   }
 
   drawLegend() {
