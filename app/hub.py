@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app import protocol as p
-from app import scenes
+from app import regioncount, scenes
 from app.config import ConfigError, describe_validation_error, limits
 from app.fairpool import FairPool, Share
 from app.rooms import Rooms
@@ -152,6 +152,7 @@ class Live:
     fps: float = 60.0
     bucket: TokenBucket | None = None  # the rate limit of its control messages; new with each connection
     share: Share = field(default_factory=Share)  # its place in the fair pool: heavy work waits its turn
+    count_waiter: asyncio.Task | None = None  # sends a paused session's frame once its region count arrives
 
 
 class TokenBucket:
@@ -228,6 +229,7 @@ class Hub:
         self.sessions.clear()
         self._by_token.clear()
         self._pool.shutdown()
+        regioncount.shutdown()
 
     async def call(self, live: Live, fn: Callable, *args: Any) -> Any:
         """Run a session method in the pool, serialized with every other call on that session."""
@@ -457,7 +459,28 @@ class Hub:
         replaced a frame the client had not taken yet."""
         frame = await self.call(live, _encode, live.session)
         conn = live.conn
-        return conn.offer_frame(frame) if conn is not None else False
+        dropped = conn.offer_frame(frame) if conn is not None else False
+        self._frame_when_counted(live)
+        return dropped
+
+    def _frame_when_counted(self, live: Live) -> None:
+        """A paused session's frame showed the last region count (or "counting") while the worker process
+        counts: send another frame once the count arrives. A playing session's next frame picks it up."""
+        pending = live.session.region_count_pending()
+        if pending is None or live.session.playing or live.count_waiter is not None:
+            return
+
+        async def when_counted() -> None:
+            try:
+                await asyncio.wrap_future(pending)
+            except Exception:  # the session counts on its own thread next time; nothing to send now
+                return
+            finally:
+                live.count_waiter = None
+            if live.conn is not None and not live.session.playing and live.id in self.sessions:
+                await self.send_frame(live)
+
+        live.count_waiter = asyncio.create_task(when_counted())
 
     # --- the runner ---------------------------------------------------------------------------------
     def _ensure_runner(self, live: Live) -> None:

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import math
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from app import scenes
+from app import regioncount, scenes
 from app.config import LIVE_FIELDS, MAX_SEED, ConfigError, SessionConfig
 from app.engine import Network, Trainer, make_optimizer, outputs
 from app.engine.datasets import make_dataset, split
 from app.engine.features import feature_map
 from app.engine.grid import GridEvaluator, is_one_d, thumbnails
+
+log = logging.getLogger("mlp_playground.session")
 
 REGION_COUNT_EVERY = 0.25  # seconds: an exact count costs more than a frame, and changes slowly
 
@@ -79,6 +83,7 @@ class Session:
         self.scene: scenes.Scene | None = None
         self._hand_params: dict | None = None
         self._eval_x: tuple[_Data, np.ndarray] | None = None  # (its data, train and test inputs stacked)
+        self._region_job: tuple[tuple, Future] | None = None  # (key, count in the worker process)
         if scene is not None:
             self.load_scene(scene, overrides=overrides)
         else:
@@ -117,6 +122,7 @@ class Session:
         self._grid = None
         self._regions = None
         self._region_info = None
+        self._region_job = None  # a count of the old network from the worker process is of no use now
         self.lecture_cache: dict[str, Any] = {}  # app.lecture's companion nets, built for this network
         self.playing = False
         try:
@@ -416,22 +422,45 @@ class Session:
         net, cfg = self.network, self.config
         key = (self.step_count, hash(net.flat.tobytes()))
         now = time.monotonic()
-        if self._region_info is None or key != self._region_info[0]:
+        job = self._region_job
+        if job is not None and job[1].done():  # a count from the worker process has arrived
+            self._region_job = None
+            try:
+                regions, cost = job[1].result()
+                self._region_info = (job[0], now, regions, cost)
+            except Exception:  # the worker failed: count here, as for a small network
+                log.exception("region count in the worker process failed")
+                self._region_info = None
+        if (self._region_info is None or key != self._region_info[0]) and self._region_job is None:
             # while playing, an exact count (which may take longer than a frame) is refreshed only every
-            # REGION_COUNT_EVERY seconds, or four times its own cost, whichever is longer
+            # REGION_COUNT_EVERY seconds, or four times its own cost, whichever is longer. A count that was
+            # slow last time, or the first count of a big network, goes to the worker process
+            # (app/regioncount.py): the frames show the last count (or "counting") until it arrives.
             last = self._region_info
             if last is None or not self.playing or now - last[1] >= max(REGION_COUNT_EVERY, 4 * last[3]):
-                info = region_count(net, self.data.box, cfg.features)
-                regions = info.to_dict()
-                self._region_info = (key, now, regions, time.monotonic() - now)
+                slow = last[3] >= regioncount.SLOW_S if last is not None else not regioncount.small(net)
+                if slow and net.piecewise_linear:
+                    try:
+                        self._region_job = (key, regioncount.submit(net, self.data.box, cfg.features))
+                    except RuntimeError:
+                        log.warning("region count worker unavailable; counting on the training thread")
+                if self._region_job is None:
+                    info = region_count(net, self.data.box, cfg.features)
+                    self._region_info = (key, now, info.to_dict(), time.monotonic() - now)
+        regions = self._region_info[2] if self._region_info is not None else regioncount.COUNTING
         if not net.piecewise_linear:
-            return self._region_info[2], None
+            return regions, None
         if self._regions is None:
             self._regions = RegionTracker()
         grid = region_map(net, self._evaluator(), self._regions)
         if grid.ndim == 1:
             grid = np.broadcast_to(grid.reshape(1, -1), (cfg.grid, cfg.grid))
-        return self._region_info[2], grid
+        return regions, grid
+
+    def region_count_pending(self) -> Future | None:
+        """The region count being made in the worker process for a coming frame, if any (the hub sends a
+        paused session a frame when it arrives)."""
+        return self._region_job[1] if self._region_job is not None else None
 
 
 _ENGINE_FIELDS = {"n": "points", "noise": "noise", "classes": "classes", "points": "custom_points",

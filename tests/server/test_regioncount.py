@@ -1,0 +1,104 @@
+"""Slow exact region counts go to a worker process; the frames meanwhile show the last count."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+
+import pytest
+
+from app import protocol as p
+from app import regioncount
+from app import session as session_module
+from app.config import SessionConfig
+from app.engine import Network
+from app.engine.regions import region_count
+from app.hub import Connection, Hub, Live
+from app.session import Session
+from app.settings import Settings
+
+from .test_hub import FakeWS
+
+
+@pytest.fixture(scope="module", autouse=True)
+def stop_worker():
+    yield
+    regioncount.shutdown()
+
+
+def test_the_worker_process_counts_what_the_engine_counts_in_process():
+    net = Network([2, 12, 12, 1], activation="relu", output="sigmoid", init="he", seed=4)
+    regions, seconds = regioncount.submit(net, (-6.0, 6.0), ["x1", "x2"]).result(timeout=120)
+    assert regions == region_count(net, (-6.0, 6.0), ["x1", "x2"]).to_dict() and seconds >= 0
+
+
+def test_training_after_the_call_does_not_change_what_is_counted():
+    net = Network([2, 12, 12, 1], activation="relu", output="sigmoid", init="he", seed=5)
+    before = copy.deepcopy(net)
+    future = regioncount.submit(net, (-6.0, 6.0), ["x1", "x2"])
+    net.weights[0][...] *= -3.0
+    assert future.result(timeout=120)[0] == region_count(before).to_dict()
+
+
+def test_a_slow_count_of_a_playing_session_arrives_later_and_frames_show_the_last_one_meanwhile(monkeypatch):
+    monkeypatch.setattr(regioncount, "SLOW_S", 0.0)  # every count is "slow": after the first, off-thread
+    monkeypatch.setattr(session_module, "REGION_COUNT_EVERY", 0.0)
+    s = Session(scene="spiral-deep")
+    s.set_view(regions=True)
+    s.playing = True
+    first = s.snapshot().header["regions"]  # no count yet: counted here, at once
+    assert first == region_count(s.network, s.data.box, s.config.features).to_dict()
+
+    s.train(20)
+    at_submit = copy.deepcopy(s.network)
+    meanwhile = s.snapshot().header["regions"]
+    assert meanwhile == first and s._region_job is not None  # the last count, while the worker counts
+    s._region_job[1].result(timeout=120)
+    s.train(5)  # the frame that picks the count up belongs to a later step
+    arrived = s.snapshot().header["regions"]
+    assert arrived == region_count(at_submit, s.data.box, s.config.features).to_dict()
+
+
+def test_a_small_network_is_counted_at_once_and_a_big_one_first_shows_counting():
+    small = Session(scene="spiral-deep")  # 4 x 16 units
+    small.set_view(regions=True)
+    assert small.snapshot().header["regions"]["count"] is not None and small.region_count_pending() is None
+
+    big = Session(config=SessionConfig(hidden=[64, 64], activation="relu"))
+    big.set_view(regions=True)
+    header = big.snapshot().header["regions"]
+    assert header == regioncount.COUNTING and big.region_count_pending() is not None
+    big.region_count_pending().result(timeout=120)
+    assert big.snapshot().header["regions"] == region_count(big.network, big.data.box, ["x1", "x2"]).to_dict()
+
+
+def test_a_paused_session_whose_count_was_slow_gets_a_frame_when_its_new_count_arrives(monkeypatch):
+    monkeypatch.setattr(regioncount, "SLOW_S", 0.0)  # the first count (small net) is made at once, then slow
+
+    async def go():
+        hub = Hub(Settings())
+        live = Live(id="s1", token="t1", session=Session(scene="spiral-deep"))
+        live.session.playing = False  # the scene starts playing
+        hub.sessions[live.id] = live
+        ws = FakeWS()
+        conn = Connection(ws)
+        conn.start()
+        await hub.attach(live, conn)
+        live.session.set_view(regions=True)
+        await hub.send_frame(live)  # the first count, made at once
+        live.session.set_param("bias", 0, 0, 2.5)
+        await hub.send_frame(live)  # shows the last count while the worker counts the edited network
+        assert live.count_waiter is not None
+        await asyncio.wait_for(live.count_waiter, 120)
+        for _ in range(200):  # the follow-up frame goes through the connection's sender task
+            frames = [m for m in ws.sent if isinstance(m, bytes)]
+            if len(frames) >= 3:
+                break
+            await asyncio.sleep(0.01)
+        headers = [p.decode_frame(f)[0]["regions"] for f in frames]
+        edited = region_count(live.session.network, live.session.data.box, ["x1", "x2"]).to_dict()
+        await hub.shutdown()
+        return headers, edited
+
+    headers, edited = asyncio.run(go())
+    assert len(headers) == 3 and headers[1] == headers[0] and headers[2] == edited != headers[0]
