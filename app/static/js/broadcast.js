@@ -7,6 +7,8 @@
 // controller.js owns the URL for everything else; the two room keys are kept out of its parser (readRoomParams)
 // and put back after each of its rewrites (keepInUrl).
 
+import { readable } from "./state.js";
+
 const KEYS = ["present", "watch"];
 const TRUE = new Set(["1", "true", "yes", "on"]);
 
@@ -20,7 +22,7 @@ export function readRoomParams(search) {
   const watch = (params.get("watch") || "").trim() || null;
   const present = !watch && TRUE.has((params.get("present") || "").trim().toLowerCase());
   for (const key of KEYS) params.delete(key);
-  const rest = params.toString().replace(/%2C/g, ",");
+  const rest = readable(params.toString());
   return { watch, present, search: rest ? `?${rest}` : "" };
 }
 
@@ -93,7 +95,7 @@ export class Broadcast {
     for (const key of KEYS) url.searchParams.delete(key);
     if (this.watch) url.searchParams.set("watch", this.watch);
     else url.searchParams.set("present", "1");
-    const next = `${url.pathname}${url.search.replace(/%2C/g, ",")}`;
+    const next = `${url.pathname}${readable(url.search)}`;
     if (next !== `${location.pathname}${location.search}`) history.replaceState(null, "", next);
   }
 

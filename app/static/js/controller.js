@@ -4,7 +4,7 @@
 import { Broadcast, readRoomParams } from "./broadcast.js";
 import { installEmbed } from "./embed.js";
 import { Socket } from "./socket.js";
-import { buildQuery, defaults, MAX_POINTS_JSON, parseQuery, USER_BOX, writeUrl } from "./state.js";
+import { buildQuery, defaults, MAX_POINTS_JSON, parseQuery, readable, USER_BOX, writeUrl } from "./state.js";
 import { Controls } from "./views/controls.js";
 import { LossChart } from "./views/lossChart.js";
 import { NetworkView } from "./views/network.js";
@@ -62,12 +62,9 @@ function syncUrl() {
   full.searchParams.delete("hide");
   const embedUrl = new URL(href);
   embedUrl.searchParams.set("embed", "1");
-  // URLSearchParams writes "," and ";" as %2C and %3B; both are legal in a query, and the plain form keeps a
-  // shared link (a list of points above all) short and readable
-  const readable = (u) => u.href.replace(/%2C/g, ",").replace(/%3B/g, ";");
-  $("open-full").href = readable(full);
+  $("open-full").href = readable(full.href);
   $("embed-snippet").value =
-    `<iframe src="${readable(embedUrl)}" width="960" height="540" style="border:0" title="MLP Playground" loading="lazy"></iframe>`;
+    `<iframe src="${readable(embedUrl.href)}" width="960" height="540" style="border:0" title="MLP Playground" loading="lazy"></iframe>`;
   app.socket.setResumeKey(location.search);
 }
 

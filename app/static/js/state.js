@@ -228,8 +228,15 @@ export function buildQuery(schema, config, ui, base = defaults(schema)) {
   }
   for (const key of ["regions", "test", "discretize", "embed"]) if (ui[key]) params.set(key, "1");
   if (ui.hide && ui.hide.length) params.set("hide", ui.hide.join(","));
-  // Commas and semicolons are legal in a query and far easier to read in a shared link than %2C and %3B.
-  return params.toString().replace(/%2C/g, ",").replace(/%3B/g, ";");
+  return readable(params.toString());
+}
+
+/**
+ * A query or address as a person reads it: URLSearchParams writes "," and ";" as %2C and %3B, but both are
+ * legal in a query, and the plain form keeps a shared link (a list of points above all) short and readable.
+ */
+export function readable(text) {
+  return text.replace(/%2C/g, ",").replace(/%3B/g, ";");
 }
 
 /** Rewrite the address bar without adding a history entry. */
