@@ -81,11 +81,6 @@ class FairPool:
             self._cv.notify()
         return future
 
-    def queued(self) -> int:
-        """Calls waiting for a thread."""
-        with self._cv:
-            return len(self._heap)
-
     def shutdown(self) -> None:
         """Stop taking calls; queued calls are cancelled, running ones finish."""
         with self._cv:

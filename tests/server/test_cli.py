@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -89,7 +90,7 @@ main(["--port", "8123"])
 def test_the_server_keeps_blas_to_one_thread_unless_told_otherwise(monkeypatch, env, want):
     # sessions run side by side on the training pool; a BLAS spreading each product over every core
     # would oversubscribe the cores and its spinning threads would slow the other sessions down
-    clean = {k: v for k, v in __import__("os").environ.items()
+    clean = {k: v for k, v in os.environ.items()
              if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     out = subprocess.run([sys.executable, "-c", SERVE_AND_REPORT], cwd=ROOT, capture_output=True, text=True,
                          env={**clean, **env}, check=True)
