@@ -25,75 +25,16 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
-from pathlib import Path
 
+from appserver import ROOT, Server
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-ROOT = Path(__file__).resolve().parents[1]
 TARGET_FPS = 8.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, **settings: object):
-        self.port = free_port()
-        env = {**os.environ, "MLP_PLAYGROUND_LOG_LEVEL": "warning"}
-        env.update({f"MLP_PLAYGROUND_{k.upper()}": str(v) for k, v in settings.items()})
-        self.proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(self.port)], cwd=ROOT,
-                                     env=env)
-        self.url = f"ws://127.0.0.1:{self.port}/ws"
-        for _ in range(400):
-            try:
-                self.health()
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise SystemExit("the server did not start")
-
-    def health(self) -> dict:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=10) as r:
-            return json.loads(r.read())
-
-    def rss_mb(self) -> float:
-        """Resident memory of the server and its worker processes (``--workers``), in MB."""
-        total = 0.0
-        for pid in [self.proc.pid, *_children(self.proc.pid)]:
-            with contextlib.suppress(OSError):
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) / 1024
-        return total
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
-def _children(pid: int) -> list[int]:
-    """Every descendant process of ``pid`` (uvicorn's workers sit under a spawn helper)."""
-    out = []
-    with contextlib.suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                out += [int(child), *_children(int(child))]
-    return out
 
 
 def pct(values: list[float], q: float) -> float:

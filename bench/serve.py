@@ -14,48 +14,26 @@ import asyncio
 import itertools
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
+from appserver import ROOT, Server
 from websockets.asyncio.client import connect
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.protocol import decode_frame, encode_snapshot  # noqa: E402  (after the path tweak)
-from app.session import Session  # noqa: E402
+from app.protocol import decode_frame, encode_snapshot
+from app.session import Session
 
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "MLP_PLAYGROUND_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT, env=env)
-    for _ in range(400):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("the server did not start")
 
 
 async def play(url: str, scene: str, seconds: float, warmup: float) -> dict:
@@ -113,13 +91,11 @@ def main() -> None:
     parser.add_argument("--scene", default="playground")
     parser.add_argument("--clients", type=int, default=1)
     args = parser.parse_args()
-    port = free_port()
-    proc = start_server(port)
+    server = Server()
     try:
-        results, cpu, wall = asyncio.run(measure(f"ws://127.0.0.1:{port}/ws", proc.pid, args))
+        results, cpu, wall = asyncio.run(measure(server.url, server.proc.pid, args))
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        server.stop()
     print(f"scene {args.scene!r}, {args.clients} client(s), {args.seconds:g} s measured, "
           f"{os.cpu_count()} CPUs on this machine")
     print(f"{'client':>6} {'frames/s':>9} {'bytes/frame':>12} {'gap p50 ms':>11} {'gap p99 ms':>11} "
