@@ -301,11 +301,11 @@ class GridEvaluator:
         if fold:
             h += self._r[l]
             np.divide(self._m[l], h, out=h)
+            if name == "tanh":
+                h += 1.0
         else:
             h += 1.0
-            np.divide(-2.0 if name == "tanh" else 1.0, h, out=h)
-        if name == "tanh":
-            h += 1.0
+            _from_exp_plus_one(name, h)
 
     def _separable(self, net: Network, name: str, h: np.ndarray) -> bool:
         """The first tanh/sigmoid layer from per-axis factors; False (nothing written) when out of range.
@@ -325,9 +325,7 @@ class GridEvaluator:
         np.exp(parts[g:].T, out=rows[:, :, 0], casting="same_kind")
         np.exp(parts[:g].T, out=columns[:, 0, :], casting="same_kind")
         np.matmul(rows, columns, out=h.reshape(h.shape[0], g, g))  # e^(s z) + 1
-        np.divide(-2.0 if name == "tanh" else 1.0, h, out=h)
-        if name == "tanh":
-            h += 1.0
+        _from_exp_plus_one(name, h)
         return True
 
     def _maxout(self, l: int, net: Network, a: np.ndarray, h: np.ndarray) -> None:
@@ -394,6 +392,13 @@ class GridEvaluator:
             out /= row
         else:
             raise ValueError(f"unknown output {output!r}")
+
+
+def _from_exp_plus_one(name: str, h: np.ndarray) -> None:
+    """tanh z = 1 - 2 / (e^(2z) + 1) or sigmoid z = 1 / (e^(-z) + 1), in place, from ``h = e^(s z) + 1``."""
+    np.divide(-2.0 if name == "tanh" else 1.0, h, out=h)
+    if name == "tanh":
+        h += 1.0
 
 
 def _unit_name(net: Network, l: int) -> str:
