@@ -394,6 +394,9 @@ class Hub:
                 self._ensure_runner(live)
             elif isinstance(msg, p.Pause):
                 s.playing = False
+                # a training slice already running finishes its steps first: the state names the step the
+                # session really stopped at, which the next 'step' continues from
+                await self.call(live, _settled)
                 conn.send(p.state(s.state, s.step_count))
             elif isinstance(msg, p.Step):
                 await self.call(live, s.train, msg.n)
@@ -578,6 +581,10 @@ def _adapt_fps(fps: float, cap: float, busy: float, dropped: bool) -> float:
     if busy < 0.5 * period:
         return min(cap, fps * 1.1 + 0.5)
     return min(fps, cap)
+
+
+def _settled() -> None:
+    """Nothing: a call that returns once the session's running call (if any) has finished."""
 
 
 def _encode(session: Session) -> bytes:

@@ -148,3 +148,32 @@ def test_a_heavy_session_does_not_block_a_light_one():
         heavy_live = next(live for live in app.state.hub.sessions.values() if live.session.config.points)
         assert heavy_live.session.step_count < 1000
         heavy.send(type="pause")
+
+
+def test_pause_reports_the_step_the_session_really_stopped_at():
+    # frames of 1,000 steps keep the runner inside a training slice nearly all the time, so the pause
+    # lands while one runs; the state it answers must name the step after that slice, not before it
+    async def go():
+        hub = Hub(Settings())
+        session = Session(SessionConfig(steps_per_frame=1000, hidden=[16, 16]))
+        live = Live(id="s1", token="t1", session=session)
+        hub.sessions[live.id] = live
+        ws = FakeWS()
+        conn = Connection(ws)
+        conn.start()
+        await hub.attach(live, conn)
+        await hub.handle(live, p.Play(type="play"))
+        await asyncio.sleep(0.3)
+        await hub.handle(live, p.Pause(type="pause"))
+        for _ in range(100):  # the state message goes through the connection's sender task
+            states = [m for m in ws.sent if isinstance(m, dict) and m.get("type") == "state"]
+            if states and states[-1]["state"] == "paused":
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)  # anything still running would move the step on now
+        reported, final = states[-1]["step"], live.session.step_count
+        await hub.shutdown()
+        return reported, final
+
+    reported, final = asyncio.run(go())
+    assert reported == final > 0
