@@ -224,6 +224,7 @@ def limits() -> dict[str, Any]:
         "inits": list(INIT_NAMES),
         "optimizers": list(OPTIMIZER_NAMES),
         "regularizations": list(REGULARIZATION_NAMES),
+        "live_fields": sorted(LIVE_FIELDS),
     }
 
 

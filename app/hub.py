@@ -412,6 +412,13 @@ class Hub:
             elif isinstance(msg, p.SetParam):
                 await self.call(live, s.set_param, msg.kind, msg.layer, msg.index, msg.value)
                 await self._frame_if_paused(live)
+            elif isinstance(msg, p.Restore):
+                # the restored state is paused: the page plays on once every layer is back
+                s.playing = False
+                await self.call(live, s.restore, msg.layer, msg.weights, msg.biases, msg.unit_params,
+                                msg.step)
+                await self.send_frame(live)
+                conn.send(p.state(s.state, s.step_count))
             elif isinstance(msg, p.LoadScene):
                 await self.call(live, s.load_scene, msg.name)
                 conn.send(p.config_message(s.config.model_dump(), True, s.scene.describe()))
@@ -619,6 +626,8 @@ def _error_from(exc: Exception, scene_field: str, config_prefix: str, msg: Any =
                  else "value" if "value" in text else "kind")
     elif isinstance(msg, p.View):
         field = "unit"
+    elif isinstance(msg, p.Restore):
+        field = next((k for k in ("layer", "biases", "unit_params") if text.startswith(k)), "weights")
     elif isinstance(msg, p.Configure):
         field = config_prefix
     elif isinstance(msg, p.Lecture):

@@ -104,6 +104,23 @@ class SetParam(_Msg):
     value: Annotated[float, Field(allow_inf_nan=False, ge=-MAX_PARAM_VALUE, le=MAX_PARAM_VALUE)]
 
 
+# A restored parameter may be as large as training made it, not only as large as a hand edit may set.
+MAX_RESTORE_VALUE = 1e6
+RestoreValue = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_RESTORE_VALUE, le=MAX_RESTORE_VALUE)]
+
+
+class Restore(_Msg):
+    """One layer of the parameters a page last received, sent back after a server restart (one message per
+    layer keeps a 64-unit layer under the message size limit); ``step`` puts the step counter back."""
+
+    type: Literal["restore"]
+    step: int = Field(ge=0, le=2**53)
+    layer: int = Field(ge=0)
+    weights: list[list[RestoreValue]]
+    biases: list[RestoreValue]
+    unit_params: dict[str, list[RestoreValue]] = Field(default_factory=dict)
+
+
 class LoadScene(_Msg):
     type: Literal["load_scene"]
     name: str = Field(max_length=64)
@@ -151,13 +168,13 @@ class Fork(_Msg):
 
 
 ClientMessage = Annotated[
-    Hello | Configure | Play | Pause | Step | Reset | Regenerate | SetParam | LoadScene | View | Inspect
-    | Export | Lecture | Present | Fork,
+    Hello | Configure | Play | Pause | Step | Reset | Regenerate | SetParam | Restore | LoadScene | View
+    | Inspect | Export | Lecture | Present | Fork,
     Field(discriminator="type"),
 ]
 _client_adapter: TypeAdapter = TypeAdapter(ClientMessage)
 
-CLIENT_TYPES = ("hello", "configure", "play", "pause", "step", "reset", "regenerate", "set_param",
+CLIENT_TYPES = ("hello", "configure", "play", "pause", "step", "reset", "regenerate", "set_param", "restore",
                 "load_scene", "view", "inspect", "export", "lecture", "present", "fork")
 SERVER_TYPES = ("welcome", "config", "state", "dataset", "inspection", "export", "error", "frame", "lecture",
                 "room", "forked")

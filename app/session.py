@@ -232,6 +232,21 @@ class Session:
         idx = tuple(index) if isinstance(index, list | tuple) else index
         self.network.set_param(kind, layer, idx, float(value))
 
+    def restore(self, layer: int, weights: list, biases: list, unit_params: dict[str, list],
+                step: int) -> None:
+        """Put back layer ``layer``'s parameters and the step counter as a page last saw them (its session
+        was lost with a server restart). ``reset`` still returns to the initial or the scene's weights.
+        ValueError names a layer or shape that does not fit this network; nothing changes then."""
+        params = self.network.get_parameters()
+        if not 0 <= layer < len(params["weights"]):
+            raise ValueError(f"layer {layer} does not exist: the network has {len(params['weights'])} "
+                             "layers of weights")
+        params["weights"][layer] = weights
+        params["biases"][layer] = biases
+        params["unit_params"][layer] = {**params["unit_params"][layer], **unit_params}
+        self.network.set_parameters(**params)
+        self.trainer.resume_at(step)
+
     def set_view(self, **changes: Any) -> None:
         """Change what frames carry; raises ValueError naming a unit that does not exist."""
         view = ViewState(**{**self.view.__dict__, **changes})

@@ -93,6 +93,19 @@ class Trainer:
         self._cursor = 0
         self._new_epoch_order()
 
+    def resume_at(self, step: int) -> None:
+        """Set the counters as if ``step`` mini-batches had run (the caller restores the weights it had
+        then): epoch and position within it follow from the batch size. Optimizer state starts afresh."""
+        step = int(step)
+        if step < 0:
+            raise ValueError(f"step must be >= 0, got {step}")
+        self.reset_progress()
+        n = self.X.shape[0]
+        per_epoch = -(-n // self._batch_size)
+        self.step_count = step
+        self.epoch = step // per_epoch
+        self._cursor = min(n, (step % per_epoch) * self._batch_size)
+
     def _new_epoch_order(self) -> None:
         if self.shuffle:
             order = self.rng.permutation(self.X.shape[0])

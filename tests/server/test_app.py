@@ -211,6 +211,41 @@ def test_set_param_out_of_range_is_an_invalid_value_naming_the_index(ws):
     assert_error(ws.until("error"), p.E_INVALID_VALUE, "layer")
 
 
+def test_restore_puts_back_every_layer_and_the_step_as_a_page_last_saw_them(client):
+    with client.websocket_connect("/ws") as socket:
+        first = Reader(socket)
+        first.hello(config={"hidden": [3, 2], "activation": "prelu"})
+        first.send(type="step", n=37)
+        trained, _ = p.decode_frame(first.until("frame"))
+    # a new session from the same config (what a page does after a restart lost its token)
+    with client.websocket_connect("/ws") as socket:
+        again = Reader(socket)
+        again.hello(config={"hidden": [3, 2], "activation": "prelu"})
+        for layer in range(3):
+            again.send(type="restore", step=trained["step"], layer=layer, weights=trained["weights"][layer],
+                       biases=trained["biases"][layer], unit_params=trained["unit_params"][layer])
+            header, _ = p.decode_frame(again.until("frame"))
+            assert again.until("state") == p.state("paused", 37)
+        assert header["step"] == 37 and header["epoch"] == trained["epoch"]
+        for key in ("weights", "biases", "unit_params"):
+            assert header[key] == trained[key], key
+        # the frames carry 4 decimals, so the restored network's loss is the trained one's to about that
+        assert header["train_loss"] == pytest.approx(trained["train_loss"], rel=1e-3)
+        again.send(type="reset")  # reset goes back to the initial weights, not to the restored ones
+        header, _ = p.decode_frame(again.until("frame"))
+        assert header["step"] == 0 and header["weights"] != trained["weights"]
+
+
+def test_restore_of_a_shape_the_network_lacks_names_it_and_changes_nothing(ws):
+    ws.send(type="restore", step=5, layer=0, weights=[[1.0, 2.0]], biases=[0.0, 0.0])
+    assert_error(ws.until("error"), p.E_INVALID_VALUE, "weights", mentions="shape")
+    ws.send(type="restore", step=5, layer=9, weights=[[1.0]], biases=[0.0])
+    assert_error(ws.until("error"), p.E_INVALID_VALUE, "layer")
+    ws.send(type="step")
+    header, _ = p.decode_frame(ws.until("frame"))
+    assert header["step"] == 1
+
+
 def test_load_scene_replaces_config_and_weights(ws):
     ws.send(type="load_scene", name="xor-by-hand")
     cfg = ws.until("config")
