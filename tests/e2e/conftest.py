@@ -133,6 +133,45 @@ def app_server(port: int, log_name: str, **settings: str):
                 proc.kill()
 
 
+class RestartableServer:
+    """A server of its own on a fixed port that a test stops and starts again (a restart as the page sees
+    it: every session is gone, the address is the same)."""
+
+    def __init__(self, log_name: str):
+        self.port = free_port()
+        self.log_name = log_name
+        self.starts = 0
+        self._running: contextlib.ExitStack | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.starts += 1
+        stack = contextlib.ExitStack()
+        stack.enter_context(app_server(self.port, f"{self.log_name}.{self.starts}.log"))
+        self._running = stack
+
+    def stop(self) -> None:
+        if self._running is not None:
+            self._running.close()
+            self._running = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def restartable_server():
+    """A running RestartableServer (stopped after the test)."""
+    s = RestartableServer("restartable")
+    s.start()
+    yield s
+    s.stop()
+
+
 @pytest.fixture(scope="session")
 def server():
     """``python3 -m app`` on a free port; yields its port once /healthz answers."""

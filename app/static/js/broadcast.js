@@ -1,8 +1,7 @@
 // Presenter broadcast on the page (the server side is app/rooms.py). `?present=1` opens a room for this tab's
 // session and shows its code and viewer link; `?watch=CODE` watches a room read-only (controls disabled, a
-// banner) until "Fork" turns the tab into a private session starting from the presenter's weights. Also the
-// notice for a reconnect that found no session to resume (it reached another server process, or the session
-// expired): the server then started a fresh one from the link's settings.
+// banner) until "Fork" turns the tab into a private session starting from the presenter's weights. (A
+// reconnect that finds no session to resume is the controller's: it restores the network the page last saw.)
 //
 // controller.js owns the URL for everything else; the two room keys are kept out of its parser (readRoomParams)
 // and put back after each of its rewrites (keepInUrl).
@@ -39,7 +38,6 @@ export class Broadcast {
     this.hooks = hooks;
     this.socket = null;
     this.room = null; // the last `room` message
-    this.sentToken = false;
     this.banner = buildBanner();
     this.banner.fork.addEventListener("click", () => this.fork());
     this.banner.copy.addEventListener("click", () => this.copyLink());
@@ -52,9 +50,8 @@ export class Broadcast {
     this.socket = socket;
   }
 
-  /** Fields for the hello: `watch` while watching. Also notes whether the hello resumes a session. */
+  /** Fields for the hello: `watch` while watching. */
   hello() {
-    this.sentToken = Boolean(this.socket && this.socket.token);
     return this.watch ? { watch: this.watch } : {};
   }
 
@@ -66,10 +63,6 @@ export class Broadcast {
     switch (msg.type) {
       case "welcome":
         if (this.watch) break; // a viewer's greeting: no session, no token
-        if (this.sentToken && !msg.resumed && msg.token) {
-          this.hooks.notice("This tab's session was not found on the server (it expired, or the connection "
-            + "reached another server process): a fresh session started from the link's settings.");
-        }
         if (this.present) this.socket.send({ type: "present" });
         break;
       case "room":
@@ -102,8 +95,6 @@ export class Broadcast {
   fork() {
     const s = this.socket;
     if (!s || !s.connected || !this.room || this.room.presenter === "ended") return;
-    // what the disabled controls queued while watching must not reach the new session
-    s.queue.length = 0;
     s.ws.send(JSON.stringify({ type: "fork" }));
     this.banner.fork.disabled = true;
     this.banner.text.textContent = `Forking room ${this.room.code}\u2026`;

@@ -1,44 +1,46 @@
-// Wires the page: reads the URL (state.js), opens the socket (socket.js), feeds frames and messages to the
-// views and turns user actions into protocol messages. The only module that knows all the others.
+// Wires the page: the page model (model.js) holds the session's state, socket.js the connection, state.js
+// the URL, the views the DOM. This module only connects them: server messages to the model and the views,
+// user actions to protocol messages. It is the only module that knows all the others.
 
 import { Broadcast, readRoomParams } from "./broadcast.js";
 import { installEmbed } from "./embed.js";
+import { grouped } from "./format.js";
+import { PageModel } from "./model.js";
 import { Socket } from "./socket.js";
-import { buildQuery, defaults, MAX_POINTS_JSON, parseQuery, readable, USER_BOX, writeUrl } from "./state.js";
+import { buildQuery, parseQuery, USER_BOX, writeUrl } from "./state.js";
+import { editPoints, linkExtras, START_POINTS } from "./userPoints.js";
+import { BackpropOverlay } from "./views/backpropOverlay.js";
 import { Controls } from "./views/controls.js";
+import { LecturePanel } from "./views/lecture.js";
 import { LossChart } from "./views/lossChart.js";
 import { NetworkView } from "./views/network.js";
+import { installNotice, notice } from "./views/notice.js";
 import { OutputView } from "./views/output.js";
 import { closeEditor, installEditor } from "./views/popups.js";
-import { LecturePanel } from "./views/lecture.js";
-import { BackpropOverlay } from "./views/backpropOverlay.js";
+import { ShareView } from "./views/share.js";
+import { Toolbar } from "./views/toolbar.js";
 
 const $ = (id) => document.getElementById(id);
-const LIVE = new Set(["learning_rate", "reg_rate", "steps_per_frame", "max_fps", "grid", "thumbnail"]);
 const PAINT_SAMPLES = 600;
-// Where "Your points" starts: an XOR pattern, three points of each class in opposite quadrants, which the
-// default network has to bend its boundary twice to separate.
-const START_POINTS = [[2, 2], [3.5, 1.5], [1.5, 3.5]].flatMap(([a, b]) => [[a, b, 1], [-a, -b, 1], [a, -b, 0], [-a, b, 0]]);
-const MIN_USER_POINTS = 2; // the engine's least (app/engine/datasets.py MIN_POINTS)
 
-const app = {
-  schema: null,
-  limits: null,
-  config: {},
-  ui: null,
-  session: null,
-  state: "paused",
-  step: 0,
+let model; // PageModel
+let socket; // Socket
+const views = {}; // controls, network, output, chart, lecture, toolbar, share, broadcast, embed
+const page = {
   frame: null, // latest undrawn frame: the animation loop paints only the newest
+  shown: null,
+  lastHeader: null,
   frames: 0,
+  painted: 0,
   paintMs: [],
   hoverUnit: null,
-  datasetMsg: null,
   structureKey: "",
   statusLog: [],
   resumed: false,
-  pending: new Map(), // field -> value before a change the server has not confirmed yet
-  userPoints: null, // the last points of the "user" dataset the server held: the tile goes back to them
+  online: false,
+  wasPlaying: false, // playing when the connection dropped: a restored network plays on
+  lostSession: false, // the welcome found no session for our token: restore once its state arrives
+  offlineNotice: "", // the notice shown while the server cannot be reached
 };
 
 async function getJSON(url) {
@@ -47,324 +49,238 @@ async function getJSON(url) {
   return r.json();
 }
 
-// ---- notices -------------------------------------------------------------------------------------
-function notice(text) {
-  $("notice-text").textContent = text;
-  $("notice").hidden = !text;
-}
+/** Send a control message to the session; dropped (false) while the server cannot be reached. */
+const send = (msg) => socket.send(msg);
 
 // ---- URL -----------------------------------------------------------------------------------------
 function syncUrl() {
-  const href = writeUrl(app.schema, app.config, app.ui, baseConfig());
-  app.broadcast.keepInUrl(); // ?present / ?watch survive the rewrite (the links above leave them out)
-  const full = new URL(href);
-  full.searchParams.delete("embed");
-  full.searchParams.delete("hide");
-  const embedUrl = new URL(href);
-  embedUrl.searchParams.set("embed", "1");
-  $("open-full").href = readable(full.href);
-  $("embed-snippet").value =
-    `<iframe src="${readable(embedUrl.href)}" width="960" height="540" style="border:0" title="MLP Playground" loading="lazy"></iframe>`;
-  app.socket.setResumeKey(location.search);
+  const href = writeUrl(model.schema, model.config, model.ui, model.baseConfig());
+  views.broadcast.keepInUrl(); // ?present / ?watch survive the rewrite (the links above leave them out)
+  views.share.update(href);
+  socket.setResumeKey(location.search);
 }
 
-/** What an address without config values starts: the schema defaults under the (default) scene's config. */
-function baseConfig() {
-  const name = app.ui.scene || app.defaultScene;
-  const scene = app.sceneList.find((s) => s.name === name);
-  return { ...defaults(app.schema), ...(scene ? scene.config : {}) };
-}
-
-// ---- hide= and embed= ----------------------------------------------------------------------------
+// ---- hide= -----------------------------------------------------------------------------------------
 function hideableNames() {
   return [...new Set([...document.querySelectorAll("[data-control]")].map((el) => el.dataset.control))];
 }
 
 function applyHide() {
   for (const el of document.querySelectorAll("[data-control]")) {
-    el.classList.toggle("hidden-control", app.ui.hide.includes(el.dataset.control));
+    el.classList.toggle("hidden-control", model.ui.hide.includes(el.dataset.control));
   }
 }
 
 // ---- config changes ------------------------------------------------------------------------------
-function change(patch) {
-  patch = withUserPoints(patch);
-  for (const [k, v] of Object.entries(patch)) {
-    if (!app.pending.has(k)) app.pending.set(k, app.config[k]);
-    app.config[k] = v;
-  }
-  // a change that rebuilds the network leaves the scene's hand-set weights behind: the link must not claim them
-  if (Object.keys(patch).some((k) => !LIVE.has(k))) app.ui.scene = null;
-  app.socket.send({ type: "configure", config: patch });
-  app.controls.set(app.config);
-  showEditor();
-  syncUrl();
+function change(patch, meta) {
+  if (!page.online) return; // the controls are disabled meanwhile; the embed API's calls are dropped too
+  send({ type: "configure", config: model.change(patch, meta) });
+  showConfig();
 }
 
-function applyConfig(config) {
-  app.pending.clear();
-  app.config = { ...config };
-  if (Array.isArray(config.custom_points)) app.userPoints = config.custom_points;
-  // the points are part of what the page shows (and of its link) only while the dataset is "user"
-  if (config.dataset !== "user") delete app.config.custom_points;
-  app.controls.set(app.config);
+/** Show the model's config in the controls, the diagram, the editor and the address. */
+function showConfig() {
+  views.controls.set(model.config);
   showEditor();
-  $("scene").value = app.ui.scene || "";
-  const scene = app.sceneList.find((x) => x.name === app.ui.scene);
-  $("scene-caption").hidden = !scene;
-  $("scene-caption").textContent = scene ? scene.caption : "";
-  app.output.setOutput(config.output);
-  app.output.setDepth(config.hidden.length);
   rebuildStructureIfNeeded();
   syncUrl();
 }
 
-function activationsOf(config) {
-  const a = config.activation;
-  return Array.isArray(a) ? a : config.hidden.map(() => a);
-}
-
-function outputsOf() {
-  const c = app.config;
-  if (c.output === "softmax") return Math.max(2, app.datasetMsg ? app.datasetMsg.classes : c.classes);
-  return 1;
+function applyConfig(config) {
+  model.confirm(config);
+  $("scene").value = model.ui.scene || "";
+  const scene = model.sceneNamed(model.ui.scene);
+  $("scene-caption").hidden = !scene;
+  $("scene-caption").textContent = scene ? scene.caption : "";
+  views.output.setOutput(config.output);
+  views.output.setDepth(config.hidden.length);
+  showConfig();
 }
 
 function rebuildStructureIfNeeded() {
-  const c = app.config;
+  const c = model.config;
+  const limits = model.limits;
   const s = {
-    featureNames: app.limits ? app.limits.features : c.features,
+    featureNames: limits ? limits.features : c.features,
     features: c.features,
     hidden: c.hidden,
-    activations: activationsOf(c),
-    activationNames: app.limits ? app.limits.activations : [],
-    maxLayers: app.limits ? app.limits.max_hidden_layers : 8,
-    maxUnits: app.limits ? app.limits.max_units : 64,
-    outputs: outputsOf(),
-    box: app.datasetMsg ? app.datasetMsg.box : [-6, 6],
+    activations: model.activations(),
+    activationNames: limits ? limits.activations : [],
+    maxLayers: limits ? limits.max_hidden_layers : 8,
+    maxUnits: limits ? limits.max_units : 64,
+    outputs: model.outputs(),
+    box: model.dataset ? model.dataset.box : [-6, 6],
   };
   const key = JSON.stringify(s);
-  if (key === app.structureKey) return;
-  app.structureKey = key;
-  app.network.setStructure(s);
+  if (key === page.structureKey) return;
+  page.structureKey = key;
+  views.network.setStructure(s);
   applyHide();
 }
 
-function setUnits(layer, delta) {
-  const hidden = app.config.hidden.slice();
-  hidden[layer] = Math.max(1, Math.min(app.limits.max_units, hidden[layer] + delta));
-  change({ hidden });
-}
-
-function setLayers(delta) {
-  const hidden = app.config.hidden.slice();
-  const acts = activationsOf(app.config).slice();
-  if (delta > 0 && hidden.length < app.limits.max_hidden_layers) {
-    hidden.push(hidden.length ? hidden[hidden.length - 1] : 4);
-    acts.push(acts.length ? acts[acts.length - 1] : "tanh");
-  } else if (delta < 0 && hidden.length > 0) {
-    hidden.pop();
-    acts.pop();
-  } else {
-    return;
-  }
-  const same = acts.every((a) => a === acts[0]);
-  change({ hidden, activation: same && acts.length ? acts[0] : acts });
-}
-
-function setLayerActivation(layer, name) {
-  const acts = activationsOf(app.config).slice();
-  acts[layer] = name;
-  change({ activation: acts.every((a) => a === acts[0]) ? acts[0] : acts });
-}
-
-function toggleFeature(name) {
-  const on = app.config.features.includes(name);
-  if (on && app.config.features.length === 1) {
-    notice("At least one input feature must stay on.");
-    return;
-  }
-  const features = on ? app.config.features.filter((f) => f !== name)
-    : app.limits.features.filter((f) => f === name || app.config.features.includes(f));
-  change({ features });
-}
-
 // ---- the points editor ("user" dataset) -----------------------------------------------------------
-/** Training points the server will cut from `n` points at `ratio` (engine split: rounded, 1..n-1). */
-function trainSize(n, ratio) {
-  return ratio >= 1 ? n : Math.min(n - 1, Math.max(1, Math.round(n * ratio)));
-}
-
-/**
- * Complete a patch that involves the "user" dataset so the server can build it. Choosing the dataset brings
- * its points along: the ones already loaded, else this session's last ones, else START_POINTS. Entering it
- * sets train_ratio 1: with a handful of points a test set would take half of them away from training and
- * off the plot, and every point placed by hand is meant to shape the boundary. A batch larger than the
- * training points would be refused, so it shrinks along.
- */
-function withUserPoints(patch) {
-  const next = { ...app.config, ...patch };
-  if (next.dataset !== "user") return patch;
-  const out = { ...patch };
-  const entering = app.config.dataset !== "user" && "dataset" in patch;
-  if (!Array.isArray(out.custom_points) && (entering || !Array.isArray(app.config.custom_points))) {
-    out.custom_points = (app.config.dataset === "user" && app.config.custom_points) || app.userPoints || START_POINTS;
-  }
-  if (entering && !("train_ratio" in patch)) out.train_ratio = 1;
-  if (entering && next.classes !== 2 && !("classes" in patch)) out.classes = 2; // the editor places two classes
-  const points = out.custom_points || app.config.custom_points;
-  const ratio = out.train_ratio ?? app.config.train_ratio;
-  const batch = out.batch_size ?? app.config.batch_size;
-  const most = trainSize(points.length, ratio);
-  if (batch > most) out.batch_size = most;
-  return out;
-}
-
-/** The plot is the editor while the dataset is "user" (not for a room's viewer: its edits would be refused). */
+/** The plot is the editor while the dataset is "user" and the session can hear it (not a room's viewer). */
 function showEditor() {
-  const c = app.config;
-  const on = c.dataset === "user" && Array.isArray(c.custom_points) && !app.broadcast.watching;
-  app.output.setEditing(on ? c.custom_points : null);
+  const c = model.config;
+  const on = c.dataset === "user" && Array.isArray(c.custom_points) && !views.broadcast.watching && page.online;
+  views.output.setEditing(on ? c.custom_points : null);
 }
 
-/** A click on the plot in edit mode: on a point removes it, elsewhere adds one (shift: the other class). */
-function editPoint({ at, hit, shift }) {
-  const points = app.config.custom_points.slice();
-  if (hit >= 0) {
-    if (points.length <= MIN_USER_POINTS) {
-      notice(`Your points: at least ${MIN_USER_POINTS} points must stay. Add another point before removing this one.`);
-      return;
-    }
-    points.splice(hit, 1);
-  } else {
-    const k = shift ? 1 - app.controls.pointClass : app.controls.pointClass;
-    points.push([at[0], at[1], k]);
-  }
-  setPoints(points);
-}
-
-/** Send the whole point list (the server rebuilds at step 0, as for any change of the data). */
-function setPoints(points) {
-  // A message over 64 KiB would close the socket, and the reconnect's hello would carry the same points.
-  if (JSON.stringify(points).length > MAX_POINTS_JSON) {
-    notice(`Your points: ${points.length} points are more than one message carries; remove some first.`);
-    return;
-  }
-  change({ custom_points: points });
+function editPoint(click) {
+  const k = click.shift ? 1 - views.controls.pointClass : views.controls.pointClass;
+  const r = editPoints(model.config.custom_points, click, k);
+  if (r.error) notice(r.error);
+  else change({ custom_points: r.points });
 }
 
 // ---- transport -----------------------------------------------------------------------------------
-function playPause() {
-  app.socket.send({ type: app.state === "playing" ? "pause" : "play" });
-}
-const stepOnce = () => app.socket.send({ type: "step", n: 1 });
-const reset = () => app.socket.send({ type: "reset" });
+const playPause = () => send({ type: model.state === "playing" ? "pause" : "play" });
+const stepOnce = () => send({ type: "step", n: 1 });
+const reset = () => send({ type: "reset" });
 
 function showState(msg) {
-  app.state = msg.state;
-  app.step = msg.step;
-  const playing = msg.state === "playing";
-  for (const id of ["play", "embed-play"]) {
-    $(id).setAttribute("aria-pressed", String(playing));
-    $(id).setAttribute("aria-label", playing ? "Pause" : "Play");
-  }
+  model.state = msg.state;
+  model.step = msg.step;
+  views.toolbar.showState(msg.state);
   if (msg.state === "diverged") {
     const why = msg.message || `the loss became NaN or infinite at step ${msg.step}`;
-    app.output.setDiverged(`${why.charAt(0).toUpperCase()}${why.slice(1)}. Lower the learning rate, then reset.`);
+    views.output.setDiverged(`${why.charAt(0).toUpperCase()}${why.slice(1)}. Lower the learning rate, then reset.`);
   } else {
-    app.output.setDiverged(null);
+    views.output.setDiverged(null);
   }
 }
 
 // ---- hover a unit: its full map replaces the output until the pointer leaves -----------------------
 function hoverUnit(unit) {
-  const same = JSON.stringify(unit) === JSON.stringify(app.hoverUnit);
-  if (same) return;
-  app.hoverUnit = unit;
-  app.network.select(unit);
-  app.output.showUnit(unit ? `Unit ${unit[1] + 1} of hidden layer ${unit[0] + 1}` : null);
-  app.socket.send({ type: "view", unit });
+  if (JSON.stringify(unit) === JSON.stringify(page.hoverUnit)) return;
+  page.hoverUnit = unit;
+  views.network.select(unit);
+  views.output.showUnit(unit ? `Unit ${unit[1] + 1} of hidden layer ${unit[0] + 1}` : null);
+  send({ type: "view", unit });
 }
 
 // ---- frames --------------------------------------------------------------------------------------
 function onFrame(frame) {
-  app.frame = frame;
-  app.frames += 1;
-  app.lastHeader = frame.header;
-  app.chart.add(frame.header.step, frame.header.train_loss, frame.header.test_loss);
-  if (app.embed) app.embed.frame(frame.header);
+  // while a lost network is being restored, the fresh session's own frames are not the user's network
+  if (page.lostSession || (model.restoring && frame.header.step !== model.restoring.step)) return;
+  page.frame = frame;
+  page.frames += 1;
+  page.lastHeader = frame.header;
+  model.remember(frame.header);
+  views.chart.add(frame.header.step, frame.header.train_loss, frame.header.test_loss);
+  if (views.embed) views.embed.frame(frame.header);
 }
 
 function paint(frame) {
-  app.shown = frame;
+  page.shown = frame;
   const t0 = performance.now();
   const { header, arrays } = frame;
-  const canvas = app.output.paint(header, arrays);
-  if (!app.hoverUnit || !arrays.unit) app.network.paintOutput(canvas);
-  app.network.update(header, arrays);
-  app.lecture.onFrame(header);
-  $("epoch").textContent = String(Math.floor(header.epoch ?? 0)).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  $("stepcount").textContent = String(header.step);
-  const dt = performance.now() - t0;
-  app.paintMs.push(dt);
-  if (app.paintMs.length > PAINT_SAMPLES) app.paintMs.shift();
-  app.painted = (app.painted || 0) + 1;
+  const canvas = views.output.paint(header, arrays);
+  if (!page.hoverUnit || !arrays.unit) views.network.paintOutput(canvas);
+  views.network.update(header, arrays);
+  views.lecture.onFrame(header);
+  views.toolbar.showCounters(header);
+  page.paintMs.push(performance.now() - t0);
+  if (page.paintMs.length > PAINT_SAMPLES) page.paintMs.shift();
+  page.painted += 1;
 }
 
 function loop(now) {
-  if (app.frame) {
-    const f = app.frame;
-    app.frame = null;
+  if (page.frame) {
+    const f = page.frame;
+    page.frame = null;
     paint(f);
   }
-  app.chart.tick(now);
+  views.chart.tick(now);
   requestAnimationFrame(loop);
 }
 
 // ---- server messages -----------------------------------------------------------------------------
+function onWelcome(msg) {
+  const first = !model.limits;
+  const lost = socket.sentToken && !msg.resumed && Boolean(msg.token);
+  model.session = msg.session;
+  page.resumed = Boolean(msg.resumed);
+  if (first) {
+    model.setLimits(msg.limits);
+    views.controls.setLimits(msg.limits);
+    drawTiles();
+    loadPreviews();
+  }
+  // A resumed session keeps what the address says: the server's scene may since have been rebuilt away.
+  if (!msg.resumed) {
+    model.ui.scene = sceneOf(msg.scene);
+    applySceneView(msg.scene);
+  }
+  applyConfig(msg.config);
+  views.lecture.setScene(msg.resumed ? model.sceneNamed(model.ui.scene) : msg.scene);
+  if (page.hoverUnit) send({ type: "view", unit: page.hoverUnit });
+  if (model.ui.regions) send({ type: "view", regions: true });
+  if (lost && model.params) {
+    page.lostSession = true; // restore once the fresh session's greeting (its state) is through
+  } else if (lost) {
+    notice("This tab's session was not found on the server (it expired, or the connection reached another "
+      + "server process): a fresh session started from the link's settings.");
+  } else if (first && !msg.resumed) {
+    const pair = model.startPair(); // a link to a regression set: the linear output, as TF Playground
+    if (pair) change(pair);
+  }
+}
+
+function restoreLostNetwork() {
+  page.lostSession = false;
+  const messages = model.beginRestore();
+  if (!messages.length) {
+    notice("The server restarted; your session was started again from the link's settings (the last network "
+      + "had diverged and could not be restored).");
+    return;
+  }
+  for (const m of messages) send(m);
+}
+
+function onRestoreAnswer(msg) {
+  const step = model.restoring ? model.restoring.step : 0;
+  const answer = model.restoreAnswer(msg);
+  if (answer === "done") {
+    notice(`The server restarted; your network was restored at step ${grouped(step)}.`);
+    if (page.wasPlaying) send({ type: "play" });
+  } else if (answer === "failed") {
+    send({ type: "view" }); // the fresh session's frames were held back for the restore: ask for one now
+    notice(`The server restarted and your network could not be restored (${msg.message}); it starts again `
+      + "from the link's settings.");
+  }
+}
+
 function onMessage(msg) {
-  if (app.embed) app.embed.serverMessage(msg);
+  if (views.embed) views.embed.serverMessage(msg);
+  if (model.restoring && (msg.type === "state" || msg.type === "error")) onRestoreAnswer(msg);
   switch (msg.type) {
     case "welcome":
-      app.session = msg.session;
-      app.resumed = Boolean(msg.resumed);
-      if (!app.limits) {
-        app.limits = msg.limits;
-        app.controls.setLimits(msg.limits);
-        drawTiles();
-        loadPreviews();
-      }
-      // A resumed session keeps what the address says: the server's scene may since have been rebuilt away.
-      if (!msg.resumed) {
-        app.ui.scene = sceneOf(msg.scene);
-        applySceneView(msg.scene);
-      }
-      applyConfig(msg.config);
-      app.lecture.setScene(msg.resumed ? app.sceneList.find((s) => s.name === app.ui.scene) || null : msg.scene);
-      if (app.hoverUnit) app.socket.send({ type: "view", unit: app.hoverUnit });
-      if (app.ui.regions) app.socket.send({ type: "view", regions: true });
+      onWelcome(msg);
       break;
     case "config":
       if (msg.scene) {
-        app.ui.scene = sceneOf(msg.scene);
+        model.ui.scene = sceneOf(msg.scene);
+        model.outputChosen = false; // a scene is a fresh start: its output is the scene's, not a choice
         applySceneView(msg.scene);
-        app.lecture.setScene(msg.scene);
+        views.lecture.setScene(msg.scene);
       }
-      if (msg.rebuilt && app.hoverUnit) {
+      if (msg.rebuilt && page.hoverUnit) {
         // the unit under the pointer may no longer exist: stop asking for its map
-        app.hoverUnit = null;
-        app.output.showUnit(null);
-        app.socket.send({ type: "view", unit: null });
+        page.hoverUnit = null;
+        views.output.showUnit(null);
+        send({ type: "view", unit: null });
       }
       applyConfig(msg.config);
       break;
     case "state":
       showState(msg);
+      if (page.lostSession) restoreLostNetwork();
       break;
     case "dataset":
-      app.datasetMsg = msg;
-      app.output.setDataset(msg);
-      app.controls.setTrainSize(msg.train.length);
+      model.dataset = msg;
+      views.output.setDataset(msg);
+      views.controls.setTrainSize(msg.train.length);
       rebuildStructureIfNeeded();
       drawTiles();
       break;
@@ -372,7 +288,7 @@ function onMessage(msg) {
       onError(msg);
       break;
     case "lecture":
-      app.lecture.onMessage(msg);
+      views.lecture.onMessage(msg);
       break;
     case "export":
       download(msg.filename, msg.content, msg.format === "csv" ? "text/csv" : "application/json");
@@ -380,20 +296,20 @@ function onMessage(msg) {
     default:
       break;
   }
-  app.broadcast.onMessage(msg); // room, forked; and after a welcome, present / the fresh-session notice
+  views.broadcast.onMessage(msg); // room, forked; and after a welcome, present
 }
 
 /** A scene may ask for a view (e.g. the region overlay): show the toggles the way the server now sends. */
 function applySceneView(scene) {
   if (!scene || !scene.view || scene.view.regions === undefined) return;
-  app.ui.regions = Boolean(scene.view.regions);
-  $("show-regions").checked = app.ui.regions;
-  app.output.setToggles({ regions: app.ui.regions });
+  model.ui.regions = Boolean(scene.view.regions);
+  $("show-regions").checked = model.ui.regions;
+  views.output.setToggles({ regions: model.ui.regions });
 }
 
 // The default scene is what a bare address starts anyway: links name only the others.
 function sceneOf(scene) {
-  if (!scene || scene.name === app.defaultScene) return null;
+  if (!scene || scene.name === model.defaultScene) return null;
   return scene.name;
 }
 
@@ -409,27 +325,18 @@ function download(filename, content, type) {
 }
 
 function onError(msg) {
-  if (app.lecture && app.lecture.onError(msg)) return; // the scene panel no longer fits: it says so itself
+  if (views.lecture && views.lecture.onError(msg)) return; // the scene panel no longer fits: it says so itself
   // A refused configure changes nothing on the server: put every unconfirmed field back and say what was wrong.
-  const field = msg.field ? msg.field.replace(/^config\./, "").split(".")[0] : null;
-  // (before the first welcome there is no server state to go back to: the welcome that follows sets it)
-  if (app.session && (msg.code === "invalid_config" || (field && app.pending.has(field)))) {
-    for (const [k, v] of app.pending) app.config[k] = v;
-    app.pending.clear();
-    app.controls.set(app.config);
-    showEditor();
-    rebuildStructureIfNeeded();
-    syncUrl();
-  }
+  if (model.rollback(msg)) showConfig();
   notice(msg.message);
 }
 
 function drawTiles() {
-  const d = app.datasetMsg;
-  if (d) app.controls.drawTile(app.config.dataset, { ...d, points: d.train.concat(d.test) });
+  const d = model.dataset;
+  if (d) views.controls.drawTile(model.config.dataset, { ...d, points: d.train.concat(d.test) });
   // "Your points" has no generator to preview: its tile shows the points it would start from
-  if (app.config.dataset !== "user") {
-    app.controls.drawTile("user", { points: app.userPoints || START_POINTS, box: USER_BOX, classes: 2, regression: false });
+  if (model.config.dataset !== "user") {
+    views.controls.drawTile("user", { points: model.userPoints || START_POINTS, box: USER_BOX, classes: 2, regression: false });
   }
 }
 
@@ -443,18 +350,35 @@ async function loadPreviews() {
     return; // no preview route: tiles fill in as the user visits each dataset
   }
   for (const [name, d] of Object.entries(previews.datasets || {})) {
-    if (name !== app.config.dataset) app.controls.drawTile(name, d);
+    if (name !== model.config.dataset) views.controls.drawTile(name, d);
   }
 }
 
+/** The connection: "open" once greeted; anything else means the session cannot hear the page. */
 function onStatus(status, detail) {
-  app.statusLog.push(status);
-  if (app.statusLog.length > 50) app.statusLog.shift();
-  const el = $("status");
-  el.dataset.state = status;
-  el.textContent = { open: "live", connecting: "connecting", reconnecting: "reconnecting", closed: "offline" }[status] || status;
-  el.title = detail || "";
-  if (status === "closed" && detail) notice(`Disconnected: ${detail}.`);
+  page.statusLog.push(status);
+  if (page.statusLog.length > 50) page.statusLog.shift();
+  views.toolbar.showStatus(status, detail);
+  const online = status === "open";
+  if (!online && page.online) page.wasPlaying = model.state === "playing";
+  page.online = online;
+  views.toolbar.setOnline(online);
+  views.network.setEditable(online);
+  if (!online) {
+    closeEditor();
+    model.state = "paused"; // nothing trains for this page while it cannot reach the server
+  }
+  showEditor();
+  if (status === "closed" && detail) {
+    notice(`Disconnected: ${detail}.`);
+  } else if (status === "reconnecting") {
+    page.offlineNotice = "The server cannot be reached: the controls are off until it answers again "
+      + "(retrying\u2026).";
+    notice(page.offlineNotice);
+  } else if (online && page.offlineNotice) {
+    if ($("notice-text").textContent === page.offlineNotice) notice(""); // back: that news is stale
+    page.offlineNotice = "";
+  }
 }
 
 // ---- keyboard ------------------------------------------------------------------------------------
@@ -463,21 +387,100 @@ function onKey(e) {
   const t = e.target;
   const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement;
   if (typing) return;
-  if (e.key === " " || e.code === "Space") {
+  const action = { " ": playPause, s: stepOnce, ArrowRight: stepOnce, r: reset }[e.code === "Space" ? " " : e.key];
+  if (action) {
     e.preventDefault(); // also keeps a focused button from toggling a second time
-    playPause();
-  } else if (e.key === "s" || e.key === "ArrowRight") {
-    e.preventDefault();
-    stepOnce();
-  } else if (e.key === "r") {
-    e.preventDefault();
-    reset();
+    if (page.online) action(); // while offline a key does nothing, as the disabled buttons do
   } else if (e.key === "Escape") {
     closeEditor();
   }
 }
 
 // ---- start ---------------------------------------------------------------------------------------
+function buildViews(sceneList) {
+  views.controls = new Controls(model.schema, change);
+  const sel = $("scene");
+  sel.append(new Option("\u2014 none \u2014", ""));
+  for (const s of sceneList) sel.append(new Option(s.title || s.name, s.name));
+  sel.value = model.ui.scene || "";
+  sel.addEventListener("change", () => {
+    if (sel.value) send({ type: "load_scene", name: sel.value });
+  });
+  views.output = new OutputView({ onEdit: editPoint });
+  views.output.setToggles({ test: model.ui.test, discretize: model.ui.discretize, regions: model.ui.regions });
+  views.network = new NetworkView({
+    onChange: change,
+    onNotice: notice,
+    onHoverUnit: hoverUnit,
+    onSetParam: (kind, layer, index, value) => send({ type: "set_param", kind, layer, index, value }),
+  });
+  views.chart = new LossChart($("loss-chart"));
+  const backprop = new BackpropOverlay(views.network, {
+    onStage: (stage) => {
+      views.lecture.stage = stage;
+      if (views.lecture.lastData) views.lecture.render(views.lecture.lastData);
+    },
+  });
+  views.lecture = new LecturePanel($("lecture"), {
+    send, configure: change, plot: $("plot"), defaultScene: model.defaultScene, overlay: backprop,
+  });
+  views.toolbar = new Toolbar({ onPlay: playPause, onStep: stepOnce, onReset: reset });
+  views.share = new ShareView({ onExport: (format) => send({ type: "export", format }) });
+  installEditor();
+  installNotice();
+  applyHide();
+}
+
+/** The view toggles of the output (page state in the URL, no config). */
+function wireToggles() {
+  const toggle = (id, key, after) => {
+    $(id).checked = model.ui[key];
+    $(id).addEventListener("change", (e) => {
+      model.ui[key] = e.target.checked;
+      views.output.setToggles({ [key]: model.ui[key] });
+      if (after) after();
+      syncUrl();
+    });
+  };
+  toggle("show-test", "test");
+  toggle("discretize", "discretize", () => {
+    if (!page.frame && page.shown) page.frame = page.shown; // repaint now, also while paused
+  });
+  toggle("show-regions", "regions", () => send({ type: "view", regions: model.ui.regions }));
+  $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
+  $("reset-points").addEventListener("click", () => change({ custom_points: START_POINTS }));
+  $("diverged-fix").addEventListener("click", () => {
+    const lr = Math.max(1e-5, model.config.learning_rate / 10);
+    change({ learning_rate: +lr.toPrecision(2) });
+    reset();
+  });
+  document.addEventListener("keydown", onKey);
+}
+
+// For the end-to-end tests and the curious: read-only views of what the page holds.
+function exposeForTests() {
+  window.__mlp = {
+    get config() { return structuredClone(model.config); },
+    get ui() { return { ...model.ui }; },
+    get session() { return model.session; },
+    get state() { return model.state; },
+    get step() { return model.step; },
+    get header() { return page.lastHeader || null; },
+    get dataset() { return model.dataset ? structuredClone(model.dataset) : null; },
+    get frames() { return page.frames; },
+    get painted() { return page.painted; },
+    get paintMs() { return page.paintMs.slice(); },
+    get chartMs() { return views.chart.redrawMs.slice(); },
+    get status() { return $("status").dataset.state; },
+    get statusLog() { return page.statusLog.slice(); },
+    get resumed() { return page.resumed; },
+    // where the diagram drew each link (diagram pixels), for tests that point at a link
+    get links() { return views.network.links.map(({ l, i, j, x0, y0, x1, y1 }) => ({ l, i, j, x0, y0, x1, y1 })); },
+    get straightLinks() { return Boolean(views.network.straight); },
+    query: () => buildQuery(model.schema, model.config, model.ui, model.baseConfig()),
+  };
+}
+
 async function main() {
   let schema;
   let scenes = { scenes: [] };
@@ -487,160 +490,44 @@ async function main() {
     notice(`The server did not answer (${err.message}). Reload to try again.`);
     return;
   }
-  app.schema = schema;
-  app.defaultScene = scenes.default || null;
-  app.sceneList = [];
   const sceneList = Array.isArray(scenes) ? scenes : scenes.scenes || [];
-  app.sceneList = sceneList;
+  model = new PageModel(schema, sceneList, scenes.default || null);
   // the room keys (?present, ?watch) belong to broadcast.js, not to the config parser
   const roomParams = readRoomParams(location.search);
-  app.broadcast = new Broadcast(roomParams, { notice, urlChanged: () => syncUrl() });
+  views.broadcast = new Broadcast(roomParams, { notice, urlChanged: () => syncUrl() });
   const parsed = parseQuery(roomParams.search, schema, { scenes: sceneList.map((s) => s.name), hideable: hideableNames() });
-  app.ui = parsed.ui;
   if (parsed.notices.length) notice(`Ignored invalid link values: ${parsed.notices.join("; ")}`);
-  document.body.classList.toggle("embed", app.ui.embed);
-  app.config = { ...defaults(schema), ...parsed.config };
-  if (app.config.dataset === "user") {
-    // a link to "Your points" starts as choosing the tile does: the starting points if it names none, every
-    // point for training and a batch that fits, unless the link says otherwise (buildQuery writes train_ratio)
-    const extra = app.config.custom_points ? {} : { custom_points: START_POINTS };
-    if (!("train_ratio" in parsed.config)) extra.train_ratio = 1;
-    const n = (extra.custom_points || app.config.custom_points).length;
-    const most = trainSize(n, extra.train_ratio ?? app.config.train_ratio);
-    if (!("batch_size" in parsed.config) && app.config.batch_size > most) extra.batch_size = most;
-    Object.assign(parsed.config, extra);
-    Object.assign(app.config, extra);
-  }
+  document.body.classList.toggle("embed", parsed.ui.embed);
+  model.start(parsed);
+  // a link to "Your points" starts as choosing the tile does; the hello carries the same values
+  const extra = linkExtras(parsed.config, model.config);
+  Object.assign(parsed.config, extra);
+  Object.assign(model.config, extra);
+  buildViews(sceneList);
+  wireToggles();
 
-  app.controls = new Controls(schema, change);
-  const sel = $("scene");
-  sel.append(new Option("\u2014 none \u2014", ""));
-  for (const s of sceneList) sel.append(new Option(s.title || s.name, s.name));
-  sel.value = app.ui.scene || "";
-  sel.addEventListener("change", () => {
-    if (sel.value) app.socket.send({ type: "load_scene", name: sel.value });
-  });
-  app.output = new OutputView({ onEdit: editPoint });
-  app.output.setToggles({ test: app.ui.test, discretize: app.ui.discretize, regions: app.ui.regions });
-  $("show-test").checked = app.ui.test;
-  $("discretize").checked = app.ui.discretize;
-  $("show-regions").checked = app.ui.regions;
-  app.network = new NetworkView({
-    onToggleFeature: toggleFeature,
-    onUnits: setUnits,
-    onLayerActivation: setLayerActivation,
-    onHoverUnit: hoverUnit,
-    onSetParam: (kind, layer, index, value) => app.socket.send({ type: "set_param", kind, layer, index, value }),
-  });
-  app.chart = new LossChart($("loss-chart"));
-  const backprop = new BackpropOverlay(app.network, {
-    onStage: (stage) => {
-      app.lecture.stage = stage;
-      if (app.lecture.lastData) app.lecture.render(app.lecture.lastData);
-    },
-  });
-  app.lecture = new LecturePanel($("lecture"), {
-    send: (m) => app.socket.send(m), configure: change, plot: $("plot"), defaultScene: app.defaultScene,
-    overlay: backprop,
-  });
-  installEditor();
-  applyHide();
-
-  app.socket = new Socket({
+  socket = new Socket({
     onFrame,
     onMessage,
     onStatus,
     // Before the first welcome the link's values; afterwards the effective config, so that a session which
-    // expired while the connection was down starts again from exactly what the page shows.
+    // was lost while the connection was down starts again from exactly what the page shows.
     hello: () => {
-      const h = { config: app.session ? app.config : parsed.config };
-      if (app.ui.scene) h.scene = app.ui.scene;
-      return { ...h, ...app.broadcast.hello() };
+      const h = { config: model.session ? model.config : parsed.config };
+      if (model.ui.scene) h.scene = model.ui.scene;
+      return { ...h, ...views.broadcast.hello() };
     },
   });
-  app.broadcast.attach(app.socket);
+  views.broadcast.attach(socket);
   // inside a host page's iframe: the postMessage API (embed.js, docs/embedding.md); null on a top-level page
-  app.embed = installEmbed({
-    send: (m) => app.socket.send(m),
+  views.embed = installEmbed({
+    send,
     change,
-    snapshot: () => ({ state: app.state, step: app.step, config: structuredClone(app.config), session: app.session }),
+    snapshot: () => ({ state: model.state, step: model.step, config: structuredClone(model.config), session: model.session }),
   });
-  app.socket.setResumeKey(location.search, { initial: true });
-
-  // ---- wiring of the static controls ----
-  $("play").addEventListener("click", playPause);
-  $("embed-play").addEventListener("click", playPause);
-  $("step").addEventListener("click", stepOnce);
-  $("embed-step").addEventListener("click", stepOnce);
-  $("reset").addEventListener("click", reset);
-  $("embed-reset").addEventListener("click", reset);
-  $("regenerate").addEventListener("click", () => app.socket.send({ type: "regenerate" }));
-  $("reset-points").addEventListener("click", () => setPoints(START_POINTS));
-  $("add-layer").addEventListener("click", () => setLayers(+1));
-  $("remove-layer").addEventListener("click", () => setLayers(-1));
-  $("export-json").addEventListener("click", () => app.socket.send({ type: "export", format: "json" }));
-  $("export-csv").addEventListener("click", () => app.socket.send({ type: "export", format: "csv" }));
-  $("notice-close").addEventListener("click", () => notice(""));
-  $("diverged-fix").addEventListener("click", () => {
-    const lr = Math.max(1e-5, app.config.learning_rate / 10);
-    change({ learning_rate: +lr.toPrecision(2) });
-    reset();
-  });
-  $("show-test").addEventListener("change", (e) => {
-    app.ui.test = e.target.checked;
-    app.output.setToggles({ test: app.ui.test });
-    syncUrl();
-  });
-  $("discretize").addEventListener("change", (e) => {
-    app.ui.discretize = e.target.checked;
-    app.output.setToggles({ discretize: app.ui.discretize });
-    if (!app.frame && app.shown) app.frame = app.shown; // repaint now, also while paused
-    syncUrl();
-  });
-  $("show-regions").addEventListener("change", (e) => {
-    app.ui.regions = e.target.checked;
-    app.output.setToggles({ regions: app.ui.regions });
-    app.socket.send({ type: "view", regions: app.ui.regions });
-    syncUrl();
-  });
-  $("copy-link").addEventListener("click", async () => {
-    const link = $("open-full").href;
-    try {
-      await navigator.clipboard.writeText(link);
-      $("copy-link").textContent = "Link copied";
-    } catch {
-      // no clipboard permission (plain http, iframes): select the link so the user can copy it by hand
-      $("embed-snippet").value = link;
-      $("embed-snippet").select();
-      $("copy-link").textContent = "Copy the selected link";
-    }
-    setTimeout(() => ($("copy-link").textContent = "Copy link"), 2000);
-  });
-  document.addEventListener("keydown", onKey);
-
-  // For the end-to-end tests and the curious: read-only views of what the page holds.
-  window.__mlp = {
-    get config() { return structuredClone(app.config); },
-    get ui() { return { ...app.ui }; },
-    get session() { return app.session; },
-    get state() { return app.state; },
-    get step() { return app.step; },
-    get header() { return app.lastHeader || null; },
-    get dataset() { return app.datasetMsg ? structuredClone(app.datasetMsg) : null; },
-    get frames() { return app.frames; },
-    get painted() { return app.painted || 0; },
-    get paintMs() { return app.paintMs.slice(); },
-    get chartMs() { return app.chart.redrawMs.slice(); },
-    get status() { return $("status").dataset.state; },
-    get statusLog() { return app.statusLog.slice(); },
-    get resumed() { return app.resumed; },
-    // where the diagram drew each link (diagram pixels), for tests that point at a link
-    get links() { return app.network.links.map(({ l, i, j, x0, y0, x1, y1 }) => ({ l, i, j, x0, y0, x1, y1 })); },
-    get straightLinks() { return Boolean(app.network.straight); },
-    query: () => buildQuery(app.schema, app.config, app.ui, baseConfig()),
-  };
-
-  app.socket.connect();
+  socket.setResumeKey(location.search, { initial: true });
+  exposeForTests();
+  socket.connect();
   requestAnimationFrame(loop);
 }
 

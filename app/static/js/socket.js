@@ -28,7 +28,7 @@ export class Socket {
     this.timer = null;
     // sessionStorage is per tab: a reload resumes this tab's session, a new tab starts its own.
     this.token = null;
-    this.queue = [];
+    this.sentToken = false; // whether the last hello asked to resume a session
     this.stopped = false;
   }
 
@@ -41,6 +41,7 @@ export class Socket {
     ws.onopen = () => {
       const hello = { type: "hello", ...this.handlers.hello() };
       if (this.token) hello.token = this.token;
+      this.sentToken = Boolean(this.token);
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (event) => this.receive(event.data);
@@ -65,9 +66,6 @@ export class Socket {
       this.token = msg.token;
       safeStorage().setItem(TOKEN_KEY, JSON.stringify({ token: msg.token, key: this.resumeKey }));
       this.handlers.onStatus("open", "");
-      // Messages sent while the socket was down are replayed once the session exists again.
-      const queued = this.queue.splice(0);
-      for (const m of queued) this.ws.send(JSON.stringify(m));
     }
     this.handlers.onMessage(msg);
   }
@@ -88,15 +86,20 @@ export class Socket {
     this.timer = setTimeout(() => this.connect(), delay);
   }
 
-  /** Send a JSON control message; while disconnected, keep the latest of each type for the reconnect. */
+  /**
+   * Send a JSON control message. While the session is not connected the message is dropped, never queued:
+   * a click replayed after a reconnect (a Step clicked while the server was down) would act on a session the
+   * user no longer saw. Returns whether it was sent; the page disables its controls meanwhile.
+   */
   send(msg) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN && this.token) {
-      this.ws.send(JSON.stringify(msg));
-      return;
-    }
-    const i = this.queue.findIndex((m) => m.type === msg.type && msg.type !== "set_param" && msg.type !== "configure");
-    if (i >= 0) this.queue.splice(i, 1);
-    this.queue.push(msg);
+    if (!this.ready) return false;
+    this.ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** Connected and greeted: messages reach the session. */
+  get ready() {
+    return Boolean(this.ws && this.ws.readyState === WebSocket.OPEN && this.token);
   }
 
   /**

@@ -2,6 +2,11 @@
 // of the session config (GET /api/schema), so the bounds exist in one place only (app/config.py). Invalid
 // values are dropped and reported by name; the page then starts from the remaining valid ones.
 
+import { clip } from "./format.js";
+
+// A number as a link may write it (a whole number of any length, decimals, an exponent).
+const NUMERAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+
 /** Query keys that are not config fields: how the page looks, not what the session trains. */
 export const UI_KEYS = {
   embed: "boolean",
@@ -98,7 +103,11 @@ function scalar(raw, s) {
   }
   if (s.type === "integer" || s.type === "number") {
     const v = raw.trim() === "" ? NaN : Number(raw);
-    if (!Number.isFinite(v)) return { error: "must be a number" };
+    if (!Number.isFinite(v)) {
+      // a numeral too large for a double (a 5,000-digit seed) is a number out of bounds, not "not a number"
+      const bounds = describeBounds(s);
+      return { error: NUMERAL.test(raw) && bounds ? `must be ${bounds}` : "must be a number" };
+    }
     if (s.type === "integer" && !Number.isInteger(v)) return { error: "must be a whole number" };
     const bad =
       (s.minimum !== undefined && v < s.minimum) ||
@@ -174,24 +183,26 @@ export function parseQuery(search, schema, known = {}) {
       const kind = UI_KEYS[key];
       if (kind === "boolean") {
         const r = scalar(raw, { type: "boolean" });
-        if (r.error) notices.push(`${key}=${raw} (${r.error})`);
+        if (r.error) notices.push(`${key}=${clip(raw)} (${r.error})`);
         else ui[key] = r.value;
       } else if (kind === "list") {
         const names = raw.split(",").filter(Boolean);
         const unknown = known.hideable ? names.filter((n) => !known.hideable.includes(n)) : [];
-        if (unknown.length) notices.push(`${key}=${unknown.join(",")} (no such control)`);
+        if (unknown.length) {
+          const valid = [...known.hideable].sort().join(", ");
+          notices.push(`${key}=${clip(unknown.join(","))} (no such control; the controls are ${valid})`);
+        }
         ui[key] = names.filter((n) => !unknown.includes(n));
       } else if (key === "scene" && known.scenes && !known.scenes.includes(raw)) {
-        notices.push(`scene=${raw} (no such scene)`);
+        notices.push(`scene=${clip(raw)} (no such scene; the scenes are ${known.scenes.join(", ")})`);
       } else {
         ui[key] = raw;
       }
       continue;
     }
     const r = key === "custom_points" ? parsePoints(raw, maxPointsOf(schema)) : parseField(schema, key, raw);
-    // a long list of points is named by its key and the fault alone, not repeated whole in the notice
-    const shown = key === "custom_points" && raw.length > 40 ? `${raw.slice(0, 40)}\u2026` : raw;
-    if (r.error) notices.push(`${key}=${shown} (${r.error})`);
+    // a long value (a list of points, a pasted number) is named by its start and the fault, not repeated whole
+    if (r.error) notices.push(`${clip(key)}=${clip(raw)} (${r.error})`);
     else config[key] = r.value;
   }
   return { config, ui, notices };

@@ -3,6 +3,8 @@
 // once the delta it needs is known, and w - lr dL/dw on the update stage. It only draws the numbers the
 // lecture panel received from the server; the stage is shared with the panel's own Back/Next buttons.
 
+import { trimmed as fmt } from "../format.js";
+
 const LINK_LABELS_MAX = 16; // more links than this into one layer: their numbers go to the tooltip only
 // Where along a link its label sits: each source's links get their own stretch of the curve (0.35..0.85,
 // where the curves fan apart), so labels of different sources do not stack in one column. Snapped to the
@@ -11,8 +13,6 @@ const linkT = (source, sources) => Math.round(16 * (0.35 + (0.5 * (source + 0.5)
 
 const CHAR_PX = 6.1; // width of one character of the labels' 10 px monospace font
 const LINE_PX = 12; // height of one label line
-
-const fmt = (v, d = 3) => (v == null ? "\u2013" : (+v).toFixed(d).replace(/\.?0+$/, "").replace(/^-0$/, "0") || "0");
 
 /**
  * Stages for a network of `L` weight layers (the last is the output): 0 forward, 1 output delta,

@@ -16,7 +16,7 @@ const $ = (id) => document.getElementById(id);
 export class Controls {
   /**
    * @param {object} schema JSON Schema of the config (option lists and bounds)
-   * @param {(patch: object) => void} onChange gets {field: value} for every user change
+   * @param {(patch: object, meta?: object) => void} onChange gets {field: value} for every user change
    */
   constructor(schema, onChange) {
     this.schema = schema;
@@ -70,7 +70,8 @@ export class Controls {
     });
     $("output").addEventListener("change", () => {
       const [output, loss] = $("output").value.split("+");
-      this.emit({ output, loss });
+      // the user's own choice: a later dataset change keeps it (model.js, problem type)
+      this.onChange({ output, loss }, { chosenOutput: true });
     });
     this.picker = new ActivationPicker(enumOfActivation(schema), (name) => this.emit("activation", name));
     // the class a click on the plot adds while the dataset is "user" (page state, not a config field)

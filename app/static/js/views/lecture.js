@@ -4,30 +4,11 @@
 // shows that the numbers it drew are stale, with at most one request in flight.
 
 import { backpropStages } from "./backpropOverlay.js";
+import { trimmed as fmt } from "../format.js";
+import { loadPlotly } from "../plotly.js";
 
-const PLOTLY_URL = "/static/vendor/plotly.min.js";
 const THROTTLE_MS = { walkthrough: 0, universality: 250, depth: 700, backprop: 300 };
-
-let plotlyLoad = null;
-/** Plotly, loaded once for the whole page (the loss chart may have started loading it already). */
-function plotly() {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!plotlyLoad) {
-    plotlyLoad = new Promise((resolve, reject) => {
-      let s = document.querySelector(`script[src="${PLOTLY_URL}"]`);
-      if (!s) {
-        s = document.createElement("script");
-        s.src = PLOTLY_URL;
-        document.head.append(s);
-      }
-      s.addEventListener("load", () => resolve(window.Plotly));
-      s.addEventListener("error", () => reject(new Error("Plotly did not load")));
-      // it may have finished between the check above and the listeners
-      const poll = setInterval(() => { if (window.Plotly) { clearInterval(poll); resolve(window.Plotly); } }, 200);
-    });
-  }
-  return plotlyLoad;
-}
+const plotly = loadPlotly;
 
 const PLOT_CONFIG = { displayModeBar: false, responsive: true };
 const LAYOUT = { margin: { l: 40, r: 10, t: 24, b: 30 }, font: { size: 11 }, paper_bgcolor: "rgba(0,0,0,0)",
@@ -44,8 +25,6 @@ function el(tag, attrs = {}, ...children) {
   for (const c of children) if (c != null) e.append(c);
   return e;
 }
-
-const fmt = (v, d = 3) => (v == null ? "\u2013" : Number.isInteger(v) ? String(v) : (+v).toFixed(d).replace(/\.?0+$/, "") || "0");
 
 /** A matrix as a small table with a caption (one row per example). */
 function matrix(title, rows) {

@@ -1,8 +1,9 @@
 // The loss curves (train and test against the step) in Plotly, served locally. Points arrive with every frame
 // but Plotly redraws at most a few times a second: a redraw costs far more than a frame paint.
 
+import { loadPlotly } from "../plotly.js";
+
 const REDRAW_MS = 500;
-const PLOTLY_URL = "/static/vendor/plotly.min.js";
 const MAX_POINTS = 600;
 
 export class LossChart {
@@ -16,21 +17,13 @@ export class LossChart {
     this.ready = false;
     this.log = false;
     this.redrawMs = []; // cost of each chart redraw, for the measurements of the e2e run
-    // Plotly is large (megabytes to parse): load it after the page is up, so the first frame does not wait.
-    if (window.Plotly) {
-      this.init();
-    } else {
-      const script = document.createElement("script");
-      script.src = PLOTLY_URL;
-      script.onload = () => this.init();
-      document.head.append(script);
-    }
+    // the page works on without the chart if Plotly cannot load
+    loadPlotly().then((Plotly) => this.init(Plotly), () => {});
   }
 
-  init() {
-    if (!window.Plotly) return; // the page still works without the chart
+  init(Plotly) {
     const line = (name, color, dash) => ({ x: [], y: [], name, mode: "lines", line: { color, width: 2, dash }, hoverinfo: "x+y+name" });
-    window.Plotly.newPlot(
+    Plotly.newPlot(
       this.el,
       [line("train", "#0877bd", "solid"), line("test", "#2b2b2b", "dot")],
       {

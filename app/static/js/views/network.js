@@ -5,7 +5,8 @@
 import { classCss, divergingCss, divergingLut } from "../colors.js";
 import { Heatmap } from "../heatmap.js";
 import { grouped, label as unitLabel } from "../activations.js";
-import { formatNumber, hideTooltip, openEditor, showTooltip } from "./popups.js";
+import { formatNumber } from "../format.js";
+import { hideTooltip, openEditor, showTooltip } from "./popups.js";
 
 const FEATURE_LABELS = {
   x1: "x\u2081", x2: "x\u2082", x1sq: "x\u2081\u00b2", x2sq: "x\u2082\u00b2", x1x2: "x\u2081x\u2082",
@@ -24,9 +25,9 @@ const MAX_NODE = 56;
 export class NetworkView {
   /**
    * @param {object} cb callbacks
-   * @param {(name: string) => void} cb.onToggleFeature
-   * @param {(layer: number, delta: number) => void} cb.onUnits change the units of hidden layer `layer`
-   * @param {(layer: number, name: string) => void} cb.onLayerActivation
+   * @param {(patch: object) => void} cb.onChange a config change made in the diagram (features, layers, units,
+   *   a layer's activation)
+   * @param {(text: string) => void} cb.onNotice
    * @param {(unit: number[]|null, canvas: HTMLCanvasElement|null) => void} cb.onHoverUnit [hidden layer, j]
    * @param {(kind: string, layer: number, index: number|number[], value: number) => void} cb.onSetParam
    */
@@ -46,7 +47,10 @@ export class NetworkView {
     this.hoverLink = null;
     this.afterDraw = null; // () => void, after every drawLinks (the backprop overlay follows the geometry)
     this.linkNote = null; // (link) => string appended to a link's tooltip (the backprop overlay's gradient)
+    this.editable = true; // false while the server cannot be reached: no editor opens
     this.installPointer();
+    document.getElementById("add-layer").addEventListener("click", () => this.changeLayers(+1));
+    document.getElementById("remove-layer").addEventListener("click", () => this.changeLayers(-1));
     new ResizeObserver(() => this.layout()).observe(this.diagram);
   }
 
@@ -85,7 +89,7 @@ export class NetworkView {
       n.className = "name";
       n.textContent = FEATURE_LABELS[name] || name;
       b.append(c, n);
-      b.addEventListener("click", () => this.cb.onToggleFeature(name));
+      b.addEventListener("click", () => this.toggleFeature(name));
       this.nodesDiv.append(b);
       this.featureEls.push({ el: b, heat: new Heatmap(c), name });
     }
@@ -94,8 +98,8 @@ export class NetworkView {
       const pm = document.createElement("div");
       pm.className = "units";
       pm.append(
-        smallButton("+", `Add a unit to hidden layer ${h + 1}`, () => this.cb.onUnits(h, +1), units >= s.maxUnits),
-        smallButton("\u2212", `Remove a unit from hidden layer ${h + 1}`, () => this.cb.onUnits(h, -1), units <= 1),
+        smallButton("+", `Add a unit to hidden layer ${h + 1}`, () => this.changeUnits(h, +1), units >= s.maxUnits),
+        smallButton("\u2212", `Remove a unit from hidden layer ${h + 1}`, () => this.changeUnits(h, -1), units <= 1),
       );
       el.prepend(pm);
       el.dataset.control = "hidden";
@@ -109,7 +113,7 @@ export class NetworkView {
         sel.append(og);
       }
       sel.value = s.activations[h];
-      sel.addEventListener("change", () => this.cb.onLayerActivation(h, sel.value));
+      sel.addEventListener("change", () => this.setLayerActivation(h, sel.value));
       el.append(sel);
       const layerThumbs = [];
       const layerBias = [];
@@ -164,6 +168,53 @@ export class NetworkView {
     document.getElementById("remove-layer").disabled = s.hidden.length === 0;
     this.layout();
     this.paintFeatures();
+  }
+
+  // ---- the architecture, changed in the diagram: each sends one config patch ------------------------
+  changeUnits(layer, delta) {
+    const hidden = this.structure.hidden.slice();
+    hidden[layer] = Math.max(1, Math.min(this.structure.maxUnits, hidden[layer] + delta));
+    this.cb.onChange({ hidden });
+  }
+
+  /** Add a hidden layer (a copy of the last one's width and unit) or remove the last one. */
+  changeLayers(delta) {
+    const s = this.structure;
+    if (!s) return;
+    const hidden = s.hidden.slice();
+    const acts = s.activations.slice();
+    if (delta > 0 && hidden.length < s.maxLayers) {
+      hidden.push(hidden.length ? hidden[hidden.length - 1] : 4);
+      acts.push(acts.length ? acts[acts.length - 1] : "tanh");
+    } else if (delta < 0 && hidden.length > 0) {
+      hidden.pop();
+      acts.pop();
+    } else {
+      return;
+    }
+    this.cb.onChange({ hidden, activation: oneOrList(acts) });
+  }
+
+  setLayerActivation(layer, name) {
+    const acts = this.structure.activations.slice();
+    acts[layer] = name;
+    this.cb.onChange({ activation: oneOrList(acts) });
+  }
+
+  toggleFeature(name) {
+    const s = this.structure;
+    const on = s.features.includes(name);
+    if (on && s.features.length === 1) {
+      this.cb.onNotice("At least one input feature must stay on.");
+      return;
+    }
+    this.cb.onChange({ features: on ? s.features.filter((f) => f !== name) : s.featureNames.filter((f) => f === name || s.features.includes(f)) });
+  }
+
+  /** Whether clicks open the parameter editors (not while the server cannot be reached). */
+  setEditable(on) {
+    this.editable = on;
+    if (!on) hideTooltip();
   }
 
   /** Position every head and unit for the diagram's current size. */
@@ -398,7 +449,7 @@ export class NetworkView {
       if (e.target !== this.linksCanvas && e.target !== this.diagram && e.target !== this.nodesDiv) return;
       const r = this.diagram.getBoundingClientRect();
       const L = this.linkAt(e.clientX - r.left, e.clientY - r.top);
-      if (!L) return;
+      if (!L || !this.editable) return;
       hideTooltip();
       const fields = [];
       for (let p = 0; p < L.k; p += 1) {
@@ -427,7 +478,7 @@ export class NetworkView {
 
   editBias(l, j, x, y) {
     const b = this.header && this.header.biases && this.header.biases[l];
-    if (!b) return;
+    if (!b || !this.editable) return;
     hideTooltip();
     openEditor([{ key: "b", label: "bias", value: b[this.pieceIndex(l, j)] }], x + 8, y + 8, (changed) => {
       for (const c of changed) this.cb.onSetParam("bias", l, this.pieceIndex(l, j), c.value);
@@ -440,7 +491,7 @@ export class NetworkView {
    */
   editUnit(layer, j, el) {
     const h = this.header;
-    if (!h || !h.weights) return;
+    if (!h || !h.weights || !this.editable) return;
     const l = layer - 1;
     const k = this.pieces(l);
     const fields = [];
@@ -473,6 +524,11 @@ export class NetworkView {
       t.el.classList.toggle("selected", Boolean(unit && unit[0] === h && unit[1] === j));
     }));
   }
+}
+
+/** One activation for every layer when they agree (the shorter config and link), else the list. */
+function oneOrList(acts) {
+  return acts.length && acts.every((a) => a === acts[0]) ? acts[0] : acts;
 }
 
 function smallButton(text, label, onClick, disabled) {

@@ -1,5 +1,10 @@
 // The page's one tooltip and one number editor, positioned next to what the pointer or focus is on.
 
+import { formatNumber } from "../format.js";
+
+// (output.js reads the formatter from here: one formatter, two import paths)
+export { formatNumber };
+
 const tooltip = () => document.getElementById("tooltip");
 
 export function showTooltip(text, x, y) {
@@ -87,9 +92,4 @@ export function installEditor() {
     if (event.key === "Escape") closeEditor();
     event.stopPropagation(); // typing a number must not trigger the page's shortcuts
   });
-}
-
-export function formatNumber(v) {
-  if (v === null || v === undefined || Number.isNaN(v)) return "";
-  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(+v.toFixed(4));
 }

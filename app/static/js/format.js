@@ -1,0 +1,33 @@
+// The page's one number formatter: every number and every user-given value the page prints goes through here,
+// so a weight reads the same in a tooltip, an editor and a lecture panel.
+
+const DASH = "\u2013";
+
+/** A parameter as an editor and a tooltip show it: 4 decimals, exponent form when very large or small. */
+export function formatNumber(v) {
+  if (v === null || v === undefined || Number.isNaN(v)) return "";
+  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(+v.toFixed(4));
+}
+
+/** `d` decimals without trailing zeros ("0.5", "2", never "-0"); a dash for a missing value. */
+export function trimmed(v, d = 3) {
+  if (v === null || v === undefined || !Number.isFinite(+v)) return DASH;
+  const text = d > 0 ? (+v).toFixed(d).replace(/\.?0+$/, "") : (+v).toFixed(0);
+  return text === "-0" || text === "" ? "0" : text;
+}
+
+/** A fraction as a percentage with one decimal ("97.5%"); a dash for a missing value. */
+export function percent(v, d = 1) {
+  return v === null || v === undefined || !Number.isFinite(+v) ? DASH : `${(100 * v).toFixed(d)}%`;
+}
+
+/** A whole number with thousands separators ("1,234"), optionally zero-padded to `width` digits first. */
+export function grouped(n, width = 0) {
+  return String(Math.floor(n)).padStart(width, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** A value typed by someone else (a link, a paste) shortened for a notice: long values keep their start. */
+export function clip(text, max = 40) {
+  const s = String(text);
+  return s.length > max ? `${s.slice(0, max)}\u2026 (${grouped(s.length)} characters)` : s;
+}

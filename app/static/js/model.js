@@ -1,0 +1,193 @@
+// The page model: what the page holds of its session, with no DOM. The config as the server last confirmed
+// it plus the user's unconfirmed changes (and how to roll them back), the page-only settings of the URL, the
+// live fields (from the server's welcome.limits), the problem-type rule for the output unit, and the
+// parameters of the last frame, which restore a network the server lost in a restart.
+
+import { defaults } from "./state.js";
+import { withUserPoints } from "./userPoints.js";
+
+// TensorFlow Playground's regression pair: a linear output fitted by squared error.
+const REGRESSION_PAIR = { output: "linear", loss: "squared_error" };
+const FITS_REGRESSION = new Set(["linear", "tanh"]); // outputs the server accepts for a regression set
+
+export class PageModel {
+  /**
+   * @param {object} schema JSON Schema of the session config
+   * @param {object[]} scenes the scene list of /api/scenes @param {string|null} defaultScene
+   */
+  constructor(schema, scenes, defaultScene) {
+    this.schema = schema;
+    this.scenes = scenes;
+    this.defaultScene = defaultScene;
+    this.limits = null;
+    this.live = new Set(); // config fields a change applies without rebuilding (welcome.limits.live_fields)
+    this.config = {};
+    this.ui = null;
+    this.session = null;
+    this.state = "paused";
+    this.step = 0;
+    this.pending = new Map(); // field -> value before a change the server has not confirmed yet
+    this.userPoints = null; // the last points of the "user" dataset the server held: the tile goes back to them
+    this.dataset = null; // the last `dataset` message
+    this.params = null; // {step, weights, biases, unit_params} of the last frame
+    this.restoring = null; // {step, left} while restore messages are unanswered
+    // Whether the output unit is the user's (or the link's) choice; if not, the dataset's problem type picks
+    // it as TF Playground does, and `classificationPair` remembers what a regression set replaced.
+    this.outputChosen = false;
+    this.classificationPair = null;
+  }
+
+  /**
+   * Start from a parsed link (state.parseQuery): its values over the schema defaults.
+   * @param {{config: object, ui: object}} parsed
+   */
+  start(parsed) {
+    this.ui = parsed.ui;
+    this.config = { ...defaults(this.schema), ...parsed.config };
+    const out = parsed.config.output;
+    // a link to a regression set with the linear pair says no more than the rule would: not a choice
+    this.outputChosen = "output" in parsed.config && !(out === "linear" && parsed.config.loss !== "cross_entropy");
+  }
+
+  setLimits(limits) {
+    this.limits = limits;
+    this.live = new Set(limits.live_fields || []);
+  }
+
+  sceneNamed(name) {
+    return this.scenes.find((s) => s.name === name) || null;
+  }
+
+  /** What an address without config values starts: the schema defaults under the (default) scene's config. */
+  baseConfig() {
+    const scene = this.sceneNamed(this.ui.scene || this.defaultScene);
+    return { ...defaults(this.schema), ...(scene ? scene.config : {}) };
+  }
+
+  isRegression(dataset) {
+    const info = this.limits && this.limits.dataset_info && this.limits.dataset_info[dataset];
+    return Boolean(info && info.regression);
+  }
+
+  activations(config = this.config) {
+    const a = config.activation;
+    return Array.isArray(a) ? a : config.hidden.map(() => a);
+  }
+
+  /** Output units of the network: K for softmax (the dataset's classes once known), else 1. */
+  outputs() {
+    const c = this.config;
+    if (c.output === "softmax") return Math.max(2, this.dataset ? this.dataset.classes : c.classes);
+    return 1;
+  }
+
+  /**
+   * Apply a user change locally; returns the complete patch to send in a `configure`.
+   * @param {object} patch @param {{chosenOutput?: boolean}} meta chosenOutput: the user picked the output
+   */
+  change(patch, meta = {}) {
+    if (meta.chosenOutput) {
+      this.outputChosen = true;
+      this.classificationPair = null;
+    }
+    patch = withUserPoints(this.config, this.withProblemType(patch), this.userPoints);
+    for (const [k, v] of Object.entries(patch)) {
+      if (!this.pending.has(k)) this.pending.set(k, this.config[k]);
+      this.config[k] = v;
+    }
+    // a change that rebuilds the network leaves the scene's hand-set weights behind: the link must not claim them
+    if (Object.keys(patch).some((k) => !this.live.has(k))) this.ui.scene = null;
+    return patch;
+  }
+
+  /**
+   * The output a dataset change brings along: a regression set gets the linear + squared-error pair unless the
+   * user chose an output that fits it; going back to a classification set restores the pair it replaced.
+   */
+  withProblemType(patch) {
+    if (!("dataset" in patch) || "output" in patch || !this.limits) return patch;
+    const to = this.isRegression(patch.dataset);
+    const from = this.isRegression(this.config.dataset);
+    const out = this.config.output;
+    if (to && !from) {
+      if (out === REGRESSION_PAIR.output || (this.outputChosen && FITS_REGRESSION.has(out))) return patch;
+      this.classificationPair = { output: out, loss: this.config.loss };
+      return { ...patch, ...REGRESSION_PAIR };
+    }
+    if (!to && from && this.classificationPair && !this.outputChosen) {
+      const pair = this.classificationPair;
+      this.classificationPair = null;
+      return { ...patch, ...pair };
+    }
+    return patch;
+  }
+
+  /** The patch that gives a first session on a regression set its pair (null when none is needed). */
+  startPair() {
+    const c = this.config;
+    if (!this.isRegression(c.dataset) || this.outputChosen || c.output === REGRESSION_PAIR.output) return null;
+    this.classificationPair = { output: c.output, loss: c.loss };
+    return { ...REGRESSION_PAIR };
+  }
+
+  /** The server's effective config (welcome, config): every pending change is settled. */
+  confirm(config) {
+    this.pending.clear();
+    this.config = { ...config };
+    if (Array.isArray(config.custom_points)) this.userPoints = config.custom_points;
+    // the points are part of what the page shows (and of its link) only while the dataset is "user"
+    if (config.dataset !== "user") delete this.config.custom_points;
+  }
+
+  /**
+   * A refused configure changes nothing on the server: put every unconfirmed field back.
+   * @returns {boolean} whether anything was rolled back
+   */
+  rollback(error) {
+    const field = error.field ? error.field.replace(/^config\./, "").split(".")[0] : null;
+    // (before the first welcome there is no server state to go back to: the welcome that follows sets it)
+    if (!this.session || !(error.code === "invalid_config" || (field && this.pending.has(field)))) return false;
+    for (const [k, v] of this.pending) this.config[k] = v;
+    this.pending.clear();
+    return true;
+  }
+
+  /** Keep a frame's parameters: the network as the page last saw it. */
+  remember(header) {
+    if (!header.weights) return;
+    this.params = { step: header.step, weights: header.weights, biases: header.biases, unit_params: header.unit_params };
+  }
+
+  /**
+   * The `restore` messages (one per layer) that give a fresh session the network last seen, or [] when there
+   * is none to give back (no frame yet, or a diverged network whose numbers are not finite).
+   */
+  beginRestore() {
+    const p = this.params;
+    const finite = (v) => (Array.isArray(v) ? v.every(finite) : Number.isFinite(v));
+    if (!p || !finite(p.weights) || !finite(p.biases)) return [];
+    this.restoring = { step: p.step, left: p.weights.length };
+    return p.weights.map((weights, layer) => ({
+      type: "restore", step: p.step, layer, weights, biases: p.biases[layer],
+      unit_params: (p.unit_params && p.unit_params[layer]) || {},
+    }));
+  }
+
+  /** A `state` or `error` during a restore; returns "done", "failed" or null (still waiting). */
+  restoreAnswer(msg) {
+    const r = this.restoring;
+    if (!r) return null;
+    if (msg.type === "error") {
+      this.restoring = null;
+      return "failed";
+    }
+    if (msg.type === "state" && msg.step === r.step) {
+      r.left -= 1;
+      if (r.left === 0) {
+        this.restoring = null;
+        return "done";
+      }
+    }
+    return null;
+  }
+}

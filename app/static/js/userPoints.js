@@ -1,0 +1,76 @@
+// The "user" dataset (points clicked onto the plot): the points it starts from and the rules that keep a
+// config with them buildable. No DOM: the output view draws and hit-tests, this module decides.
+
+import { MAX_POINTS_JSON } from "./state.js";
+
+// Where "Your points" starts: an XOR pattern, three points of each class in opposite quadrants, which the
+// default network has to bend its boundary twice to separate.
+export const START_POINTS = [[2, 2], [3.5, 1.5], [1.5, 3.5]].flatMap(([a, b]) => [[a, b, 1], [-a, -b, 1], [a, -b, 0], [-a, b, 0]]);
+export const MIN_USER_POINTS = 2; // the engine's least (app/engine/datasets.py MIN_POINTS)
+
+/** Training points the server will cut from `n` points at `ratio` (engine split: rounded, 1..n-1). */
+export function trainSize(n, ratio) {
+  return ratio >= 1 ? n : Math.min(n - 1, Math.max(1, Math.round(n * ratio)));
+}
+
+/**
+ * Complete a patch that involves the "user" dataset so the server can build it. Choosing the dataset brings
+ * its points along: the ones already loaded, else this session's last ones (`last`), else START_POINTS.
+ * Entering it sets train_ratio 1: with a handful of points a test set would take half of them away from
+ * training and off the plot, and every point placed by hand is meant to shape the boundary. A batch larger
+ * than the training points would be refused, so it shrinks along.
+ * @param {object} config the current config @param {object} patch @param {number[][]|null} last
+ */
+export function withUserPoints(config, patch, last) {
+  const next = { ...config, ...patch };
+  if (next.dataset !== "user") return patch;
+  const out = { ...patch };
+  const entering = config.dataset !== "user" && "dataset" in patch;
+  if (!Array.isArray(out.custom_points) && (entering || !Array.isArray(config.custom_points))) {
+    out.custom_points = (config.dataset === "user" && config.custom_points) || last || START_POINTS;
+  }
+  if (entering && !("train_ratio" in patch)) out.train_ratio = 1;
+  if (entering && next.classes !== 2 && !("classes" in patch)) out.classes = 2; // the editor places two classes
+  const points = out.custom_points || config.custom_points;
+  const ratio = out.train_ratio ?? config.train_ratio;
+  const batch = out.batch_size ?? config.batch_size;
+  const most = trainSize(points.length, ratio);
+  if (batch > most) out.batch_size = most;
+  return out;
+}
+
+/**
+ * What a link to "Your points" adds to its own values: the starting points if it names none, every point for
+ * training and a batch that fits, unless the link says otherwise (buildQuery writes train_ratio).
+ * @param {object} linked the link's config values @param {object} config the link's values over the defaults
+ */
+export function linkExtras(linked, config) {
+  if (config.dataset !== "user") return {};
+  const extra = config.custom_points ? {} : { custom_points: START_POINTS };
+  if (!("train_ratio" in linked)) extra.train_ratio = 1;
+  const n = (extra.custom_points || config.custom_points).length;
+  const most = trainSize(n, extra.train_ratio ?? config.train_ratio);
+  if (!("batch_size" in linked) && config.batch_size > most) extra.batch_size = most;
+  return extra;
+}
+
+/**
+ * A click on the plot in edit mode: on a point (`hit` >= 0) removes it, elsewhere adds one of class `k`.
+ * @returns {{points: number[][]} | {error: string}} the new list, or why it cannot change
+ */
+export function editPoints(points, { at, hit }, k) {
+  const next = points.slice();
+  if (hit >= 0) {
+    if (next.length <= MIN_USER_POINTS) {
+      return { error: `Your points: at least ${MIN_USER_POINTS} points must stay. Add another point before removing this one.` };
+    }
+    next.splice(hit, 1);
+  } else {
+    next.push([at[0], at[1], k]);
+  }
+  // A message over 64 KiB would close the socket, and the reconnect's hello would carry the same points.
+  if (JSON.stringify(next).length > MAX_POINTS_JSON) {
+    return { error: `Your points: ${next.length} points are more than one message carries; remove some first.` };
+  }
+  return { points: next };
+}

@@ -1,0 +1,56 @@
+// The "Share and embed" panel: the link to exactly what is on screen, the iframe snippet, the copy button and
+// the exports. Other controls (the presenter's "Present to the room") attach themselves with addControl.
+
+import { readable } from "../state.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class ShareView {
+  /** @param {{onExport: (format: string) => void}} cb */
+  constructor(cb) {
+    this.panel = document.querySelector("details.share");
+    this.link = "";
+    $("copy-link").addEventListener("click", () => this.copy());
+    $("export-json").addEventListener("click", () => cb.onExport("json"));
+    $("export-csv").addEventListener("click", () => cb.onExport("csv"));
+  }
+
+  /**
+   * Show the links of `href` (the page's address): the full page without embed/hide, and the iframe snippet.
+   * @param {string} href
+   */
+  update(href) {
+    const full = new URL(href);
+    full.searchParams.delete("embed");
+    full.searchParams.delete("hide");
+    const embedUrl = new URL(href);
+    embedUrl.searchParams.set("embed", "1");
+    this.link = readable(full.href);
+    $("open-full").href = this.link;
+    $("embed-snippet").value =
+      `<iframe src="${readable(embedUrl.href)}" width="960" height="540" style="border:0" title="MLP Playground" loading="lazy"></iframe>`;
+  }
+
+  /**
+   * Add a control to the panel (before the exports), e.g. the presenter's room button.
+   * @param {HTMLElement} el @returns {HTMLElement} el
+   */
+  addControl(el) {
+    this.panel.insertBefore(el, this.panel.querySelector(".exports"));
+    return el;
+  }
+
+  async copy() {
+    const button = $("copy-link");
+    try {
+      await navigator.clipboard.writeText(this.link);
+      button.textContent = "Link copied";
+    } catch {
+      // no clipboard permission (plain http, iframes): select the link so the user can copy it by hand
+      $("embed-snippet").value = this.link;
+      $("embed-snippet").select();
+      button.textContent = "Copy the selected link";
+    }
+    setTimeout(() => (button.textContent = "Copy link"), 2000);
+  }
+}
