@@ -3,6 +3,8 @@ restart (every session gone) the page rebuilds its session and restores the netw
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .helpers import WAIT_MS, header_where, screenshot, wait_frame, wait_js
@@ -123,3 +125,18 @@ def test_restart_restores_hand_edited_weight(open_page, restartable_server):
     restartable_server.restart()
     _wait_restored(page, 0)
     assert page.evaluate(f"(() => {{ const h = window.__mlp.header; return {path}; }})()") == 2.5
+
+
+def test_a_network_playing_when_the_server_restarted_plays_on_from_its_step(open_page, restartable_server):
+    page = open_page
+    page.click("#play")
+    header_where(page, "h.step >= 100")
+    restartable_server.restart()
+    wait_js(page, "window.__mlp.status === 'open'", timeout_ms=60_000)
+    text = wait_js(page, "(() => { const t = document.getElementById('notice-text').textContent; "
+                         "return t.includes('restored at step') ? t : null; })()")
+    restored = int(re.search(r"restored at step ([\d,]+)", text).group(1).replace(",", ""))
+    assert restored >= 100
+    wait_js(page, "window.__mlp.state === 'playing'")
+    assert page.get_attribute("#play", "aria-pressed") == "true"
+    header_where(page, f"h.step > {restored + 50}")

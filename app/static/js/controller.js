@@ -229,13 +229,14 @@ function onWelcome(msg) {
 
 function restoreLostNetwork() {
   page.lostSession = false;
-  const messages = model.beginRestore();
-  if (!messages.length) {
-    notice("The server restarted; your session was started again from the link's settings (the last network "
-      + "had diverged and could not be restored).");
+  const r = model.beginRestore();
+  if (r.error) {
+    send({ type: "view" }); // the fresh session's frames were held back for the restore: ask for one now
+    notice(`The server restarted; your network could not be restored (${r.error}): a fresh session started `
+      + "from the link's settings.");
     return;
   }
-  for (const m of messages) send(m);
+  for (const m of r.messages) send(m);
 }
 
 function onRestoreAnswer(msg) {
@@ -246,8 +247,8 @@ function onRestoreAnswer(msg) {
     if (page.wasPlaying) send({ type: "play" });
   } else if (answer === "failed") {
     send({ type: "view" }); // the fresh session's frames were held back for the restore: ask for one now
-    notice(`The server restarted and your network could not be restored (${msg.message}); it starts again `
-      + "from the link's settings.");
+    notice(`The server restarted; your network could not be restored (${msg.message}): a fresh session `
+      + "started from the link's settings.");
   }
 }
 
@@ -291,7 +292,7 @@ function onMessage(msg) {
       views.lecture.onMessage(msg);
       break;
     case "export":
-      download(msg.filename, msg.content, msg.format === "csv" ? "text/csv" : "application/json");
+      views.share.download(msg);
       break;
     default:
       break;
@@ -311,17 +312,6 @@ function applySceneView(scene) {
 function sceneOf(scene) {
   if (!scene || scene.name === model.defaultScene) return null;
   return scene.name;
-}
-
-function download(filename, content, type) {
-  const url = URL.createObjectURL(new Blob([content], { type }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 function onError(msg) {
@@ -381,21 +371,6 @@ function onStatus(status, detail) {
   }
 }
 
-// ---- keyboard ------------------------------------------------------------------------------------
-function onKey(e) {
-  if (e.ctrlKey || e.metaKey || e.altKey) return;
-  const t = e.target;
-  const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement;
-  if (typing) return;
-  const action = { " ": playPause, s: stepOnce, ArrowRight: stepOnce, r: reset }[e.code === "Space" ? " " : e.key];
-  if (action) {
-    e.preventDefault(); // also keeps a focused button from toggling a second time
-    if (page.online) action(); // while offline a key does nothing, as the disabled buttons do
-  } else if (e.key === "Escape") {
-    closeEditor();
-  }
-}
-
 // ---- start ---------------------------------------------------------------------------------------
 function buildViews(sceneList) {
   views.controls = new Controls(model.schema, change);
@@ -424,7 +399,7 @@ function buildViews(sceneList) {
   views.lecture = new LecturePanel($("lecture"), {
     send, configure: change, plot: $("plot"), defaultScene: model.defaultScene, overlay: backprop,
   });
-  views.toolbar = new Toolbar({ onPlay: playPause, onStep: stepOnce, onReset: reset });
+  views.toolbar = new Toolbar({ onPlay: playPause, onStep: stepOnce, onReset: reset, onEscape: closeEditor });
   views.share = new ShareView({ onExport: (format) => send({ type: "export", format }) });
   installEditor();
   installNotice();
@@ -454,7 +429,6 @@ function wireToggles() {
     change({ learning_rate: +lr.toPrecision(2) });
     reset();
   });
-  document.addEventListener("keydown", onKey);
 }
 
 // For the end-to-end tests and the curious: read-only views of what the page holds.

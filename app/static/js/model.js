@@ -159,18 +159,23 @@ export class PageModel {
   }
 
   /**
-   * The `restore` messages (one per layer) that give a fresh session the network last seen, or [] when there
-   * is none to give back (no frame yet, or a diverged network whose numbers are not finite).
+   * The `restore` messages (one per layer) that give a fresh session the network last seen.
+   * @returns {{messages: object[]} | {error: string}} the messages, or why there is nothing to give back
    */
   beginRestore() {
     const p = this.params;
     const finite = (v) => (Array.isArray(v) ? v.every(finite) : Number.isFinite(v));
-    if (!p || !finite(p.weights) || !finite(p.biases)) return [];
-    this.restoring = { step: p.step, left: p.weights.length };
-    return p.weights.map((weights, layer) => ({
+    if (!p) return { error: "no frame of it had arrived" };
+    if (!finite(p.weights) || !finite(p.biases)) return { error: "it had diverged" };
+    const messages = p.weights.map((weights, layer) => ({
       type: "restore", step: p.step, layer, weights, biases: p.biases[layer],
       unit_params: (p.unit_params && p.unit_params[layer]) || {},
     }));
+    // numbers in JSON are ASCII: a message's length is its size in bytes
+    const most = (this.limits && this.limits.max_message_bytes) || Infinity;
+    if (messages.some((m) => JSON.stringify(m).length > most)) return { error: "a layer is too large for one message" };
+    this.restoring = { step: p.step, left: messages.length };
+    return { messages };
   }
 
   /** A `state` or `error` during a restore; returns "done", "failed" or null (still waiting). */

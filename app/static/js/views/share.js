@@ -40,6 +40,19 @@ export class ShareView {
     return el;
   }
 
+  /** Save an `export` answer (docs/protocol.md) as a file download. */
+  download(msg) {
+    const type = msg.format === "csv" ? "text/csv" : "application/json";
+    const url = URL.createObjectURL(new Blob([msg.content], { type }));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = msg.filename;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
   async copy() {
     const button = $("copy-link");
     try {

@@ -15,14 +15,30 @@ const KEEP = new Set(["copy-link", "notice-close"]);
 
 export class Toolbar {
   /**
-   * @param {{onPlay: () => void, onStep: () => void, onReset: () => void}} cb
+   * The buttons and their keyboard shortcuts (Space, s or right arrow, r; Escape closes an editor).
+   * @param {{onPlay: () => void, onStep: () => void, onReset: () => void, onEscape: () => void}} cb
    */
   constructor(cb) {
     for (const id of ["play", "embed-play"]) $(id).addEventListener("click", () => cb.onPlay());
     for (const id of ["step", "embed-step"]) $(id).addEventListener("click", () => cb.onStep());
     for (const id of ["reset", "embed-reset"]) $(id).addEventListener("click", () => cb.onReset());
+    this.keys = { " ": cb.onPlay, s: cb.onStep, ArrowRight: cb.onStep, r: cb.onReset };
+    document.addEventListener("keydown", (e) => this.onKey(e, cb));
     this.online = false;
     this.disabledHere = new Set(); // the controls offline mode disabled (others were disabled for their own reasons)
+  }
+
+  onKey(e, cb) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement) return;
+    const action = this.keys[e.code === "Space" ? " " : e.key];
+    if (action) {
+      e.preventDefault(); // also keeps a focused button from toggling a second time
+      if (this.online) action(); // while offline a key does nothing, as the disabled buttons do
+    } else if (e.key === "Escape") {
+      cb.onEscape();
+    }
   }
 
   /** Show the training state: the play buttons are pressed exactly while the session plays. */
