@@ -93,6 +93,21 @@ def test_an_epoch_visits_every_example_once_in_batches():
     assert trainer.epoch == 1
 
 
+def test_resume_at_sets_the_counters_a_trainer_has_after_that_many_steps():
+    X, y = _problem(23)
+    for steps in range(0, 31, 3):
+        ran = Trainer(Network([2, 1], output="sigmoid"), make_optimizer("sgd", 0.1), X, y, batch_size=5)
+        if steps:
+            ran.step(steps)
+        resumed = Trainer(Network([2, 1], output="sigmoid"), make_optimizer("sgd", 0.1), X, y, batch_size=5)
+        resumed.resume_at(steps)
+        assert (resumed.step_count, resumed.epochs_done()) == (ran.step_count, ran.epochs_done()), steps
+        resumed.step(2)
+        assert resumed.step_count == steps + 2
+    with pytest.raises(ValueError, match="step must be >= 0"):
+        resumed.resume_at(-1)
+
+
 def test_same_seed_gives_the_same_trajectory_bit_for_bit():
     X, y = _problem(50)
     runs = []

@@ -41,6 +41,7 @@ const page = {
   wasPlaying: false, // playing when the connection dropped: a restored network plays on
   lostSession: false, // the welcome found no session for our token: restore once its state arrives
   offlineNotice: "", // the notice shown while the server cannot be reached
+  offlineSince: 0, // performance.now() when the connection dropped
 };
 
 async function getJSON(url) {
@@ -232,23 +233,31 @@ function restoreLostNetwork() {
   const r = model.beginRestore();
   if (r.error) {
     send({ type: "view" }); // the fresh session's frames were held back for the restore: ask for one now
-    notice(`The server restarted; your network could not be restored (${r.error}): a fresh session started `
-      + "from the link's settings.");
+    notice(`${lostReason()}; your network could not be restored (${r.error}): a fresh session started from `
+      + "the link's settings.");
     return;
   }
   for (const m of r.messages) send(m);
+}
+
+/** Why the server no longer had this tab's session: down past the grace period, or a restart. */
+function lostReason() {
+  const grace = model.limits ? model.limits.grace_period : Infinity;
+  return (performance.now() - page.offlineSince) / 1000 > grace
+    ? "Your session expired while the server could not be reached"
+    : "The server restarted";
 }
 
 function onRestoreAnswer(msg) {
   const step = model.restoring ? model.restoring.step : 0;
   const answer = model.restoreAnswer(msg);
   if (answer === "done") {
-    notice(`The server restarted; your network was restored at step ${grouped(step)}.`);
+    notice(`${lostReason()}; your network was restored at step ${grouped(step)}.`);
     if (page.wasPlaying) send({ type: "play" });
   } else if (answer === "failed") {
     send({ type: "view" }); // the fresh session's frames were held back for the restore: ask for one now
-    notice(`The server restarted; your network could not be restored (${msg.message}): a fresh session `
-      + "started from the link's settings.");
+    notice(`${lostReason()}; your network could not be restored (${msg.message}): a fresh session started `
+      + "from the link's settings.");
   }
 }
 
@@ -350,7 +359,10 @@ function onStatus(status, detail) {
   if (page.statusLog.length > 50) page.statusLog.shift();
   views.toolbar.showStatus(status, detail);
   const online = status === "open";
-  if (!online && page.online) page.wasPlaying = model.state === "playing";
+  if (!online && page.online) {
+    page.wasPlaying = model.state === "playing";
+    page.offlineSince = performance.now();
+  }
   page.online = online;
   views.toolbar.setOnline(online);
   views.network.setEditable(online);
