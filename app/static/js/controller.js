@@ -25,7 +25,11 @@ const PAINT_SAMPLES = 600;
 
 let model; // PageModel
 let socket; // Socket
-const views = {}; // controls, network, output, chart, lecture, toolbar, share, broadcast, embed
+const views = {
+  controls: null, network: null, output: null, chart: null, lecture: null, toolbar: null, share: null,
+  broadcast: null,
+  embed: null, // the postMessage API inside a host page's iframe; null on a top-level page
+};
 const page = {
   frame: null, // latest undrawn frame: the animation loop paints only the newest
   shown: null,
