@@ -417,7 +417,8 @@ class Hub:
                 s.playing = False
                 await self.call(live, s.restore, msg.layer, msg.weights, msg.biases, msg.unit_params,
                                 msg.step)
-                await self.send_frame(live)
+                if msg.frame:
+                    await self.send_frame(live)
                 conn.send(p.state(s.state, s.step_count))
             elif isinstance(msg, p.LoadScene):
                 await self.call(live, s.load_scene, msg.name)

@@ -119,6 +119,7 @@ class Restore(_Msg):
     weights: list[list[RestoreValue]]
     biases: list[RestoreValue]
     unit_params: dict[str, list[RestoreValue]] = Field(default_factory=dict)
+    frame: bool = True  # False: answer with the state only (a frame of a half-restored network is no use)
 
 
 class LoadScene(_Msg):

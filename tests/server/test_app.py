@@ -222,10 +222,12 @@ def test_restore_puts_back_every_layer_and_the_step_as_a_page_last_saw_them(clie
         again = Reader(socket)
         again.hello(config={"hidden": [3, 2], "activation": "prelu"})
         for layer in range(3):
+            last = layer == 2  # a frame for the whole network only: the others answer the state alone
             again.send(type="restore", step=trained["step"], layer=layer, weights=trained["weights"][layer],
-                       biases=trained["biases"][layer], unit_params=trained["unit_params"][layer])
-            header, _ = p.decode_frame(again.until("frame"))
-            assert again.until("state") == p.state("paused", 37)
+                       biases=trained["biases"][layer], unit_params=trained["unit_params"][layer], frame=last)
+            if last:
+                header, _ = p.decode_frame(again.next())
+            assert again.next() == p.state("paused", 37)
         assert header["step"] == 37 and header["epoch"] == trained["epoch"]
         for key in ("weights", "biases", "unit_params"):
             assert header[key] == trained[key], key

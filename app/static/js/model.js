@@ -167,9 +167,10 @@ export class PageModel {
     const finite = (v) => (Array.isArray(v) ? v.every(finite) : Number.isFinite(v));
     if (!p) return { error: "no frame of it had arrived" };
     if (!finite(p.weights) || !finite(p.biases)) return { error: "it had diverged" };
+    // one frame, of the whole network, after the last layer: a frame costs a grid pass of the network
     const messages = p.weights.map((weights, layer) => ({
       type: "restore", step: p.step, layer, weights, biases: p.biases[layer],
-      unit_params: (p.unit_params && p.unit_params[layer]) || {},
+      unit_params: (p.unit_params && p.unit_params[layer]) || {}, frame: layer === p.weights.length - 1,
     }));
     // numbers in JSON are ASCII: a message's length is its size in bytes
     const most = (this.limits && this.limits.max_message_bytes) || Infinity;
