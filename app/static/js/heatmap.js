@@ -64,8 +64,9 @@ export class Heatmap {
  * @param {CanvasRenderingContext2D} ctx @param {Uint16Array} ids (G, G)
  */
 export function paintRegions(ctx, ids, G, S = 3) {
+  // Both sides: a fresh canvas is 300 x 150, and 100 cells x 3 px already make its width.
   const N = G * S;
-  if (ctx.canvas.width !== N) {
+  if (ctx.canvas.width !== N || ctx.canvas.height !== N) {
     ctx.canvas.width = N;
     ctx.canvas.height = N;
   }

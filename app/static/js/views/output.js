@@ -162,7 +162,13 @@ export class OutputView {
       }
       this.heat.paint(arrays.output.data, this.lut, G, G);
     }
-    if (this.showRegions && arrays.region_map) paintRegions(this.regionsCtx, arrays.region_map.data, G);
+    if (this.showRegions && arrays.region_map) {
+      paintRegions(this.regionsCtx, arrays.region_map.data, G);
+    } else {
+      // no map in this frame (smooth units, diverged): an old overlay would claim regions that are gone
+      const c = this.regionsCtx.canvas;
+      this.regionsCtx.clearRect(0, 0, c.width, c.height);
+    }
     this.drawBadge(header.regions);
     this.drawMetrics(header);
     if (header.box && (!this.axesBox || this.axesBox[0] !== header.box[0] || this.axesBox[1] !== header.box[1])) {

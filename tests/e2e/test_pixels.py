@@ -1,0 +1,268 @@
+"""Pictures checked against the numbers: every canvas of the output column and the diagram is read back
+(``getImageData``, and the composited screenshot) and compared with what the server sent.
+
+The frames are captured off the WebSocket as raw bytes (``page.on("websocket")``) and decoded with the
+server's own decoder; the expected colours are computed here, in Python, from the colour scale's three
+anchor colours (app/static/js/colors.js), not by calling the page's code. Region edges are checked
+against geometry: on xor-by-hand the hidden units switch on x1 + x2 = 0 and x1 + x2 = 1, so every edge
+pixel must lie on one of those two lines and both lines must be drawn along their whole length.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import time
+
+import numpy as np
+import pytest
+
+from app.protocol import decode_frame
+
+from .conftest import playwright_api  # noqa: F401  (skips the module without Playwright)
+from .helpers import WAIT_MS, screenshot, wait_js
+
+# colors.js: t in [-1, 1] runs from NEGATIVE through NEUTRAL to POSITIVE
+NEGATIVE = np.array([245, 147, 34], float)
+NEUTRAL = np.array([232, 234, 235], float)
+POSITIVE = np.array([8, 119, 189], float)
+
+READ_JS = """(sel) => {
+    const c = typeof sel === 'string' ? document.querySelector(sel) : sel;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let s = '';
+    for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode.apply(null, d.subarray(i, i + 8192));
+    const r = c.getBoundingClientRect();
+    return { w: c.width, h: c.height, b64: btoa(s), css: [r.left, r.top, r.width, r.height],
+             shown: !c.hidden && getComputedStyle(c).display !== 'none' };
+}"""
+
+
+class FrameTap:
+    """Every binary frame the page's WebSocket received, as bytes, in order."""
+
+    def __init__(self, page):
+        self.frames: list[bytes] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._got))
+
+    def _got(self, payload) -> None:
+        if isinstance(payload, (bytes, bytearray)):
+            self.frames.append(bytes(payload))
+
+
+@pytest.fixture
+def tapped(browser, base_url):
+    """Factory: a page whose received frames are tapped; ``dpr`` sets the device pixel ratio."""
+    contexts, errors = [], []
+
+    def make(query: str, dpr: float = 1, width: int = 1280, height: int = 720):
+        ctx = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=dpr)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        tap = FrameTap(page)
+        page.goto(f"{base_url}/{query}")
+        return page, tap
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def settled(page, tap: FrameTap, condition=None, timeout_s: float = WAIT_MS / 1000):
+    """Wait until the page has painted the last frame it received (no new frame for 400 ms, the page's
+    count equal to the tap's) and that frame satisfies ``condition(header, arrays)``; returns it decoded."""
+    deadline = time.monotonic() + timeout_s
+    seen, since = -1, time.monotonic()
+    while True:
+        n = len(tap.frames)
+        if n != seen:
+            seen, since = n, time.monotonic()
+        elif n and time.monotonic() - since > 0.4:
+            page_frames = page.evaluate("window.__mlp ? window.__mlp.frames : -1")
+            header, arrays = decode_frame(tap.frames[-1])
+            if page_frames == n and (condition is None or condition(header, arrays)):
+                # the animation loop paints the newest frame on the next animation frame
+                page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                return header, arrays
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the page never settled on a frame ({len(tap.frames)} received)")
+        page.wait_for_timeout(50)
+
+
+def read(page, selector) -> tuple[np.ndarray, dict]:
+    """A canvas's backing store as ``(h, w, 4)`` uint8 RGBA, and its size, CSS box and visibility."""
+    got = page.evaluate(READ_JS, selector)
+    rgba = np.frombuffer(base64.b64decode(got["b64"]), np.uint8).reshape(got["h"], got["w"], 4)
+    return rgba, got
+
+
+def diverging(t: np.ndarray) -> np.ndarray:
+    """colors.js ``diverging`` then the lookup table's pack: channels truncated to integers."""
+    c = np.clip(t, -1, 1)[..., None]
+    end = np.where(c < 0, NEGATIVE, POSITIVE)
+    return np.trunc(NEUTRAL + (end - NEUTRAL) * np.abs(c)).astype(int)
+
+
+def expected_map(q: np.ndarray, value_range, to_t, discrete: bool = False) -> np.ndarray:
+    """RGB ``(..., 3)`` the page should paint for quantized samples ``q`` of a map with ``value_range``."""
+    lo, hi = value_range
+    v = lo + (q.astype(float) / 255) * (hi - lo)
+    t = to_t(v)
+    if discrete:
+        t = np.where(t < 0, -1.0, 1.0)
+    return diverging(t)
+
+
+def target_to_t(a: float, b: float):
+    return lambda v: (2 * v - (a + b)) / (b - a)
+
+
+def assert_colours(got: np.ndarray, want: np.ndarray, what: str, tol: int = 1) -> None:
+    bad = np.abs(got[..., :3].astype(int) - want).max(axis=-1) > tol
+    assert not bad.any(), (f"{what}: {int(bad.sum())} of {bad.size} pixels differ from the colour scale; "
+                           f"first at {np.argwhere(bad)[0].tolist()}: got {got[tuple(np.argwhere(bad)[0])]}, "
+                           f"want {want[tuple(np.argwhere(bad)[0])]}")
+
+
+def png(page, selector) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(page.locator(selector).screenshot())).convert("RGB")).astype(int)
+
+
+# --- the output map ----------------------------------------------------------------------------------
+def test_output_map_pixels_are_the_frames_values_through_the_colour_scale(tapped):
+    page, tap = tapped("?scene=playground")
+    header, arrays = settled(page, tap)
+    rgba, info = read(page, "#boundary")
+    G = header["grid"]
+    assert (info["w"], info["h"]) == (G, G)
+    out = next(a for a in header["arrays"] if a["name"] == "output")
+    want = expected_map(arrays["output"], out["range"], target_to_t(-1, 1))  # tanh output: targets -1, 1
+    assert_colours(rgba, want, "boundary canvas")
+    assert (rgba[..., 3] == 255).all()
+
+
+def test_output_map_on_screen_shows_each_grid_cell_where_the_plot_box_puts_it(tapped):
+    # The composited picture, not just the backing store: cell (r, c) must appear at the plot position of
+    # its (x1, x2), row 0 at the top. Cells next to a differently coloured one or under a data point are
+    # skipped (the browser smooths the scaled map and the points canvas lies on top).
+    page, tap = tapped("?scene=playground")
+    header, arrays = settled(page, tap)
+    G = header["grid"]
+    out = next(a for a in header["arrays"] if a["name"] == "output")
+    want = expected_map(arrays["output"], out["range"], target_to_t(-1, 1))
+    shot = png(page, "#boundary")
+    size = shot.shape[0]
+    lo, hi = header["box"]
+    points = np.array([p[:2] for p in page.evaluate("window.__mlp.dataset.train")], float)
+    px_points = np.stack([(points[:, 0] - lo) / (hi - lo) * size, (hi - points[:, 1]) / (hi - lo) * size], 1)
+    checked = 0
+    for r in range(1, G - 1, 3):
+        for c in range(1, G - 1, 3):
+            block = want[r - 1:r + 2, c - 1:c + 2].reshape(-1, 3)
+            if np.abs(block - want[r, c]).max() > 2:
+                continue
+            x, y = (c + 0.5) * size / G, (r + 0.5) * size / G
+            if len(px_points) and np.hypot(px_points[:, 0] - x, px_points[:, 1] - y).min() < 6:
+                continue
+            got = shot[int(y), int(x)]
+            assert np.abs(got - want[r, c]).max() <= 3, f"cell {(r, c)}: screen {got}, frame {want[r, c]}"
+            checked += 1
+    assert checked > 300
+
+
+def test_discretized_boundary_is_the_sign_of_the_output_in_two_colours(tapped):
+    page, tap = tapped("?scene=playground")
+    header, arrays = settled(page, tap)
+    painted = page.evaluate("window.__mlp.painted")
+    page.click("#discretize")  # the page repaints the frame it holds; the server sends nothing new
+    wait_js(page, f"window.__mlp.ui.discretize && window.__mlp.painted > {painted}")
+    rgba, _ = read(page, "#boundary")
+    out = next(a for a in header["arrays"] if a["name"] == "output")
+    want = expected_map(arrays["output"], out["range"], target_to_t(-1, 1), discrete=True)
+    assert_colours(rgba, want, "discretized boundary", tol=0)
+    colours = {tuple(p) for p in rgba[..., :3].reshape(-1, 3).tolist()}
+    assert colours == {tuple(NEGATIVE.astype(int)), tuple(POSITIVE.astype(int))}
+
+
+def test_hidden_unit_thumbnails_are_the_frames_unit_maps(tapped):
+    page, tap = tapped("?scene=playground")
+    header, arrays = settled(page, tap)
+    thumbs = arrays["thumbnails"]
+    entry = next(a for a in header["arrays"] if a["name"] == "thumbnails")
+    canvases = page.query_selector_all(".hidden-unit canvas")
+    assert len(canvases) == thumbs.shape[0] == sum(header["sizes"][1:-1])
+    for k, canvas in enumerate(canvases):
+        rgba, info = read(page, canvas)
+        assert (info["w"], info["h"]) == thumbs.shape[1:]
+        assert_colours(rgba, expected_map(thumbs[k], entry["range"], lambda v: v), f"thumbnail {k}")
+
+
+# --- the region overlay ------------------------------------------------------------------------------
+XOR_LINES = (0.0, 1.0)  # xor-by-hand's hidden units switch on x1 + x2 = 0 and x1 + x2 = 1
+
+
+def edge_pixels(rgba: np.ndarray, alpha: int = 110) -> np.ndarray:
+    """``(n, 2)`` [x, y] backing-store centres of the overlay's outline pixels (the tints are faint)."""
+    ys, xs = np.nonzero(rgba[..., 3] >= alpha)
+    return np.stack([xs + 0.5, ys + 0.5], axis=1)
+
+
+def to_data(px: np.ndarray, w: int, h: int, box) -> np.ndarray:
+    lo, hi = box
+    return np.stack([lo + px[:, 0] / w * (hi - lo), hi - px[:, 1] / h * (hi - lo)], axis=1)
+
+
+def line_distance_css(xy: np.ndarray, box, css: float) -> np.ndarray:
+    """Distance in CSS pixels from each data point to the nearer of the xor lines."""
+    lo, hi = box
+    d = np.min([np.abs(xy[:, 0] + xy[:, 1] - c) for c in XOR_LINES], axis=0) / math.sqrt(2)
+    return d * css / (hi - lo)
+
+
+def assert_edges_on_xor_lines(rgba, info, box, tol_css: float) -> None:
+    edges = edge_pixels(rgba)
+    assert len(edges) > 0, "no region edge is drawn"
+    xy = to_data(edges, info["w"], info["h"], box)
+    css = info["css"][2]
+    dist = line_distance_css(xy, box, css)
+    far = dist > tol_css
+    assert not far.any(), (f"{int(far.sum())} of {len(edges)} edge pixels lie off x1+x2=0 and x1+x2=1 (more "
+                           f"than {tol_css:.2f} CSS px), e.g. at (x1, x2) = {xy[far][0].round(3).tolist()}, "
+                           f"{dist[far].max():.1f} px away")
+    # both lines drawn along their whole length inside the box: every sample point has an edge pixel near
+    lo, hi = box
+    margin = 3 * (hi - lo) / css
+    for c in XOR_LINES:
+        xs = np.linspace(max(lo, c - hi) + margin, min(hi, c - lo) - margin, 40)
+        for x1 in xs:
+            near = np.hypot(xy[:, 0] - x1, xy[:, 1] - (c - x1)).min() * css / (hi - lo)
+            assert near <= tol_css + 1, f"line x1+x2={c} is not drawn near ({x1:.2f}, {c - x1:.2f})"
+
+
+def test_region_edges_lie_on_the_xor_lines(tapped):
+    page, tap = tapped("?scene=xor-by-hand")
+    header, _ = settled(page, tap)
+    assert header["regions"]["count"] == 3
+    rgba, info = read(page, "#regions")
+    assert info["shown"]
+    screenshot(page, "pixels-xor-regions.png")
+    assert_edges_on_xor_lines(rgba, info, header["box"], tol_css=1.5 * info["css"][2] / header["grid"])
+
+
+def test_region_overlay_is_cleared_when_the_units_stop_being_piecewise_linear(tapped):
+    page, tap = tapped("?scene=xor-by-hand")
+    settled(page, tap)
+    assert edge_pixels(read(page, "#regions")[0]).size
+    page.click("#activation")
+    page.wait_for_selector("#picker-pop:not([hidden])")
+    page.click("#picker-list [data-name='tanh']")
+    _, arrays = settled(page, tap, lambda h, a: h["regions"] and h["regions"]["count"] is None)
+    assert "region_map" not in arrays
+    rgba, info = read(page, "#regions")
+    assert not info["shown"] or not rgba[..., 3].any(), "the old region overlay is still drawn over the map"
