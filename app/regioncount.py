@@ -43,13 +43,23 @@ def submit(net: Network, box: tuple[float, float], features: list[str]) -> Futur
 
     ``net`` is pickled at the call: later training does not change what is counted.
     """
+    return _submit(_count, net, tuple(box), list(features))
+
+
+def submit_polygons(net: Network, box: tuple[float, float], features: list[str]) -> Future:
+    """Make ``net``'s exact region polygons in the worker process; the future gives ``(RegionPolygons or
+    None, why not or None, seconds)``."""
+    return _submit(_polygons, net, tuple(box), list(features))
+
+
+def _submit(fn, *args) -> Future:
     global _pool
     with _lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         pool = _pool
     try:
-        return pool.submit(_count, net, tuple(box), list(features))
+        return pool.submit(fn, *args)
     except RuntimeError:  # the worker died (BrokenProcessPool) or the pool is shut down: start afresh
         with _lock:
             if _pool is pool:
@@ -63,6 +73,16 @@ def _count(net: Network, box: tuple[float, float], features: list[str]) -> tuple
     start = time.monotonic()
     info = region_count(net, box, features)
     return info.to_dict(), time.monotonic() - start
+
+
+def _polygons(net: Network, box: tuple[float, float], features: list[str]) -> tuple[Any, str | None, float]:
+    from app.engine.regions import PolygonsUnavailable, region_polygons
+
+    start = time.monotonic()
+    try:
+        return region_polygons(net, box, features), None, time.monotonic() - start
+    except PolygonsUnavailable as exc:
+        return None, str(exc), time.monotonic() - start
 
 
 def shutdown() -> None:

@@ -377,14 +377,16 @@ class RegionPolygons:
 
 
 def region_polygons(net: Network, box=(-6.0, 6.0), features=("x1", "x2"),
-                    limit: int = POLYGON_LIMIT) -> RegionPolygons:
+                    limit: int | None = None) -> RegionPolygons:
     """The linear regions of ``net`` in the view box ``[lo, hi]^2`` as exact polygons (see
     ``RegionPolygons``), through regioncam. Raises ``PolygonsUnavailable`` naming the reason when they
     cannot be made: regioncam not installed, smooth units, non-finite parameters, input features other
-    than ``(x1, x2)`` (the regions are then curved in the plane), or more than ``limit`` cells."""
+    than ``(x1, x2)`` (the regions are then curved in the plane), or more than ``limit`` cells (default
+    ``POLYGON_LIMIT``)."""
     start = time.perf_counter()
     box = _check_box(box)
     features = validate_features(features)
+    limit = POLYGON_LIMIT if limit is None else limit
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit: expected a positive integer, got {limit!r}")
     if regioncam is None:
