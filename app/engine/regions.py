@@ -375,6 +375,14 @@ class RegionPolygons:
         """The exact number of linear regions in the box (distinct patterns)."""
         return int(np.unique(_as_keys(self.patterns)).size)
 
+    def to_lists(self, ids: np.ndarray) -> dict[str, list]:
+        """Plain flat lists, as the frame's ``region_*`` arrays hold them (docs/protocol.md): ``vertices``
+        (x1, x2 pairs, 6 decimals), ``cells``, ``corners``, ``ids`` (``ids``: a region id per cell, e.g.
+        from ``RegionTracker.ids(self.patterns)``), ``edges`` (vertex pairs)."""
+        return {"vertices": np.round(self.vertices, 6).ravel().tolist(), "cells": self.offsets.tolist(),
+                "corners": self.indices.tolist(), "ids": np.asarray(ids).tolist(),
+                "edges": self.edges.ravel().tolist()}
+
 
 def region_polygons(net: Network, box=(-6.0, 6.0), features=("x1", "x2"),
                     limit: int | None = None) -> RegionPolygons:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import math
 import time
 
@@ -44,11 +45,14 @@ class FrameTap:
 
     def __init__(self, page):
         self.frames: list[bytes] = []
+        self.texts: list[dict] = []  # the JSON messages
         page.on("websocket", lambda ws: ws.on("framereceived", self._got))
 
     def _got(self, payload) -> None:
         if isinstance(payload, (bytes, bytearray)):
             self.frames.append(bytes(payload))
+        else:
+            self.texts.append(json.loads(payload))
 
 
 @pytest.fixture
@@ -245,14 +249,126 @@ def assert_edges_on_xor_lines(rgba, info, box, tol_css: float) -> None:
             assert near <= tol_css + 1, f"line x1+x2={c} is not drawn near ({x1:.2f}, {c - x1:.2f})"
 
 
-def test_region_edges_lie_on_the_xor_lines(tapped):
-    page, tap = tapped("?scene=xor-by-hand")
+def segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance from each point ``(n, 2)`` to the nearest of the segments ``a[k]``-``b[k]`` ``(m, 2)``."""
+    d = b - a
+    t = ((points[:, None] - a[None]) * d[None]).sum(-1) / np.maximum((d * d).sum(-1), 1e-12)[None]
+    foot = a[None] + np.clip(t, 0, 1)[..., None] * d[None]
+    return np.linalg.norm(points[:, None] - foot, axis=-1).min(axis=1)
+
+
+def assert_edges_are_the_segments(edges_px: np.ndarray, a: np.ndarray, b: np.ndarray, tol: float) -> None:
+    """Every outline pixel (CSS px) lies within ``tol`` of a sent boundary and every sent boundary is drawn
+    along its whole length (points every 2 px, away from its ends, have an outline pixel within ``tol``)."""
+    assert len(edges_px), "no region edge is drawn"
+    dist = segment_distance(edges_px, a, b)
+    assert dist.max() <= tol, (f"{int((dist > tol).sum())} of {len(edges_px)} outline pixels lie off every "
+                               f"boundary the server sent, up to {dist.max():.1f} CSS px")
+    for p0, p1 in zip(a, b, strict=True):
+        length = np.hypot(*(p1 - p0))
+        for u in np.arange(2, length - 2, 2) / max(length, 1e-9):
+            q = p0 + u * (p1 - p0)
+            assert np.hypot(*(edges_px - q).T).min() <= tol, f"boundary {p0}-{p1} is not drawn near {q}"
+
+
+def polygon_edges_css(vertices, edges, box, css: float) -> tuple[np.ndarray, np.ndarray]:
+    """The sent boundaries as CSS-pixel segment ends."""
+    lo, hi = box
+    v = np.asarray(vertices, float).reshape(-1, 2)
+    px = np.stack([(v[:, 0] - lo) / (hi - lo) * css, (hi - v[:, 1]) / (hi - lo) * css], axis=1)
+    e = np.asarray(edges, int).reshape(-1, 2)
+    return px[e[:, 0]], px[e[:, 1]]
+
+
+@pytest.mark.parametrize("dpr", [1, 2])
+def test_region_edges_lie_on_the_xor_lines(tapped, dpr):
+    page, tap = tapped("?scene=xor-by-hand", dpr=dpr)
     header, _ = settled(page, tap)
-    assert header["regions"]["count"] == 3
+    assert header["regions"]["count"] == 3 and header["regions_drawn"] == "polygons"
     rgba, info = read(page, "#regions")
     assert info["shown"]
-    screenshot(page, "pixels-xor-regions.png")
-    assert_edges_on_xor_lines(rgba, info, header["box"], tol_css=1.5 * info["css"][2] / header["grid"])
+    css = info["css"][2]
+    # crisp: one backing pixel per device pixel, not a map stretched by CSS
+    assert (info["w"], info["h"]) == (round(css * dpr), round(info["css"][3] * dpr))
+    screenshot(page, f"pixels-xor-regions-{dpr}x.png")
+    assert_edges_on_xor_lines(rgba, info, header["box"], tol_css=1.0)
+    # thin: about one CSS pixel of outline per pixel of line (a staircase of cells is far more)
+    lo, hi = header["box"]
+    length_css = (np.sqrt(2) * 1 + np.sqrt(2) * 2) * css / (hi - lo)  # the two lines' lengths in the box
+    assert len(edge_pixels(rgba)) / dpr ** 2 <= 2.0 * length_css
+
+
+def test_grid_fallback_region_edges_lie_within_a_cell_of_the_xor_lines(tapped):
+    # The fallback painter (no regioncam, too many cells, curved features), fed xor-by-hand's region map.
+    from app.engine import Network
+    from app.engine.grid import GridEvaluator
+    from app.engine.regions import region_map
+
+    net = Network([2, 2, 1], activation="relu", output="linear")
+    net.set_parameters(weights=[[[1, 1], [1, 1]], [[1], [-2]]], biases=[[0, -1], [0]])
+    G, box = 100, (-0.5, 1.5)
+    ids = region_map(net, GridEvaluator(box=box, size=G)).ravel().tolist()
+    page, tap = tapped("?scene=xor-by-hand")
+    settled(page, tap)
+    got = page.evaluate("""async (ids) => {
+        const { paintRegions } = await import('/static/js/heatmap.js');
+        const c = document.createElement('canvas');  // a fresh canvas is 300 x 150
+        c.style.cssText = 'position:fixed;left:0;top:0;width:270px;height:270px';
+        document.body.append(c);
+        paintRegions(c.getContext('2d'), Uint16Array.from(ids), 100);
+        c.id = 'fallback-test';
+        return [c.width, c.height];
+    }""", ids)
+    assert got == [3 * G, 3 * G]
+    rgba, info = read(page, "#fallback-test")
+    assert_edges_on_xor_lines(rgba, info, box, tol_css=1.5 * info["css"][2] / G)
+
+
+def test_output_overlay_draws_exactly_the_boundaries_the_server_sent(tapped):
+    page, tap = tapped("?scene=depth", dpr=2)
+    header, arrays = settled(page, tap, lambda h, a: h["regions_drawn"] == "polygons")
+    rgba, info = read(page, "#regions")
+    css = info["css"][2]
+    a, b = polygon_edges_css(arrays["region_vertices"], arrays["region_edges"], header["box"], css)
+    assert len(a) >= 10
+    edges_px = edge_pixels(rgba) / 2  # device -> CSS pixels
+    assert_edges_are_the_segments(edges_px, a, b, tol=1.0)
+    # each cell's tint is its region's: the pixel at a big cell's centroid has the tint of its id
+    lo, hi = header["box"]
+    cells, corners, v = arrays["region_cells"], arrays["region_corners"], arrays["region_vertices"]
+    for f in range(len(cells) - 1):
+        poly = v[corners[cells[f]:cells[f + 1]]].astype(float)
+        c = poly.mean(axis=0)
+        x, y = (c[0] - lo) / (hi - lo) * css * 2, (hi - c[1]) / (hi - lo) * css * 2
+        inner = segment_distance(np.array([[x / 2, y / 2]]), a, b)[0]
+        if inner > 3:
+            k = arrays["region_ids"][f] * 7 % 12
+            h = k / 12 * 2 * np.pi
+            hue = [int(128 + 110 * np.cos(h + s)) for s in (0, -2.094, 2.094)]
+            pixel = rgba[int(y), int(x)]
+            assert np.abs(pixel[:3].astype(int) - hue).max() <= 8 and pixel[3] == 32
+
+
+def test_depth_panel_draws_the_exact_regions_it_was_sent(tapped):
+    page, tap = tapped("?scene=depth", dpr=2)
+    wait_js(page, "document.querySelectorAll('.lec-regions').length === 2")
+    seen, since = -1, time.monotonic()
+    while time.monotonic() - since < 0.6:  # the panel redraws on each answer: wait for the last one
+        answers = [m for m in tap.texts if m.get("type") == "lecture" and m.get("what") == "depth"]
+        if len(answers) != seen:
+            seen, since = len(answers), time.monotonic()
+        page.wait_for_timeout(50)
+    panels = answers[-1]["data"]["panels"]
+    canvases = page.query_selector_all(".lec-regions")
+    screenshot(page, "pixels-depth-panel.png")
+    for canvas, panel in zip(canvases, panels, strict=True):
+        assert panel["polygons"] is not None
+        rgba, info = read(page, canvas)
+        css = info["css"][2]
+        assert info["w"] == round(css * 2)
+        dark = np.stack(np.nonzero((rgba[..., :3] < 110).all(axis=-1))[::-1], axis=1) + 0.5
+        a, b = polygon_edges_css(panel["polygons"]["vertices"], panel["polygons"]["edges"], panel["box"], css)
+        assert_edges_are_the_segments(dark / 2, a, b, tol=1.0)
 
 
 def test_region_overlay_is_cleared_when_the_units_stop_being_piecewise_linear(tapped):

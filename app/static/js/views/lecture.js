@@ -4,6 +4,7 @@
 // shows that the numbers it drew are stale, with at most one request in flight.
 
 import { backpropStages } from "./backpropOverlay.js";
+import { drawRegionPolygons } from "../heatmap.js";
 
 const PLOTLY_URL = "/static/vendor/plotly.min.js";
 const THROTTLE_MS = { walkthrough: 0, universality: 250, depth: 700, backprop: 300 };
@@ -292,13 +293,18 @@ export class LecturePanel {
     const row = el("div", { class: "lec-row" });
     for (const p of d.panels) {
       const canvas = el("canvas", { width: "192", height: "192", class: "lec-regions" });
-      const ctx = canvas.getContext("2d");
-      const n = p.map.length;
-      const cell = 192 / n;
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) {
-          ctx.fillStyle = regionColor(p.map[i][j]);
-          ctx.fillRect(j * cell, i * cell, cell + 0.5, cell + 0.5);
+      if (p.polygons) {
+        // the exact regions as vector paths, outlined, at the screen's resolution
+        drawRegionPolygons(canvas, p.polygons, p.box, 192, regionColor, "rgba(30,30,40,0.86)");
+      } else {
+        const ctx = canvas.getContext("2d");
+        const n = p.map.length;
+        const cell = 192 / n;
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            ctx.fillStyle = regionColor(p.map[i][j]);
+            ctx.fillRect(j * cell, i * cell, cell + 0.5, cell + 0.5);
+          }
         }
       }
       const r = p.regions || {};
