@@ -89,6 +89,7 @@ class Session:
         self._eval_x: tuple[_Data, np.ndarray] | None = None  # (its data, train and test inputs stacked)
         self._region_job: tuple[tuple, Future] | None = None  # (key, count in the worker process)
         self._polygon_job: tuple[tuple, Future] | None = None  # (key, polygons from the worker process)
+        self.polygons_held = False  # the last frame drew the grid map only because the net was playing
         if scene is not None:
             self.load_scene(scene, overrides=overrides)
         else:
@@ -381,6 +382,7 @@ class Session:
             snap.unit = _as_map(result.maps[sum(cfg.hidden[:layer]) + j], g, line)
         regions = None
         self._regions_drawn = None
+        self.polygons_held = False  # set when this frame draws the grid map only because the net is playing
         if self.view.regions:
             regions, snap.region_map, snap.region_polygons = self._region_view()
         snap.header = {
@@ -507,6 +509,7 @@ class Session:
             self._polygons = (key, polygons, why, time.monotonic() - now)
             return polygons, why
         if self.playing:
+            self.polygons_held = True
             return None, "the exact polygons of a network this big are drawn when it is paused"
         if self._polygon_job is None:
             try:

@@ -109,3 +109,37 @@ def test_slow_polygons_of_a_small_net_move_to_the_worker(monkeypatch):
     assert frame(s)[0]["regions_drawn"] == "grid map: making the exact polygons\u2026"
     s.region_count_pending().result(timeout=120)
     assert frame(s)[0]["regions_drawn"] == "polygons"
+
+
+def test_pausing_a_big_playing_network_brings_a_frame_with_its_exact_polygons():
+    import asyncio
+
+    from app.hub import Connection, Hub, Live
+    from app.settings import Settings
+
+    from .test_hub import FakeWS
+
+    async def go():
+        hub = Hub(Settings())
+        s = Session(config=SessionConfig(hidden=[40, 40], activation="relu"))  # beyond regioncount.small
+        live = Live(id="s1", token="t1", session=s)
+        hub.sessions[live.id] = live
+        ws = FakeWS()
+        conn = Connection(ws)
+        conn.start()
+        await hub.attach(live, conn)
+        s.set_view(regions=True)
+        s.playing = True
+        s.snapshot()  # a frame while playing: the grid map, polygons held back
+        assert s.polygons_held
+        await hub.handle(live, p.Pause(type="pause"))
+        for _ in range(600):  # "making the exact polygons", then, from the worker, the polygons
+            drawn = [p.decode_frame(m)[0]["regions_drawn"] for m in ws.sent if isinstance(m, bytes)]
+            if "polygons" in drawn:
+                break
+            await asyncio.sleep(0.1)
+        await hub.shutdown()
+        return drawn
+
+    drawn = asyncio.run(go())
+    assert drawn[-1] == "polygons", drawn
