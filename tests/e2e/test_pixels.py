@@ -139,16 +139,51 @@ def png(page, selector) -> np.ndarray:
 
 
 # --- the output map ----------------------------------------------------------------------------------
-def test_output_map_pixels_are_the_frames_values_through_the_colour_scale(tapped):
-    page, tap = tapped("?scene=playground")
+@pytest.mark.parametrize(("scene", "targets"), [
+    ("playground", (-1, 1)),  # tanh output: the targets are -1 and 1
+    ("xor-by-hand", (0, 1)),  # linear output: the labels' range
+    ("depth", (0, 1)),  # sigmoid output
+])
+def test_output_map_pixels_are_the_frames_values_through_the_colour_scale(tapped, scene, targets):
+    page, tap = tapped(f"?scene={scene}")
     header, arrays = settled(page, tap)
     rgba, info = read(page, "#boundary")
     G = header["grid"]
     assert (info["w"], info["h"]) == (G, G)
     out = next(a for a in header["arrays"] if a["name"] == "output")
-    want = expected_map(arrays["output"], out["range"], target_to_t(-1, 1))  # tanh output: targets -1, 1
+    want = expected_map(arrays["output"], out["range"], target_to_t(*targets))
     assert_colours(rgba, want, "boundary canvas")
     assert (rgba[..., 3] == 255).all()
+
+
+def test_k_class_map_pixels_are_class_hue_faded_by_confidence(tapped):
+    page, tap = tapped("?scene=softmax")
+    wait_js(page, "window.__mlp && window.__mlp.state === 'playing' && window.__mlp.painted > 2")
+    page.click("#play")  # the scene plays: pause it, so that the last frame stays on the canvas
+    wait_js(page, "window.__mlp.state === 'paused'")
+    header, arrays = settled(page, tap)
+    rgba, _ = read(page, "#boundary")
+    K = header["sizes"][-1]
+    conf = next(a for a in header["arrays"] if a["name"] == "confidence")["range"]
+    p = conf[0] + arrays["confidence"].astype(float) / 255 * (conf[1] - conf[0])
+    u = 0.15 + 0.85 * np.clip((p - 1 / K) / (1 - 1 / K), 0, 1)
+    palette = np.array([[245, 147, 34], [8, 119, 189], [46, 160, 67], [204, 51, 99], [130, 90, 200],
+                        [120, 120, 120]], float)  # colors.js CLASS_COLORS
+    hue = palette[arrays["classes"].astype(int) % len(palette)]
+    want = np.trunc(NEUTRAL + (hue - NEUTRAL) * u[..., None]).astype(int)
+    assert_colours(rgba, want, "K-class map")
+    assert len(np.unique(arrays["classes"])) == K == 3
+
+
+def test_a_hovered_units_map_is_painted_with_zero_neutral(tapped):
+    page, tap = tapped("?scene=playground")
+    settled(page, tap)
+    page.hover(".hidden-unit >> nth=1")
+    header, arrays = settled(page, tap, lambda h, a: h["unit"] == [0, 1])
+    rgba, _ = read(page, "#boundary")
+    lo, hi = next(a for a in header["arrays"] if a["name"] == "unit")["range"]
+    m = max(abs(lo), abs(hi))
+    assert_colours(rgba, expected_map(arrays["unit"], (lo, hi), lambda v: v / m), "unit map")
 
 
 def test_output_map_on_screen_shows_each_grid_cell_where_the_plot_box_puts_it(tapped):
