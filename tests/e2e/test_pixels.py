@@ -417,3 +417,18 @@ def test_region_overlay_is_cleared_when_the_units_stop_being_piecewise_linear(ta
     assert "region_map" not in arrays
     rgba, info = read(page, "#regions")
     assert not info["shown"] or not rgba[..., 3].any(), "the old region overlay is still drawn over the map"
+
+
+def test_region_polygons_are_redrawn_at_the_new_resolution_when_the_pixel_ratio_changes(tapped):
+    page, tap = tapped("?scene=xor-by-hand")
+    header, _ = settled(page, tap)
+    _, before = read(page, "#regions")
+    assert before["w"] == round(before["css"][2])
+    # what a browser zoom or a move to a HiDPI screen does (one CSS pixel narrower: Chromium re-evaluates
+    # media queries on a metrics change that touches the viewport)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setDeviceMetricsOverride", {"width": 1279, "height": 720, "deviceScaleFactor": 2,
+                                                    "mobile": False})
+    wait_js(page, f"document.getElementById('regions').width === {2 * before['w']}")
+    rgba, info = read(page, "#regions")
+    assert_edges_on_xor_lines(rgba, info, header["box"], tol_css=1.0)

@@ -48,6 +48,16 @@ export class OutputView {
       this.drawPoints();
       if (this.polygons) this.drawPolygons();
     }).observe(document.getElementById("boundary"));
+    // and when the device pixel ratio changes (browser zoom, a window moved to another screen): the vector
+    // layers are drawn at device resolution
+    const watchRatio = () => {
+      matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener("change", () => {
+        this.drawPoints();
+        if (this.polygons) this.drawPolygons();
+        watchRatio();
+      }, { once: true });
+    };
+    watchRatio();
   }
 
   /** What the output unit's value means for the colours: the target values of the two classes. */
