@@ -11,7 +11,7 @@ may fall apart into several pieces; patterns are still what is counted, so the c
 * ``region_count``: exact, through the ``regioncam`` package (Rust) when it imports and the network sees
   the raw input plane; otherwise the number of distinct patterns on a fine grid, a lower bound.
 * ``region_polygons``: the exact partition as convex polygons with the region boundaries between them
-  (regioncam; raw input plane only, at most ``POLYGON_LIMIT`` cells), what the page draws as vector paths.
+  (regioncam; raw input plane or x1 alone, at most ``POLYGON_LIMIT`` cells), what the page draws as paths.
 * ``region_map`` + ``RegionTracker``: a region id per grid cell, stable from frame to frame; the page's
   fallback picture where there are no polygons. The tracker also numbers the polygons' regions.
 * ``theoretical_bound``: Zaslavsky's maximum for one layer, Montufar et al.'s lower bound on the maximal
@@ -389,8 +389,8 @@ def region_polygons(net: Network, box=(-6.0, 6.0), features=("x1", "x2"),
     """The linear regions of ``net`` in the view box ``[lo, hi]^2`` as exact polygons (see
     ``RegionPolygons``), through regioncam. Raises ``PolygonsUnavailable`` naming the reason when they
     cannot be made: regioncam not installed, smooth units, non-finite parameters, input features other
-    than ``(x1, x2)`` (the regions are then curved in the plane), or more than ``limit`` cells (default
-    ``POLYGON_LIMIT``)."""
+    than ``(x1, x2)`` or ``(x1,)`` (the regions are then curved in the plane), or more than ``limit`` cells
+    (default ``POLYGON_LIMIT``). With the one feature ``x1`` the regions are vertical strips of the box."""
     start = time.perf_counter()
     box = _check_box(box)
     features = validate_features(features)
@@ -399,15 +399,18 @@ def region_polygons(net: Network, box=(-6.0, 6.0), features=("x1", "x2"),
         raise ValueError(f"limit: expected a positive integer, got {limit!r}")
     if regioncam is None:
         raise PolygonsUnavailable("regioncam is not installed")
-    if not is_identity(features) or is_one_d(features):
-        raise PolygonsUnavailable(f"the input features {list(features)} are not (x1, x2): regions are not "
-                                  "polygons in the plane")
+    one_d = is_one_d(features)
+    if not is_identity(features):
+        raise PolygonsUnavailable(f"the input features {list(features)} are not (x1, x2) or (x1): regions "
+                                  "are not polygons in the plane")
     if not net.piecewise_linear:
         raise PolygonsUnavailable(f"not piecewise linear ({', '.join(net.activations)} units)")
     if not np.all(np.isfinite(net.flat)):
         raise PolygonsUnavailable("the network's parameters are not finite (diverged)")
-    if net.sizes[0] != 2:
-        raise ValueError(f"network has {net.sizes[0]} inputs but the features are (x1, x2)")
+    if net.sizes[0] != len(features):
+        raise ValueError(f"network has {net.sizes[0]} inputs but {len(features)} features {list(features)}")
+    if one_d:
+        return _strips(net, box, limit, start)
     rc, c, s = _regioncam_partition(net, box, one_d=False)
     if rc.num_faces > limit:
         raise PolygonsUnavailable(f"{rc.num_faces} cells, more than the limit of {limit}")
@@ -415,6 +418,23 @@ def region_polygons(net: Network, box=(-6.0, 6.0), features=("x1", "x2"),
     vertices = np.clip(c + s * vertices, box[0], box[1])  # float32 geometry may stray past the box by 1e-7
     patterns = activation_patterns(net, _centroids(vertices, offsets, indices))
     return RegionPolygons(vertices, offsets, indices, patterns, _boundaries(offsets, indices, patterns),
+                          time.perf_counter() - start)
+
+
+def _strips(net: Network, box: tuple[float, float], limit: int, start: float) -> RegionPolygons:
+    """1-D data (the plane's x1 only): the regions are vertical strips of the box, one per segment."""
+    rc, c, s = _regioncam_partition(net, box, one_d=True)
+    x = np.clip(np.unique(c + s * np.asarray(rc.inputs, dtype=float).ravel()), box[0], box[1])
+    cells = len(x) - 1
+    if cells > limit:
+        raise PolygonsUnavailable(f"{cells} cells, more than the limit of {limit}")
+    vertices = np.stack([np.repeat(x, 2), np.tile(box, len(x))], axis=1)  # (x_k, lo), (x_k, hi)
+    k = 2 * np.arange(cells)
+    indices = np.stack([k, k + 2, k + 3, k + 1], axis=1).ravel()
+    patterns = activation_patterns(net, ((x[:-1] + x[1:]) / 2)[:, None])
+    differ = np.nonzero(np.any(patterns[:-1] != patterns[1:], axis=1))[0]
+    edges = np.stack([2 * differ + 2, 2 * differ + 3], axis=1)
+    return RegionPolygons(vertices, 4 * np.arange(cells + 1), indices, patterns, edges,
                           time.perf_counter() - start)
 
 

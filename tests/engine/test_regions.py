@@ -446,3 +446,15 @@ def test_polygons_beyond_the_limit_are_refused_with_the_cell_count():
     net.biases[0][0] = np.nan
     with pytest.raises(regions.PolygonsUnavailable, match="not finite"):
         regions.region_polygons(net, box=BOX)
+
+
+@needs_regioncam
+def test_one_dimensional_regions_are_vertical_strips_split_at_the_kinks():
+    net = Network([1, 4, 1], activation="relu", output="linear")
+    net.set_parameters(weights=[[[1, 1, -1, 1]], [[1], [1], [1], [1]]], biases=[[2, -1, 0.5, -9], [0]])
+    p = regions.region_polygons(net, box=(-4, 4), features=("x1",))
+    assert p.count == 4 and p.cells == 4
+    assert _areas(p).sum() == pytest.approx(64.0)
+    ends = p.vertices[p.edges]  # vertical lines from the bottom of the box to the top
+    assert sorted(ends[:, 0, 0].round(5)) == [-2.0, 0.5, 1.0]
+    assert np.allclose(ends[:, 0, 0], ends[:, 1, 0]) and np.all(np.abs(ends[:, :, 1]) == 4)

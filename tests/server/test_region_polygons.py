@@ -50,12 +50,17 @@ def test_region_ids_of_polygons_and_of_the_grid_map_are_one_numbering():
     assert set(np.unique(grid["region_map"]).tolist()) <= poly_ids
 
 
-@pytest.mark.parametrize(("config", "why"), [
-    (SessionConfig(features=["x1", "x2", "x1sq"], activation="relu"), "not (x1, x2)"),
-    (SessionConfig(features=["x1"], dataset="sine", output="linear", loss="squared_error",
-                   activation="relu"), "not (x1, x2)"),
-])
-def test_without_polygons_the_frame_carries_the_grid_map_and_says_why(config, why):
+def test_one_dimensional_data_gets_strips_as_polygons():
+    s = Session(config=SessionConfig(features=["x1"], dataset="sine", output="linear", loss="squared_error",
+                                     activation="relu", hidden=[12], init="he"))
+    s.set_view(regions=True)
+    s.train(200)
+    header, arrays = frame(s)
+    assert header["regions_drawn"] == "polygons" and len(arrays["region_ids"]) >= header["regions"]["count"]
+
+
+def test_without_polygons_the_frame_carries_the_grid_map_and_says_why():
+    config, why = SessionConfig(features=["x1", "x2", "x1sq"], activation="relu"), "not (x1, x2)"
     s = Session(config=config)
     s.set_view(regions=True)
     header, arrays = frame(s)
