@@ -38,28 +38,20 @@ def small(net: Network) -> bool:
     return sum(net.sizes[1:-1]) <= SMALL_UNITS
 
 
-def submit(net: Network, box: tuple[float, float], features: list[str]) -> Future:
+def submit(net: Network, box: tuple[float, float], features: list[str], polygons: bool = False) -> Future:
     """Count ``net``'s regions in the worker process; the future gives ``(RegionInfo.to_dict(), seconds)``.
+    With ``polygons``, make its exact region polygons instead: ``(RegionPolygons or None, why not or None,
+    seconds)``.
 
     ``net`` is pickled at the call: later training does not change what is counted.
     """
-    return _submit(_count, net, tuple(box), list(features))
-
-
-def submit_polygons(net: Network, box: tuple[float, float], features: list[str]) -> Future:
-    """Make ``net``'s exact region polygons in the worker process; the future gives ``(RegionPolygons or
-    None, why not or None, seconds)``."""
-    return _submit(_polygons, net, tuple(box), list(features))
-
-
-def _submit(fn, *args) -> Future:
     global _pool
     with _lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         pool = _pool
     try:
-        return pool.submit(fn, *args)
+        return pool.submit(_polygons if polygons else _count, net, tuple(box), list(features))
     except RuntimeError:  # the worker died (BrokenProcessPool) or the pool is shut down: start afresh
         with _lock:
             if _pool is pool:

@@ -513,7 +513,7 @@ class Session:
             return None, "the exact polygons of a network this big are drawn when it is paused"
         if self._polygon_job is None:
             try:
-                self._polygon_job = (key, regioncount.submit_polygons(net, self.data.box, cfg.features))
+                self._polygon_job = (key, regioncount.submit(net, self.data.box, cfg.features, polygons=True))
             except RuntimeError:
                 return None, "the region worker is unavailable"
         return None, "making the exact polygons\u2026"
