@@ -5,8 +5,8 @@ each cell's activation pattern, the boundaries, the stable ids and the five fram
 activation pattern of every cell of the 100 x 100 grid, the stable ids and the array) and the bytes each
 adds to a frame. Networks: the playground scene's shape (2-4-2-1) with ReLU units (the scene itself uses
 tanh, which has no linear regions), xor-by-hand, the depth scene's 2-4-4-4-1 (fresh and trained), its
-shallow-wide companion 2-12-1, and spiral-deep's 2-16-16-16-16-1 (fresh and trained), all as a session
-builds them.
+shallow-wide companion 2-12-1, spiral-deep's 2-16-16-16-16-1 (fresh and trained) and the universality
+scene's 1-D net (strips), all as a session builds them.
 
 Run: ``python3 bench/regions.py`` (about 30 s; ``--quick`` for fewer repeats). Times are the median of the
 repeats, on one thread.
@@ -43,6 +43,7 @@ NETS = [
     ("depth companion 2-12-1, 2000 steps", "depth", {"hidden": [12]}, 2000),
     ("spiral-deep 4x16", "spiral-deep", {}, 0),
     ("spiral-deep 4x16, 1000 steps", "spiral-deep", {}, 1000),
+    ("universality 1-12-1 (x1 only), 1000 steps", "universality", {}, 1000),
 ]
 
 
@@ -77,7 +78,9 @@ def measure(s: Session, repeats: int) -> dict:
 
     def grid_map():
         ids = regions.region_map(net, grid, tracker)
-        return FrameArray("region_map", ids).data.nbytes
+        if ids.ndim == 1:  # 1-D data: the session sends the line of ids as a (G, G) map, as every map
+            ids = np.broadcast_to(ids.reshape(1, -1), (cfg.grid, cfg.grid))
+        return FrameArray("region_map", np.ascontiguousarray(ids)).data.nbytes
 
     tracker = regions.RegionTracker()
     try:
@@ -99,17 +102,17 @@ def main() -> None:
     print(f"Python {platform.python_version()}, NumPy {np.__version__}, regioncam "
           f"{getattr(regions.regioncam, '__version__', 'not installed')}, {platform.machine()}; "
           f"polygon limit {regions.POLYGON_LIMIT} cells; median of {repeats}\n")
-    head = f"{'network':38} {'regions':>7} {'cells':>6} | {'polygons ms':>11} {'bytes':>7} | " \
+    head = f"{'network':44} {'regions':>7} {'cells':>6} | {'polygons ms':>11} {'bytes':>7} | " \
            f"{'grid ms':>7} {'bytes':>6} | {'ms ratio':>8}"
     print(head)
     print("-" * len(head))
     for label, scene, overrides, steps in NETS:
         m = measure(session_for(scene, overrides, steps), repeats)
         if isinstance(m["poly_ms"], str):
-            print(f"{label:38} {'-':>7} {'-':>6} | {m['poly_ms']:>19} | "
+            print(f"{label:44} {'-':>7} {'-':>6} | {m['poly_ms']:>19} | "
                   f"{m['grid_ms']:7.2f} {m['grid_bytes']:6d} |")
             continue
-        print(f"{label:38} {m['regions']:7d} {m['cells']:6d} | {m['poly_ms']:11.2f} {m['poly_bytes']:7d} | "
+        print(f"{label:44} {m['regions']:7d} {m['cells']:6d} | {m['poly_ms']:11.2f} {m['poly_bytes']:7d} | "
               f"{m['grid_ms']:7.2f} {m['grid_bytes']:6d} | {m['poly_ms'] / m['grid_ms']:8.2f}")
     print("\nms ratio: polygons' server time over the grid map's for the same network in this run. Polygons "
           "taking over 50 ms (session.POLYGONS_SLOW_S) are made in the region worker process, when paused.")
