@@ -432,3 +432,26 @@ def test_region_polygons_are_redrawn_at_the_new_resolution_when_the_pixel_ratio_
     wait_js(page, f"document.getElementById('regions').width === {2 * before['w']}")
     rgba, info = read(page, "#regions")
     assert_edges_on_xor_lines(rgba, info, header["box"], tol_css=1.0)
+
+
+def test_grid_fallback_overlay_outlines_exactly_the_cell_borders_of_the_sent_region_map(tapped):
+    # x1^2 as an input feature curves the regions in the plane: no polygons, the frame sends the map
+    page, tap = tapped("?dataset=circle&features=x1,x2,x1sq&activation=relu&regions=1&seed=3")
+    header, arrays = settled(page, tap, lambda h, a: "region_map" in a)
+    assert header["regions_drawn"].startswith("grid map:")
+    ids = arrays["region_map"].astype(int)
+    G = ids.shape[0]
+    rgba, info = read(page, "#regions")
+    assert (info["w"], info["h"]) == (3 * G, 3 * G) and info["shown"]
+    edge = rgba[..., 3] >= 110
+    # the painter's rule: a cell's last pixel column (row) is outline where its right (lower) neighbour
+    # lies in another region; every other pixel is the region's faint tint
+    right = np.zeros_like(ids, bool)
+    right[:, :-1] = ids[:, 1:] != ids[:, :-1]
+    below = np.zeros_like(ids, bool)
+    below[:-1] = ids[1:] != ids[:-1]
+    want = np.zeros((3 * G, 3 * G), bool)
+    want[:, 2::3] |= np.repeat(right, 3, axis=0)
+    want[2::3, :] |= np.repeat(below, 3, axis=1)
+    assert right.any() and below.any()
+    assert np.array_equal(edge, want), f"{int((edge != want).sum())} pixels differ from the map's borders"
