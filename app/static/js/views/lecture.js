@@ -291,11 +291,14 @@ export class LecturePanel {
   // ---- depth --------------------------------------------------------------------------------------
   depth(d) {
     const row = el("div", { class: "lec-row" });
+    const draws = [];
     for (const p of d.panels) {
       const canvas = el("canvas", { width: "192", height: "192", class: "lec-regions" });
       if (p.polygons) {
-        // the exact regions as vector paths, outlined, at the screen's resolution
-        drawRegionPolygons(canvas, p.polygons, p.box, 192, regionColor, "rgba(30,30,40,0.86)");
+        // the exact regions as vector paths, outlined, at the screen's resolution: drawn once the canvas is
+        // in the page, at the size the stylesheet gives it
+        draws.push(() => drawRegionPolygons(canvas, p.polygons, p.box, canvas.clientWidth || 192, regionColor,
+          "rgba(30,30,40,0.86)"));
       } else {
         const ctx = canvas.getContext("2d");
         const n = p.map.length;
@@ -316,6 +319,7 @@ export class LecturePanel {
           el("div", { text: `training loss ${fmt(p.train_loss)}` }))));
     }
     this.body.replaceChildren(el("p", { class: "hint", text: `Both nets at step ${d.step}, trained on the same data with the same settings.` }), row);
+    draws.forEach((draw) => draw());
   }
 
   // ---- backprop -----------------------------------------------------------------------------------
