@@ -36,6 +36,7 @@ READ_JS = """(sel) => {
     for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode.apply(null, d.subarray(i, i + 8192));
     const r = c.getBoundingClientRect();
     return { w: c.width, h: c.height, b64: btoa(s), css: [r.left, r.top, r.width, r.height],
+             client: c.clientWidth, attached: c.isConnected,
              shown: !c.hidden && getComputedStyle(c).display !== 'none' };
 }"""
 
@@ -394,12 +395,16 @@ def test_depth_panel_draws_the_exact_regions_it_was_sent(tapped):
             seen, since = len(answers), time.monotonic()
         page.wait_for_timeout(50)
     panels = answers[-1]["data"]["panels"]
-    canvases = page.query_selector_all(".lec-regions")
     screenshot(page, "pixels-depth-panel.png")
-    for canvas, panel in zip(canvases, panels, strict=True):
+    for _ in range(50):  # the panel may redraw the same answer once more: read canvases that are in the page
+        reads = [read(page, canvas) for canvas in page.query_selector_all(".lec-regions")]
+        if all(info["attached"] for _, info in reads):
+            break
+        page.wait_for_timeout(100)
+    assert len(reads) == len(panels) == 2
+    for (rgba, info), panel in zip(reads, panels, strict=True):
         assert panel["polygons"] is not None
-        rgba, info = read(page, canvas)
-        css = info["css"][2]
+        css = info["client"]  # the drawing fills the canvas's content box
         assert info["w"] == round(css * 2)
         dark = np.stack(np.nonzero((rgba[..., :3] < 110).all(axis=-1))[::-1], axis=1) + 0.5
         a, b = polygon_edges_css(panel["polygons"]["vertices"], panel["polygons"]["edges"], panel["box"], css)
