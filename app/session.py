@@ -466,7 +466,7 @@ class Session:
             return regions, None, None
         if self._regions is None:
             self._regions = RegionTracker()
-        polygons, why = self._exact_polygons(key, now)
+        polygons, why = self._exact_polygons(key)
         if polygons is not None:
             self._regions_drawn = "polygons"
             return regions, None, (polygons, self._regions.ids(polygons.patterns))
@@ -476,7 +476,7 @@ class Session:
         self._regions_drawn = f"grid map: {why}"
         return regions, grid, None
 
-    def _exact_polygons(self, key: tuple, now: float) -> tuple[Any, str | None]:
+    def _exact_polygons(self, key: tuple) -> tuple[Any, str | None]:
         """The network's exact region polygons, or None and why not (the frame then carries the grid map).
 
         Small networks get them on this thread every frame. One whose polygons took longer than
@@ -493,20 +493,21 @@ class Session:
             self._polygon_job = None
             try:
                 self._polygons = (job[0], *job[1].result())
-            except Exception:  # the worker failed: the next try is made on this thread
+            except Exception:  # the worker failed: try again there, on the next paused frame
                 log.exception("region polygons in the worker process failed")
-                self._polygons = (job[0], None, "the polygons could not be made", 0.0)
+                self._polygons = (job[0], None, "the polygons could not be made", math.inf)
             last = self._polygons
             if last[0] == key:
                 return last[1], last[2]
         net, cfg = self.network, self.config
         slow = last[3] >= POLYGONS_SLOW_S if last is not None else not regioncount.small(net)
         if not slow:
+            start = time.monotonic()  # not ``now``: a region count may have been made since
             try:
                 polygons, why = region_polygons(net, self.data.box, cfg.features), None
             except PolygonsUnavailable as exc:
                 polygons, why = None, str(exc)
-            self._polygons = (key, polygons, why, time.monotonic() - now)
+            self._polygons = (key, polygons, why, time.monotonic() - start)
             return polygons, why
         if self.playing:
             self.polygons_held = True
