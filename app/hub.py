@@ -398,6 +398,8 @@ class Hub:
                 # session really stopped at, which the next 'step' continues from
                 await self.call(live, _settled)
                 conn.send(p.state(s.state, s.step_count))
+                if s.polygons_held:  # a big network's exact regions are made once it stops: ask for them
+                    await self.send_frame(live)
             elif isinstance(msg, p.Step):
                 await self.call(live, s.train, msg.n)
                 await self.send_frame(live)

@@ -130,15 +130,28 @@ def companion_hidden(hidden: list[int]) -> list[int]:
 
 def _region_panel(net: Network, session: Session, label: str) -> dict[str, Any]:
     from app.engine.grid import GridEvaluator
-    from app.engine.regions import RegionTracker, region_count, region_map
+    from app.engine.regions import (
+        PolygonsUnavailable,
+        RegionTracker,
+        region_count,
+        region_map,
+        region_polygons,
+    )
 
     cfg = session.config
     info = region_count(net, session.data.box, cfg.features).to_dict()
     grid = GridEvaluator(session.data.box, DEPTH_MAP, cfg.features, dtype=np.float64)
-    ids = region_map(net, grid, RegionTracker())
+    tracker = RegionTracker()  # one numbering for the map and the polygons
+    ids = region_map(net, grid, tracker)
     if ids.ndim == 1:
         ids = np.broadcast_to(ids.reshape(1, -1), (DEPTH_MAP, DEPTH_MAP))
+    try:  # the exact regions, drawn as vector paths; the map stays for when there are none
+        exact = region_polygons(net, session.data.box, cfg.features)
+        polygons = exact.to_lists(tracker.ids(exact.patterns))
+    except PolygonsUnavailable:
+        polygons = None
     return {"label": label, "hidden": list(net.sizes[1:-1]), "regions": info, "map": ids.tolist(),
+            "polygons": polygons, "box": list(session.data.box),
             "train_loss": float(net.loss(session.data.train_x, session.data.train_t))}
 
 

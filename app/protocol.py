@@ -369,7 +369,21 @@ def encode_snapshot(snap: Any) -> bytes:
         arrays.append(FrameArray("unit", quantize(snap.unit, lo, hi), (lo, hi)))
     if snap.region_map is not None:
         arrays.append(FrameArray("region_map", np.ascontiguousarray(snap.region_map, dtype=np.uint16)))
+    if snap.region_polygons is not None:
+        arrays += _polygon_arrays(*snap.region_polygons)
     return encode_frame(snap.header, arrays)
+
+
+def _polygon_arrays(polygons: Any, ids: np.ndarray) -> list[FrameArray]:
+    """The exact regions (engine.regions.RegionPolygons) as five typed arrays (docs/protocol.md)."""
+    index = np.uint16 if len(polygons.vertices) <= 65536 else np.uint32  # half the bytes, nearly always
+    return [
+        FrameArray("region_vertices", np.ascontiguousarray(polygons.vertices, dtype=np.float32)),
+        FrameArray("region_cells", np.ascontiguousarray(polygons.offsets, dtype=np.uint32)),
+        FrameArray("region_corners", np.ascontiguousarray(polygons.indices, dtype=index)),
+        FrameArray("region_ids", np.ascontiguousarray(ids, dtype=np.uint16)),
+        FrameArray("region_edges", np.ascontiguousarray(polygons.edges, dtype=index).reshape(-1, 2)),
+    ]
 
 
 def _finite_range(values: np.ndarray) -> tuple[float, float]:

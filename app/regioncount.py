@@ -38,8 +38,10 @@ def small(net: Network) -> bool:
     return sum(net.sizes[1:-1]) <= SMALL_UNITS
 
 
-def submit(net: Network, box: tuple[float, float], features: list[str]) -> Future:
+def submit(net: Network, box: tuple[float, float], features: list[str], polygons: bool = False) -> Future:
     """Count ``net``'s regions in the worker process; the future gives ``(RegionInfo.to_dict(), seconds)``.
+    With ``polygons``, make its exact region polygons instead: ``(RegionPolygons or None, why not or None,
+    seconds)``.
 
     ``net`` is pickled at the call: later training does not change what is counted.
     """
@@ -49,7 +51,7 @@ def submit(net: Network, box: tuple[float, float], features: list[str]) -> Futur
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         pool = _pool
     try:
-        return pool.submit(_count, net, tuple(box), list(features))
+        return pool.submit(_polygons if polygons else _count, net, tuple(box), list(features))
     except RuntimeError:  # the worker died (BrokenProcessPool) or the pool is shut down: start afresh
         with _lock:
             if _pool is pool:
@@ -63,6 +65,16 @@ def _count(net: Network, box: tuple[float, float], features: list[str]) -> tuple
     start = time.monotonic()
     info = region_count(net, box, features)
     return info.to_dict(), time.monotonic() - start
+
+
+def _polygons(net: Network, box: tuple[float, float], features: list[str]) -> tuple[Any, str | None, float]:
+    from app.engine.regions import PolygonsUnavailable, region_polygons
+
+    start = time.monotonic()
+    try:
+        return region_polygons(net, box, features), None, time.monotonic() - start
+    except PolygonsUnavailable as exc:
+        return None, str(exc), time.monotonic() - start
 
 
 def shutdown() -> None:

@@ -29,6 +29,9 @@ from app.engine.grid import GridEvaluator, is_one_d, thumbnails
 log = logging.getLogger("mlp_playground.session")
 
 REGION_COUNT_EVERY = 0.25  # seconds: an exact count costs more than a frame, and changes slowly
+# Exact region polygons that took longer than this are made in the worker process next time, and only
+# while paused (app/regioncount.py); a playing network that big is drawn with the grid map.
+POLYGONS_SLOW_S = 0.05
 
 
 @dataclass
@@ -54,7 +57,8 @@ class Snapshot:
     confidence: np.ndarray | None = None  # (G, G) float max probability (K >= 3)
     thumbnails: np.ndarray | None = None
     unit: np.ndarray | None = None
-    region_map: np.ndarray | None = None  # (G, G) uint16
+    region_map: np.ndarray | None = None  # (G, G) uint16, when there are no polygons
+    region_polygons: Any = None  # (RegionPolygons, region id per cell (F,) uint16): the exact regions
 
 
 @dataclass
@@ -84,6 +88,8 @@ class Session:
         self._hand_params: dict | None = None
         self._eval_x: tuple[_Data, np.ndarray] | None = None  # (its data, train and test inputs stacked)
         self._region_job: tuple[tuple, Future] | None = None  # (key, count in the worker process)
+        self._polygon_job: tuple[tuple, Future] | None = None  # (key, polygons from the worker process)
+        self.polygons_held = False  # the last frame drew the grid map only because the net was playing
         if scene is not None:
             self.load_scene(scene, overrides=overrides)
         else:
@@ -123,6 +129,8 @@ class Session:
         self._regions = None
         self._region_info = None
         self._region_job = None  # a count of the old network from the worker process is of no use now
+        self._polygons = None  # (key, RegionPolygons or None, why not, seconds) of the last network drawn
+        self._polygon_job = None
         self.lecture_cache: dict[str, Any] = {}  # app.lecture's companion nets, built for this network
         self.playing = False
         try:
@@ -388,8 +396,10 @@ class Session:
             layer, j = self.view.unit
             snap.unit = _as_map(result.maps[sum(cfg.hidden[:layer]) + j], g, line)
         regions = None
+        self._regions_drawn = None
+        self.polygons_held = False  # set when this frame draws the grid map only because the net is playing
         if self.view.regions:
-            regions, snap.region_map = self._region_view()
+            regions, snap.region_map, snap.region_polygons = self._region_view()
         snap.header = {
             "step": self.step_count,
             "epoch": self.trainer.epochs_done(),
@@ -397,6 +407,7 @@ class Session:
             **self._metrics(),
             **_plain_params(net),
             "regions": regions,
+            "regions_drawn": self._regions_drawn,
             "grid": g,
             "box": list(d.box),
             "sizes": list(net.sizes),
@@ -430,8 +441,10 @@ class Session:
         hits = outputs.predicted_class(net.output, out) == y.astype(int)
         return _num(loss), float(np.mean(hits))
 
-    def _region_view(self) -> tuple[dict[str, Any] | None, np.ndarray | None]:
-        """The region count (``{count, bound, upper, exact, note}``) and the region map with stable ids."""
+    def _region_view(self) -> tuple[dict[str, Any] | None, np.ndarray | None, Any]:
+        """The region count (``{count, bound, upper, exact, note}``) and either the exact polygons with a
+        stable region id per cell or, where there are none, the region map with the same ids; sets
+        ``_regions_drawn`` to which of the two, and why not the polygons."""
         from app.engine.regions import RegionTracker, region_count, region_map  # only if asked for
 
         net, cfg = self.network, self.config
@@ -463,19 +476,69 @@ class Session:
                     info = region_count(net, self.data.box, cfg.features)
                     self._region_info = (key, now, info.to_dict(), time.monotonic() - now)
         regions = self._region_info[2] if self._region_info is not None else regioncount.COUNTING
+        self._regions_drawn = None
         if not net.piecewise_linear:
-            return regions, None
+            return regions, None, None
         if self._regions is None:
             self._regions = RegionTracker()
+        polygons, why = self._exact_polygons(key)
+        if polygons is not None:
+            self._regions_drawn = "polygons"
+            return regions, None, (polygons, self._regions.ids(polygons.patterns))
         grid = region_map(net, self._evaluator(), self._regions)
         if grid.ndim == 1:
             grid = np.broadcast_to(grid.reshape(1, -1), (cfg.grid, cfg.grid))
-        return regions, grid
+        self._regions_drawn = f"grid map: {why}"
+        return regions, grid, None
+
+    def _exact_polygons(self, key: tuple) -> tuple[Any, str | None]:
+        """The network's exact region polygons, or None and why not (the frame then carries the grid map).
+
+        Small networks get them on this thread every frame. One whose polygons took longer than
+        ``POLYGONS_SLOW_S`` last time (or a big one, at first) gets them from the worker process, and
+        only while paused: polygons of a network that has trained on since would be drawn over a newer map.
+        """
+        from app.engine.regions import PolygonsUnavailable, region_polygons
+
+        last = self._polygons
+        if last is not None and last[0] == key:  # the same network as the last frame (paused)
+            return last[1], last[2]
+        job = self._polygon_job
+        if job is not None and job[1].done():
+            self._polygon_job = None
+            try:
+                self._polygons = (job[0], *job[1].result())
+            except Exception:  # the worker failed: try again there, on the next paused frame
+                log.exception("region polygons in the worker process failed")
+                self._polygons = (job[0], None, "the polygons could not be made", math.inf)
+            last = self._polygons
+            if last[0] == key:
+                return last[1], last[2]
+        net, cfg = self.network, self.config
+        slow = last[3] >= POLYGONS_SLOW_S if last is not None else not regioncount.small(net)
+        if not slow:
+            start = time.monotonic()  # not ``now``: a region count may have been made since
+            try:
+                polygons, why = region_polygons(net, self.data.box, cfg.features), None
+            except PolygonsUnavailable as exc:
+                polygons, why = None, str(exc)
+            self._polygons = (key, polygons, why, time.monotonic() - start)
+            return polygons, why
+        if self.playing:
+            self.polygons_held = True
+            return None, "the exact polygons of a network this big are drawn when it is paused"
+        if self._polygon_job is None:
+            try:
+                self._polygon_job = (key, regioncount.submit(net, self.data.box, cfg.features, polygons=True))
+            except RuntimeError:
+                return None, "the region worker is unavailable"
+        return None, "making the exact polygons\u2026"
 
     def region_count_pending(self) -> Future | None:
-        """The region count being made in the worker process for a coming frame, if any (the hub sends a
-        paused session a frame when it arrives)."""
-        return self._region_job[1] if self._region_job is not None else None
+        """The region count, else the region polygons, being made in the worker process for a coming frame,
+        if any (the hub sends a paused session a frame when it arrives)."""
+        job = self._region_job or self._polygon_job
+        return job[1] if job is not None else None
 
 
 _ENGINE_FIELDS = {"n": "points", "noise": "noise", "classes": "classes", "points": "custom_points",

@@ -10,11 +10,21 @@ from .grid import GridEvaluator, GridResult, thumbnails
 from .network import Forward, Gradients, Network
 from .optimizers import OPTIMIZERS, make_optimizer
 from .outputs import PAIRS
-from .regions import RegionInfo, RegionTracker, region_count, region_map, theoretical_bound, upper_bound
+from .regions import (
+    PolygonsUnavailable,
+    RegionInfo,
+    RegionPolygons,
+    RegionTracker,
+    region_count,
+    region_map,
+    region_polygons,
+    theoretical_bound,
+    upper_bound,
+)
 from .training import Trainer
 
 __all__ = ["ACTIVATIONS", "DATASETS", "FEATURES", "GROUPS", "OPTIMIZERS", "PAIRS", "Dataset", "DatasetSpec",
-           "Forward", "Gradients", "GridEvaluator", "GridResult", "Network", "RegionInfo", "RegionTracker",
-           "Trainer", "feature_map", "get_activation", "is_identity", "make_dataset", "make_optimizer",
-           "region_count", "region_map", "split", "theoretical_bound", "thumbnails", "upper_bound",
-           "validate_features"]
+           "Forward", "Gradients", "GridEvaluator", "GridResult", "Network", "PolygonsUnavailable",
+           "RegionInfo", "RegionPolygons", "RegionTracker", "Trainer", "feature_map", "get_activation",
+           "is_identity", "make_dataset", "make_optimizer", "region_count", "region_map", "region_polygons",
+           "split", "theoretical_bound", "thumbnails", "upper_bound", "validate_features"]

@@ -10,7 +10,10 @@ may fall apart into several pieces; patterns are still what is counted, so the c
 
 * ``region_count``: exact, through the ``regioncam`` package (Rust) when it imports and the network sees
   the raw input plane; otherwise the number of distinct patterns on a fine grid, a lower bound.
-* ``region_map`` + ``RegionTracker``: a region id per grid cell, stable from frame to frame.
+* ``region_polygons``: the exact partition as convex polygons with the region boundaries between them
+  (regioncam; raw input plane or x1 alone, at most ``POLYGON_LIMIT`` cells), what the page draws as paths.
+* ``region_map`` + ``RegionTracker``: a region id per grid cell, stable from frame to frame; the page's
+  fallback picture where there are no polygons. The tracker also numbers the polygons' regions.
 * ``theoretical_bound``: Zaslavsky's maximum for one layer, Montufar et al.'s lower bound on the maximal
   number for deep rectifier networks.
 * ``upper_bound``: a ceiling no network of the architecture can exceed (the "max" the page shows beside
@@ -19,6 +22,7 @@ may fall apart into several pieces; patterns are still what is counted, so the c
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from math import comb, prod
 
@@ -208,8 +212,9 @@ def _add_unit(rc, name: str, units: int, params: dict, options: dict, k: int) ->
         raise ValueError(f"activation {name!r} is not piecewise linear")
 
 
-def _regioncam_count(net: Network, box: tuple[float, float], one_d: bool) -> int:
-    """Exact number of activation regions of ``net`` (identity features) in the box (or on the segment)."""
+def _regioncam_partition(net: Network, box: tuple[float, float], one_d: bool):
+    """regioncam's partition of the view box (or segment) by ``net``'s hidden units (identity features),
+    and ``(c, s)``: its coordinates ``u`` are the input ``x = c + s u``."""
     rc = regioncam.Regioncam1D(size=2.0) if one_d else regioncam.Regioncam(size=1.0)
     # Read back the square regioncam starts from (its size convention differs between 1-D and 2-D) and
     # fold the affine map from it onto the view box into the first layer: x = c + s u.
@@ -232,6 +237,12 @@ def _regioncam_count(net: Network, box: tuple[float, float], one_d: bool) -> int
         rc.linear(W.astype(np.float32), b.astype(np.float32))
         _add_unit(rc, name, net.sizes[l + 1], net.unit_params[l], net.options, k)
         prev_maxout = name == "maxout"
+    return rc, c, s
+
+
+def _regioncam_count(net: Network, box: tuple[float, float], one_d: bool) -> int:
+    """Exact number of activation regions of ``net`` (identity features) in the box (or on the segment)."""
+    rc, c, s = _regioncam_partition(net, box, one_d)
     # regioncam's cells refine the activation regions: its float32 geometry leaves slivers of area ~1e-14
     # where a line passes (almost) through a vertex, and the running max of maxout also splits where two
     # losing pieces swap order. Every region holds at least one cell, and the pattern at a point inside a
@@ -245,12 +256,24 @@ def _cell_points(rc, one_d: bool) -> np.ndarray:
     if one_d:
         v = np.unique(np.asarray(rc.inputs, dtype=float).ravel())
         return ((v[:-1] + v[1:]) / 2)[:, None]
+    vertices, offsets, indices = _cells(rc)
+    return _centroids(vertices, offsets, indices)
+
+
+def _cells(rc) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A 2-D partition's vertices ``(V, 2)`` (regioncam coordinates), and its cells as ``offsets``
+    ``(F + 1,)`` into the vertex ``indices`` ``(N,)`` going round each cell."""
     vertices = np.asarray(rc.vertex_inputs, dtype=float)
-    # Cells are convex polygons, so the mean of a cell's vertices lies inside it.
     ids = [np.asarray(face.vertex_ids, dtype=np.intp) for face in rc.faces]
-    counts = np.array([len(i) for i in ids])
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    return np.add.reduceat(vertices[np.concatenate(ids)], starts, axis=0) / counts[:, None]
+    offsets = np.zeros(len(ids) + 1, dtype=np.intp)
+    np.cumsum([len(i) for i in ids], out=offsets[1:])
+    return vertices, offsets, np.concatenate(ids) if ids else np.zeros(0, np.intp)
+
+
+def _centroids(vertices: np.ndarray, offsets: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    # Cells are convex polygons, so the mean of a cell's vertices lies inside it.
+    counts = np.diff(offsets)
+    return np.add.reduceat(vertices[indices], offsets[:-1], axis=0) / counts[:, None]
 
 
 # --- counting -------------------------------------------------------------------------------------
@@ -313,6 +336,126 @@ def region_count(net: Network, box=(-6.0, 6.0), features=("x1", "x2"), method: s
     why = f" ({reason})" if method == "auto" and identity and reason else ""
     note = f"lower bound: distinct activation patterns on {where}{plane}{why}; {bound_note}"
     return RegionInfo(count, bound, False, note, upper)
+
+
+# --- exact polygons ------------------------------------------------------------------------------
+POLYGON_LIMIT = 4096  #: most cells a partition may have to be drawn as polygons; beyond, the grid map
+
+
+class PolygonsUnavailable(RuntimeError):
+    """The exact polygons cannot be made for this network (the message says why); draw the grid map."""
+
+
+@dataclass(frozen=True)
+class RegionPolygons:
+    """The exact partition of the view box into linear regions, as convex polygons (regioncam's cells).
+
+    ``vertices`` ``(V, 2)`` float64: points ``(x1, x2)`` of the box. ``offsets`` ``(F + 1,)`` and
+    ``indices`` ``(N,)``: cell ``f`` is the polygon ``vertices[indices[offsets[f]:offsets[f + 1]]]``, its
+    corners in order round it. ``patterns`` ``(F, nbytes)`` uint8: each cell's packed activation pattern;
+    equal rows are one region (a region may be made of several cells: regioncam also cuts along kinks of
+    the units it composes, e.g. inside a maxout). ``edges`` ``(E, 2)``: the vertex pairs of the cell sides
+    between two different regions, i.e. the region boundaries, without the box's own sides and the sides
+    between two cells of one region. ``seconds``: what making them took.
+    """
+
+    vertices: np.ndarray
+    offsets: np.ndarray
+    indices: np.ndarray
+    patterns: np.ndarray
+    edges: np.ndarray
+    seconds: float = 0.0
+
+    @property
+    def cells(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def count(self) -> int:
+        """The exact number of linear regions in the box (distinct patterns)."""
+        return int(np.unique(_as_keys(self.patterns)).size)
+
+    def to_lists(self, ids: np.ndarray) -> dict[str, list]:
+        """Plain flat lists, as the frame's ``region_*`` arrays hold them (docs/protocol.md): ``vertices``
+        (x1, x2 pairs, 6 decimals), ``cells``, ``corners``, ``ids`` (``ids``: a region id per cell, e.g.
+        from ``RegionTracker.ids(self.patterns)``), ``edges`` (vertex pairs)."""
+        return {"vertices": np.round(self.vertices, 6).ravel().tolist(), "cells": self.offsets.tolist(),
+                "corners": self.indices.tolist(), "ids": np.asarray(ids).tolist(),
+                "edges": self.edges.ravel().tolist()}
+
+
+def region_polygons(net: Network, box=(-6.0, 6.0), features=("x1", "x2"),
+                    limit: int | None = None) -> RegionPolygons:
+    """The linear regions of ``net`` in the view box ``[lo, hi]^2`` as exact polygons (see
+    ``RegionPolygons``), through regioncam. Raises ``PolygonsUnavailable`` naming the reason when they
+    cannot be made: regioncam not installed, smooth units, non-finite parameters, input features other
+    than ``(x1, x2)`` or ``(x1,)`` (the regions are then curved in the plane), or more than ``limit`` cells
+    (default ``POLYGON_LIMIT``). With the one feature ``x1`` the regions are vertical strips of the box."""
+    start = time.perf_counter()
+    box = _check_box(box)
+    features = validate_features(features)
+    limit = POLYGON_LIMIT if limit is None else limit
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit: expected a positive integer, got {limit!r}")
+    if regioncam is None:
+        raise PolygonsUnavailable("regioncam is not installed")
+    one_d = is_one_d(features)
+    if not is_identity(features):
+        raise PolygonsUnavailable(f"the input features {list(features)} are not (x1, x2) or (x1): regions "
+                                  "are not polygons in the plane")
+    if not net.piecewise_linear:
+        raise PolygonsUnavailable(f"not piecewise linear ({', '.join(net.activations)} units)")
+    if not np.all(np.isfinite(net.flat)):
+        raise PolygonsUnavailable("the network's parameters are not finite (diverged)")
+    if net.sizes[0] != len(features):
+        raise ValueError(f"network has {net.sizes[0]} inputs but {len(features)} features {list(features)}")
+    if one_d:
+        return _strips(net, box, limit, start)
+    rc, c, s = _regioncam_partition(net, box, one_d=False)
+    if rc.num_faces > limit:
+        raise PolygonsUnavailable(f"{rc.num_faces} cells, more than the limit of {limit}")
+    vertices, offsets, indices = _cells(rc)
+    vertices = np.clip(c + s * vertices, box[0], box[1])  # float32 geometry may stray past the box by 1e-7
+    patterns = activation_patterns(net, _centroids(vertices, offsets, indices))
+    return RegionPolygons(vertices, offsets, indices, patterns, _boundaries(offsets, indices, patterns),
+                          time.perf_counter() - start)
+
+
+def _strips(net: Network, box: tuple[float, float], limit: int, start: float) -> RegionPolygons:
+    """1-D data (the plane's x1 only): the regions are vertical strips of the box, one per segment."""
+    rc, c, s = _regioncam_partition(net, box, one_d=True)
+    x = np.clip(np.unique(c + s * np.asarray(rc.inputs, dtype=float).ravel()), box[0], box[1])
+    cells = len(x) - 1
+    if cells > limit:
+        raise PolygonsUnavailable(f"{cells} cells, more than the limit of {limit}")
+    vertices = np.stack([np.repeat(x, 2), np.tile(box, len(x))], axis=1)  # (x_k, lo), (x_k, hi)
+    k = 2 * np.arange(cells)
+    indices = np.stack([k, k + 2, k + 3, k + 1], axis=1).ravel()
+    patterns = activation_patterns(net, ((x[:-1] + x[1:]) / 2)[:, None])
+    differ = np.nonzero(np.any(patterns[:-1] != patterns[1:], axis=1))[0]
+    edges = np.stack([2 * differ + 2, 2 * differ + 3], axis=1)
+    return RegionPolygons(vertices, 4 * np.arange(cells + 1), indices, patterns, edges,
+                          time.perf_counter() - start)
+
+
+def _boundaries(offsets: np.ndarray, indices: np.ndarray, patterns: np.ndarray) -> np.ndarray:
+    """The cell sides ``(E, 2)`` (vertex pairs) shared by two cells of different patterns."""
+    if len(indices) == 0:
+        return np.zeros((0, 2), np.intp)
+    counts = np.diff(offsets)
+    cell = np.repeat(np.arange(len(counts)), counts)
+    following = np.arange(len(indices)) + 1
+    following[offsets[1:] - 1] = offsets[:-1]  # the last corner of a cell joins its first
+    a, b = indices, indices[following]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    order = np.argsort(lo * (int(indices.max()) + 1) + hi, kind="stable")
+    lo, hi, cell = lo[order], hi[order], cell[order]
+    # an inner side is listed twice, once by each cell; a side of the box once
+    shared = np.nonzero((lo[:-1] == lo[1:]) & (hi[:-1] == hi[1:]))[0]
+    _, region = np.unique(_as_keys(patterns), return_inverse=True)
+    region = region.ravel()
+    between = shared[region[cell[shared]] != region[cell[shared + 1]]]
+    return np.stack([lo[between], hi[between]], axis=1)
 
 
 # --- region map -----------------------------------------------------------------------------------

@@ -255,7 +255,7 @@ def test_load_scene_replaces_config_and_weights(ws):
     assert len(ws.until("dataset")["train"]) == 4
     header, arrays = p.decode_frame(ws.until("frame"))
     assert header["weights"][0] == [[1.0, 1.0], [1.0, 1.0]] and header["regions"]["count"] >= 3
-    assert arrays["region_map"].dtype.name == "uint16"
+    assert arrays["region_ids"].dtype.name == "uint16" and "region_map" not in arrays
 
 
 def test_unknown_scene_is_an_error_naming_name(ws):

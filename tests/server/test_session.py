@@ -255,7 +255,9 @@ def test_regions_view_reports_count_and_map_for_piecewise_linear_nets():
     pytest.importorskip("app.engine.regions")
     s = Session(scene="xor-by-hand")
     snap = s.snapshot()
-    assert snap.header["regions"]["count"] >= 3 and snap.region_map.dtype == np.uint16
+    assert snap.header["regions"]["count"] >= 3 and snap.header["regions_drawn"] == "polygons"
+    polygons, ids = snap.region_polygons
+    assert polygons.count == 3 and ids.dtype == np.uint16 and snap.region_map is None
 
 
 @pytest.mark.parametrize("config", [

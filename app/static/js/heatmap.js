@@ -64,8 +64,9 @@ export class Heatmap {
  * @param {CanvasRenderingContext2D} ctx @param {Uint16Array} ids (G, G)
  */
 export function paintRegions(ctx, ids, G, S = 3) {
+  // Both sides: a fresh canvas is 300 x 150, and 100 cells x 3 px already make its width.
   const N = G * S;
-  if (ctx.canvas.width !== N) {
+  if (ctx.canvas.width !== N || ctx.canvas.height !== N) {
     ctx.canvas.width = N;
     ctx.canvas.height = N;
   }
@@ -91,10 +92,82 @@ export function paintRegions(ctx, ids, G, S = 3) {
 }
 
 // Twelve hues at low alpha: enough to tell neighbouring regions apart without hiding the boundary colours.
-const TINTS = Array.from({ length: 12 }, (_, k) => {
+// The grid map writes them as packed pixels, the polygons as CSS colours: the same twelve either way.
+const HUES = Array.from({ length: 12 }, (_, k) => {
   const h = (k / 12) * 2 * Math.PI;
-  const r = 128 + 110 * Math.cos(h);
-  const g = 128 + 110 * Math.cos(h - 2.094);
-  const b = 128 + 110 * Math.cos(h + 2.094);
-  return ((32 << 24) | ((b | 0) << 16) | ((g | 0) << 8) | (r | 0)) >>> 0;
+  return [128 + 110 * Math.cos(h), 128 + 110 * Math.cos(h - 2.094), 128 + 110 * Math.cos(h + 2.094)].map((v) => v | 0);
 });
+const TINTS = HUES.map(([r, g, b]) => ((32 << 24) | (b << 16) | (g << 8) | r) >>> 0);
+const TINT_CSS = HUES.map(([r, g, b]) => `rgba(${r},${g},${b},${32 / 255})`);
+const EDGE_CSS = `rgba(30,30,40,${220 / 255})`;
+
+/** The overlay's tint of region `id` (as the grid map paints it). */
+export const regionTint = (id) => TINT_CSS[(id * 7) % TINT_CSS.length];
+
+/**
+ * The frame's exact regions (docs/protocol.md, region_vertices ... region_edges) as one object of flat
+ * arrays, or null when the frame carries none.
+ */
+export function framePolygons(arrays) {
+  if (!arrays.region_vertices) return null;
+  return {
+    vertices: arrays.region_vertices.data,
+    cells: arrays.region_cells.data,
+    corners: arrays.region_corners.data,
+    ids: arrays.region_ids.data,
+    edges: arrays.region_edges.data,
+  };
+}
+
+/**
+ * Exact linear regions as vector paths, crisp at any size: the canvas's backing store is made its CSS size
+ * times devicePixelRatio, every cell is filled with `fill(id)` and the boundaries between regions are
+ * stroked one CSS pixel wide.
+ * @param {HTMLCanvasElement} canvas
+ * @param {{vertices: ArrayLike<number>, cells: ArrayLike<number>, corners: ArrayLike<number>,
+ *   ids: ArrayLike<number>, edges: ArrayLike<number>}} poly flat arrays: vertices (x1, x2) pairs, cell f's
+ *   corners at corners[cells[f] .. cells[f + 1]), ids one per cell, edges vertex pairs
+ * @param {number[]} box [lo, hi] of both axes
+ * @param {number} size the canvas's side in CSS pixels
+ */
+export function drawRegionPolygons(canvas, poly, box, size, fill = regionTint, edge = EDGE_CSS) {
+  const dpr = window.devicePixelRatio || 1;
+  const N = Math.round(size * dpr);
+  if (canvas.width !== N || canvas.height !== N) {
+    canvas.width = N;
+    canvas.height = N;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, N, N);
+  const [lo, hi] = box;
+  const s = N / (hi - lo);
+  const v = poly.vertices;
+  const X = (i) => (v[2 * i] - lo) * s;
+  const Y = (i) => (hi - v[2 * i + 1]) * s;
+  // One path per colour: the cells of a region fill as one shape, with no faint seams along their sides.
+  const paths = new Map();
+  const { cells, corners, ids } = poly;
+  for (let f = 0; f + 1 < cells.length; f += 1) {
+    const colour = fill(ids[f]);
+    let path = paths.get(colour);
+    if (!path) paths.set(colour, (path = new Path2D()));
+    const first = corners[cells[f]];
+    path.moveTo(X(first), Y(first));
+    for (let k = cells[f] + 1; k < cells[f + 1]; k += 1) path.lineTo(X(corners[k]), Y(corners[k]));
+    path.closePath();
+  }
+  for (const [colour, path] of paths) {
+    ctx.fillStyle = colour;
+    ctx.fill(path);
+  }
+  const lines = new Path2D();
+  const e = poly.edges;
+  for (let k = 0; k + 1 < e.length; k += 2) {
+    lines.moveTo(X(e[k]), Y(e[k]));
+    lines.lineTo(X(e[k + 1]), Y(e[k + 1]));
+  }
+  ctx.strokeStyle = edge;
+  ctx.lineWidth = dpr;
+  ctx.stroke(lines);
+}

@@ -5,6 +5,7 @@
 
 import { backpropStages } from "./backpropOverlay.js";
 import { trimmed as fmt } from "../format.js";
+import { drawRegionPolygons } from "../heatmap.js";
 import { loadPlotly } from "../plotly.js";
 
 const THROTTLE_MS = { walkthrough: 0, universality: 250, depth: 700, backprop: 300 };
@@ -269,15 +270,23 @@ export class LecturePanel {
   // ---- depth --------------------------------------------------------------------------------------
   depth(d) {
     const row = el("div", { class: "lec-row" });
+    const draws = [];
     for (const p of d.panels) {
       const canvas = el("canvas", { width: "192", height: "192", class: "lec-regions" });
-      const ctx = canvas.getContext("2d");
-      const n = p.map.length;
-      const cell = 192 / n;
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) {
-          ctx.fillStyle = regionColor(p.map[i][j]);
-          ctx.fillRect(j * cell, i * cell, cell + 0.5, cell + 0.5);
+      if (p.polygons) {
+        // the exact regions as vector paths, outlined, at the screen's resolution: drawn once the canvas is
+        // in the page, at the size the stylesheet gives it
+        draws.push(() => drawRegionPolygons(canvas, p.polygons, p.box, canvas.clientWidth || 192, regionColor,
+          "rgba(30,30,40,0.86)"));
+      } else {
+        const ctx = canvas.getContext("2d");
+        const n = p.map.length;
+        const cell = 192 / n;
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            ctx.fillStyle = regionColor(p.map[i][j]);
+            ctx.fillRect(j * cell, i * cell, cell + 0.5, cell + 0.5);
+          }
         }
       }
       const r = p.regions || {};
@@ -289,6 +298,7 @@ export class LecturePanel {
           el("div", { text: `training loss ${fmt(p.train_loss)}` }))));
     }
     this.body.replaceChildren(el("p", { class: "hint", text: `Both nets at step ${d.step}, trained on the same data with the same settings.` }), row);
+    draws.forEach((draw) => draw());
   }
 
   // ---- backprop -----------------------------------------------------------------------------------

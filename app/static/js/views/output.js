@@ -3,7 +3,7 @@
 // quantized map through a lookup table (see heatmap.js).
 
 import { classCss, classLut, diverging, divergingCss, divergingLut } from "../colors.js";
-import { Heatmap, paintRegions } from "../heatmap.js";
+import { drawRegionPolygons, framePolygons, Heatmap, paintRegions } from "../heatmap.js";
 import { formatNumber } from "./popups.js";
 
 // The map's side in CSS pixels comes from the stylesheet (--plot), which grows it on large screens.
@@ -46,7 +46,18 @@ export class OutputView {
       last = plotSize();
       if (this.axesBox) this.drawAxes(this.axesBox);
       this.drawPoints();
+      if (this.polygons) this.drawPolygons();
     }).observe(document.getElementById("boundary"));
+    // and when the device pixel ratio changes (browser zoom, a window moved to another screen): the vector
+    // layers are drawn at device resolution
+    const watchRatio = () => {
+      matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener("change", () => {
+        this.drawPoints();
+        if (this.polygons) this.drawPolygons();
+        watchRatio();
+      }, { once: true });
+    };
+    watchRatio();
   }
 
   /** What the output unit's value means for the colours: the target values of the two classes. */
@@ -162,13 +173,29 @@ export class OutputView {
       }
       this.heat.paint(arrays.output.data, this.lut, G, G);
     }
-    if (this.showRegions && arrays.region_map) paintRegions(this.regionsCtx, arrays.region_map.data, G);
-    this.drawBadge(header.regions);
+    this.polygons = this.showRegions ? framePolygons(arrays) : null;
+    if (this.polygons) {
+      this.polygonBox = header.box;
+      this.drawPolygons();
+    } else if (this.showRegions && arrays.region_map) {
+      paintRegions(this.regionsCtx, arrays.region_map.data, G);
+    } else {
+      // no regions in this frame (smooth units, diverged): an old overlay would claim regions that are gone
+      const c = this.regionsCtx.canvas;
+      this.regionsCtx.setTransform(1, 0, 0, 1, 0, 0);
+      this.regionsCtx.clearRect(0, 0, c.width, c.height);
+    }
+    this.drawBadge(header.regions, header.regions_drawn);
     this.drawMetrics(header);
     if (header.box && (!this.axesBox || this.axesBox[0] !== header.box[0] || this.axesBox[1] !== header.box[1])) {
       this.drawAxes(header.box);
     }
     return this.heat.canvas;
+  }
+
+  /** The exact regions of the last frame, at the plot's current size. */
+  drawPolygons() {
+    drawRegionPolygons(this.regionsCtx.canvas, this.polygons, this.polygonBox, plotSize());
   }
 
   /** A unit map comes with its own [min, max]: scale by the larger magnitude so zero stays neutral. */
@@ -183,7 +210,7 @@ export class OutputView {
     return this.unitLutCached;
   }
 
-  drawBadge(regions) {
+  drawBadge(regions, drawn) {
     const el = document.getElementById("region-badge");
     if (!this.showRegions || !regions) {
       el.hidden = true;
@@ -201,7 +228,8 @@ export class OutputView {
     el.textContent = `${regions.exact === false ? "\u2265 " : ""}${regions.count} linear regions${bound}`;
     const reach = known(regions.bound) && this.depth > 1
       ? `The best network of this shape is known to reach at least ${regions.bound} (Montufar et al. 2014). ` : "";
-    el.title = reach + (regions.note || "");
+    const how = drawn === "polygons" ? "Drawn as exact polygons." : drawn ? `Drawn as a ${drawn}.` : "";
+    el.title = [reach + (regions.note || ""), how].filter(Boolean).join(" ");
   }
 
   drawMetrics(h) {
