@@ -1,0 +1,99 @@
+"""Presenting from the page: the share panel's "Present to the room" opens a room and shows its code, the
+viewer link and a QR code big enough for a lecture hall; a phone's view of it (a screenshot decoded by
+zxing-cpp) opens the viewer link, which watches the presenter's training and can fork it."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from .helpers import header_where, screenshot, wait_js
+
+zxingcpp = pytest.importorskip("zxingcpp")
+Image = pytest.importorskip("PIL.Image")
+
+BOX_JS = """(id) => { const r = document.getElementById(id).getBoundingClientRect();
+  return {x: r.x, y: r.y, w: r.width, h: r.height}; }"""
+
+
+def start_presenting(page) -> str:
+    page.click(".share summary")
+    assert page.text_content("#present-start").strip() == "Present to the room"
+    page.click("#present-start")
+    wait_js(page, "document.getElementById('present-dialog').open "
+                  "&& document.getElementById('present-qr').complete "
+                  "&& document.getElementById('present-qr').naturalWidth > 0")
+    return page.text_content("#present-code").strip()
+
+
+def scan(page) -> list[str]:
+    """What a phone pointed at the screen reads: every QR code in a screenshot of the viewport."""
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("L")
+    return [r.text for r in zxingcpp.read_barcodes(shot) if r.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+def test_present_to_the_room_shows_a_scannable_qr_whose_link_watches_and_forks(new_page, base_url):
+    presenter = new_page("?dataset=xor&seed=3")
+    code = start_presenting(presenter)
+    assert len(code) == 6
+    assert "present=1" in presenter.url  # a reload keeps presenting
+    screenshot(presenter, "present-dialog.png")
+    (link,) = scan(presenter)
+    assert link == f"{base_url}/?watch={code}"
+    assert presenter.text_content("#present-link") == link  # the same link in text, for typing it
+    # large enough to scan from a seat: >= 40% of the viewport's smaller side, code in big type, link below
+    qr = presenter.evaluate(BOX_JS, "present-qr")
+    assert qr["w"] >= 0.4 * 720 and abs(qr["w"] - qr["h"]) < 1
+    size = "parseFloat(getComputedStyle(document.getElementById('present-code')).fontSize)"
+    assert presenter.evaluate(size) >= 40
+    assert presenter.evaluate(BOX_JS, "present-link")["y"] >= qr["y"] + qr["h"]
+
+    viewer = new_page(link.removeprefix(f"{base_url}/"))
+    wait_js(viewer, "document.body.classList.contains('watching')")
+    assert viewer.evaluate("window.__mlp.config.dataset") == "xor"
+    assert not viewer.is_visible("#present-start")  # a viewer presents nothing
+    wait_js(presenter, "/1 viewer\\b/.test(document.getElementById('present-status').textContent)")
+
+    presenter.click("#present-close")  # back to the network: the room stays open
+    assert not presenter.evaluate("document.getElementById('present-dialog').open")
+    presenter.click("#play")
+    first = header_where(viewer, "h.step > 0")["step"]
+    header_where(viewer, f"h.step > {first}")  # the viewer follows the presenter's training
+    presenter.click("#play")
+    wait_js(presenter, "window.__mlp.state === 'paused'")
+    wait_js(viewer, "window.__mlp.state === 'paused'")
+    step = presenter.evaluate("window.__mlp.step")
+    header = header_where(viewer, f"h.step === {step}")  # the same step as the presenter's
+    weights = json.dumps(header["weights"])
+
+    viewer.click("#room-fork")
+    wait_js(viewer, "!document.body.classList.contains('watching') && window.__mlp.session")
+    forked = header_where(viewer, "h.step === 0")
+    assert json.dumps(forked["weights"]) == weights  # the fork starts from the presenter's weights
+    assert viewer.is_visible("#present-start") or viewer.evaluate(
+        "!document.getElementById('present-start').hidden")  # a forked viewer may present in turn
+
+    # the banner brings the QR back, and so does the share panel's button
+    presenter.click("#room-qr")
+    wait_js(presenter, "document.getElementById('present-dialog').open")
+    presenter.keyboard.press("Escape")
+    wait_js(presenter, "!document.getElementById('present-dialog').open")
+    assert presenter.text_content("#present-start").strip() == "Show the room's QR code"
+    presenter.click("#present-start")
+    wait_js(presenter, "document.getElementById('present-dialog').open")
+    assert presenter.text_content("#present-code").strip() == code  # the same room, not a new one
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (960, 540)])
+def test_the_present_dialog_fits_the_screen_and_its_qr_scans_at_projector_sizes(new_page, width, height):
+    page = new_page("?dataset=circle", width=width, height=height)
+    code = start_presenting(page)
+    screenshot(page, f"present-dialog-{width}x{height}.png")
+    for part in ("present-dialog", "present-code", "present-qr", "present-link", "present-close"):
+        box = page.evaluate(BOX_JS, part)
+        assert box["x"] >= 0 and box["y"] >= 0, part
+        assert box["x"] + box["w"] <= width and box["y"] + box["h"] <= height, part
+    assert page.evaluate(BOX_JS, "present-qr")["w"] >= 0.4 * min(width, height)
+    assert [link.rsplit("=", 1)[1] for link in scan(page)] == [code]
