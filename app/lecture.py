@@ -171,16 +171,23 @@ def depth(session: Session) -> dict[str, Any]:
 
 # --- backprop step-through --------------------------------------------------------------------------
 def backprop(session: Session, x: list[float] | None = None, y: float | None = None) -> dict[str, Any]:
-    """Forward (a_t, z_t per unit), deltas, dL/dw = delta_t z_j per link and the SGD update for one point
-    ``x`` with label ``y`` (default: the label of the nearest training point), and the largest difference
-    between those gradients and central finite differences of the loss."""
+    """Forward (a_t, z_t per unit), deltas, dL/dw = delta_t z_j per link and the SGD update for one point,
+    and the largest difference between those gradients and central finite differences of the loss.
+
+    The point is a training point: the one nearest ``x`` (a click on the plot), or without ``x`` the
+    default one (``default_point``); ``index`` names it. Only with a label ``y`` given is ``x`` taken as it
+    is: a labelled point of the caller's own."""
     net, d = session.network, session.data
-    if x is None:
-        x = [float(v) for v in d.train_raw[0]]
-    raw = np.asarray([x], dtype=float)[:, :d.train_raw.shape[1]]
+    index = None
     if y is None:
-        nearest = int(np.argmin(np.sum((d.train_raw - raw) ** 2, axis=1)))
-        y = float(d.train_y[nearest])
+        if x is None:
+            index = default_point(session)
+        else:
+            asked = np.asarray([x], dtype=float)[:, :d.train_raw.shape[1]]
+            index = int(np.argmin(np.sum((d.train_raw - asked) ** 2, axis=1)))
+        x = [float(v) for v in d.train_raw[index]]
+        y = float(d.train_y[index])
+    raw = np.asarray([x], dtype=float)[:, :d.train_raw.shape[1]]
     X = feature_map(raw, session.config.features)
     T = net.encode_targets(np.asarray([y]))
     grads = net.loss_and_gradients(X, T, train=False)
@@ -197,11 +204,25 @@ def backprop(session: Session, x: list[float] | None = None, y: float | None = N
     size = net.flat.size
     checked = np.unique(np.linspace(0, size - 1, min(size, FD_MAX_PARAMETERS)).astype(int))
     fd = finite_differences(net, X, T, checked)
-    return {"x": [float(v) for v in raw[0]], "y": float(y), "input": _round(X[0], 6),
+    return {"x": [float(v) for v in raw[0]], "y": float(y), "index": index, "input": _round(X[0], 6),
             "loss": float(grads.loss), "output": _round(fwd.output[0], 6), "layers": layers,
             "learning_rate": lr,
             "check": {"max_error": float(np.max(np.abs(fd - grads.flat[checked]))) if fd.size else 0.0,
                       "parameters": int(fd.size), "of": int(size), "eps": FD_EPS}}
+
+
+def default_point(session: Session) -> int:
+    """The training point the backprop panel opens with: the one the network gets most wrong (largest
+    |output - target|, the output delta of the matched output/loss pairs) among those with no zero input
+    coordinate, whose every link then carries a non-zero gradient (at (0, 0) the first layer's dL/dw =
+    delta_t x_j are all 0, and with zero biases so is everything after it). Ties go to the first."""
+    net, d = session.network, session.data
+    fwd = net.forward(d.train_x)
+    wrong = np.sum(np.abs(fwd.output - d.train_t), axis=1)
+    candidates = np.flatnonzero(np.all(np.abs(d.train_raw) > 1e-12, axis=1))
+    if candidates.size == 0:
+        candidates = np.arange(d.train_raw.shape[0])
+    return int(candidates[np.argmax(wrong[candidates])])
 
 
 def finite_differences(net: Network, X: np.ndarray, T: np.ndarray, indices=None,
