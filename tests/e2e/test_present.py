@@ -49,6 +49,9 @@ def test_present_to_the_room_shows_a_scannable_qr_whose_link_watches_and_forks(n
     size = "parseFloat(getComputedStyle(document.getElementById('present-code')).fontSize)"
     assert presenter.evaluate(size) >= 40
     assert presenter.evaluate(BOX_JS, "present-link")["y"] >= qr["y"] + qr["h"]
+    # served on 127.0.0.1, the link works on this machine only: the dialog says how to reach the room
+    assert presenter.is_visible("#present-warning")
+    assert "--host 0.0.0.0" in presenter.text_content("#present-warning")
 
     viewer = new_page(link.removeprefix(f"{base_url}/"))
     wait_js(viewer, "document.body.classList.contains('watching')")
@@ -91,7 +94,8 @@ def test_the_present_dialog_fits_the_screen_and_its_qr_scans_at_projector_sizes(
     page = new_page("?dataset=circle", width=width, height=height)
     code = start_presenting(page)
     screenshot(page, f"present-dialog-{width}x{height}.png")
-    for part in ("present-dialog", "present-code", "present-qr", "present-link", "present-close"):
+    for part in ("present-dialog", "present-code", "present-qr", "present-link", "present-warning",
+                 "present-close"):
         box = page.evaluate(BOX_JS, part)
         assert box["x"] >= 0 and box["y"] >= 0, part
         assert box["x"] + box["w"] <= width and box["y"] + box["h"] <= height, part

@@ -5,6 +5,7 @@
 // ending the room; the banner's "Show QR code" and the share panel's button bring it back.
 
 const $ = (id) => document.getElementById(id);
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 /**
  * @param {object} deps
@@ -85,9 +86,10 @@ class PresentView {
     const ended = r.presenter === "ended";
     d.qr.hidden = ended;
     d.root.dataset.presenter = r.presenter;
+    // a loopback address works on this machine only: the room's phones would scan a dead link
+    d.warning.hidden = ended || !LOOPBACK.test(location.hostname);
     d.status.textContent = ended ? `This room has ended. ${r.message || ""}`
-      : `${n} viewer${n === 1 ? "" : "s"} watching. Scan the code or open the link; "Fork" in the banner gives `
-        + "each viewer a copy of your network to train.";
+      : `${n} viewer${n === 1 ? "" : "s"} watching. Viewers can "Fork" to train their own copy.`;
   }
 
   open() {
@@ -155,7 +157,13 @@ function buildDialog() {
   close.type = "button";
   close.textContent = "Back to the network (keep presenting)";
   actions.append(copy, close);
-  root.append(title, codeLine, qr, link, status, actions);
+  const warning = document.createElement("p");
+  warning.id = "present-warning";
+  warning.className = "present-warning";
+  warning.hidden = true;
+  warning.textContent = "Only this computer can open this address: start the server with --host 0.0.0.0 "
+    + "and open the page by this computer's network address.";
+  root.append(title, codeLine, qr, link, warning, status, actions);
   document.body.append(root);
-  return { root, code, qr, link, status, copy, close };
+  return { root, code, qr, link, warning, status, copy, close };
 }
