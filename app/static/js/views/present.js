@@ -59,6 +59,8 @@ class PresentView {
   }
 
   onMessage(msg) {
+    // refused (the controller shows the error as a notice): the button must not wait for a room forever
+    if (msg.type === "error" && this.wanted && !this.presenting) this.wanted = false;
     if (["room", "forked", "welcome", "error"].includes(msg.type)) this.sync();
     if (msg.type === "room" && msg.role === "presenter" && this.wanted) {
       this.wanted = false;
