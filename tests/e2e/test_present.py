@@ -59,7 +59,10 @@ def test_present_to_the_room_shows_a_scannable_qr_whose_link_watches_and_forks(n
     assert not viewer.is_visible("#present-start")  # a viewer presents nothing
     wait_js(presenter, "/1 viewer\\b/.test(document.getElementById('present-status').textContent)")
 
-    presenter.click("#present-close")  # back to the network: the room stays open
+    presenter.focus("#present-close")
+    presenter.keyboard.press("Space")  # presses the focused button; the page's Space (play) stays behind
+    wait_js(presenter, "!document.getElementById('present-dialog').open")  # back to the network
+    assert presenter.evaluate("window.__mlp.state") == "paused"
     assert not presenter.evaluate("document.getElementById('present-dialog').open")
     presenter.click("#play")
     first = header_where(viewer, "h.step > 0")["step"]

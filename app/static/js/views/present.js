@@ -28,6 +28,8 @@ class PresentView {
     this.dialog = buildDialog();
     this.dialog.close.addEventListener("click", () => this.dialog.root.close());
     this.dialog.copy.addEventListener("click", () => this.copy());
+    // the page's shortcuts (Space: play, s: step) stay behind the modal: Space presses the focused button
+    this.dialog.root.addEventListener("keydown", (e) => e.stopPropagation());
     // the presenter's banner gets a way back to the QR code once the dialog is closed
     this.reopen = document.createElement("button");
     this.reopen.id = "room-qr";
