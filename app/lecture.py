@@ -171,23 +171,20 @@ def depth(session: Session) -> dict[str, Any]:
 
 # --- backprop step-through --------------------------------------------------------------------------
 def backprop(session: Session, x: list[float] | None = None, y: float | None = None) -> dict[str, Any]:
-    """Forward (a_t, z_t per unit), deltas, dL/dw = delta_t z_j per link and the SGD update for one point,
-    and the largest difference between those gradients and central finite differences of the loss.
-
-    The point is a training point: the one nearest ``x`` (a click on the plot), or without ``x`` the
-    default one (``default_point``); ``index`` names it. Only with a label ``y`` given is ``x`` taken as it
-    is: a labelled point of the caller's own."""
+    """Forward (a_t, z_t per unit), deltas, dL/dw = delta_t z_j per link and the SGD update for one point
+    ``x`` with label ``y`` (without ``y``: the training point nearest ``x``, with its label; without ``x``
+    either: ``default_point``), and the largest difference
+    between those gradients and central finite differences of the loss."""
     net, d = session.network, session.data
-    index = None
-    if y is None:
-        if x is None:
-            index = default_point(session)
-        else:
-            asked = np.asarray([x], dtype=float)[:, :d.train_raw.shape[1]]
-            index = int(np.argmin(np.sum((d.train_raw - asked) ** 2, axis=1)))
-        x = [float(v) for v in d.train_raw[index]]
-        y = float(d.train_y[index])
+    if x is None:
+        x = [float(v) for v in d.train_raw[default_point(session)]]
     raw = np.asarray([x], dtype=float)[:, :d.train_raw.shape[1]]
+    if y is None:
+        nearest = int(np.argmin(np.sum((d.train_raw - raw) ** 2, axis=1)))
+        y = float(d.train_y[nearest])
+        # a click without a label means "this data point": the numbers are for the point itself, which the
+        # page rings; only a caller naming a label too gets a point of its own
+        raw = d.train_raw[nearest:nearest + 1].astype(float)
     X = feature_map(raw, session.config.features)
     T = net.encode_targets(np.asarray([y]))
     grads = net.loss_and_gradients(X, T, train=False)
@@ -204,7 +201,7 @@ def backprop(session: Session, x: list[float] | None = None, y: float | None = N
     size = net.flat.size
     checked = np.unique(np.linspace(0, size - 1, min(size, FD_MAX_PARAMETERS)).astype(int))
     fd = finite_differences(net, X, T, checked)
-    return {"x": [float(v) for v in raw[0]], "y": float(y), "index": index, "input": _round(X[0], 6),
+    return {"x": [float(v) for v in raw[0]], "y": float(y), "input": _round(X[0], 6),
             "loss": float(grads.loss), "output": _round(fwd.output[0], 6), "layers": layers,
             "learning_rate": lr,
             "check": {"max_error": float(np.max(np.abs(fd - grads.flat[checked]))) if fd.size else 0.0,
