@@ -11,7 +11,6 @@ import { NetworkView } from "./views/network.js";
 import { OutputView } from "./views/output.js";
 import { closeEditor, installEditor } from "./views/popups.js";
 import { LecturePanel } from "./views/lecture.js";
-import { installPresent } from "./views/present.js";
 import { BackpropOverlay } from "./views/backpropOverlay.js";
 
 const $ = (id) => document.getElementById(id);
@@ -382,7 +381,6 @@ function onMessage(msg) {
       break;
   }
   app.broadcast.onMessage(msg); // room, forked; and after a welcome, present / the fresh-session notice
-  app.present.onMessage(msg); // the "Present to the room" dialog follows the room
 }
 
 /** A scene may ask for a view (e.g. the region overlay): show the toggles the way the server now sends. */
@@ -561,7 +559,6 @@ async function main() {
     },
   });
   app.broadcast.attach(app.socket);
-  app.present = installPresent({ broadcast: app.broadcast, send: (m) => app.socket.send(m) });
   // inside a host page's iframe: the postMessage API (embed.js, docs/embedding.md); null on a top-level page
   app.embed = installEmbed({
     send: (m) => app.socket.send(m),

@@ -2,7 +2,8 @@
 // broadcast room (app/rooms.py, broadcast.js) and shows what the room needs to join from their seats: the room
 // code in big type, a QR code of the viewer link large enough to scan from the back of a lecture hall (drawn
 // by the server, GET /qr.svg, so it works offline) and the link itself as text. The dialog closes without
-// ending the room; the banner's "Show QR code" and the share panel's button bring it back.
+// ending the room; the banner's "Show QR code" and the share panel's button bring it back. broadcast.js
+// installs it with its socket and hands it every server message after its own handling.
 
 const $ = (id) => document.getElementById(id);
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
