@@ -12,6 +12,19 @@ const linkT = (source, sources) => Math.round(16 * (0.35 + (0.5 * (source + 0.5)
 const CHAR_PX = 6.1; // width of one character of the labels' 10 px monospace font
 const LINE_PX = 12; // height of one label line
 
+const fmt = (v, d = 3) => (v == null ? "\u2013" : (+v).toFixed(d).replace(/\.?0+$/, "").replace(/^-0$/, "0") || "0");
+
+/**
+ * Stages for a network of `L` weight layers (the last is the output): 0 forward, 1 output delta,
+ * 2..L-1+1 the hidden layers' deltas back to the first, then gradients, then update.
+ * @param {number} L
+ * @returns {string[]}
+ */
+export function backpropStages(L) {
+  return ["forward", "output delta", ...Array.from({ length: L - 1 }, (_, i) => `delta of hidden layer ${L - 1 - i}`),
+    "gradients", "update"];
+}
+
 export const BP_DECIMALS = 4;
 /**
  * Every number of the backprop step-through (the diagram's labels and tooltips, the panel's tables): fixed
@@ -24,17 +37,6 @@ export function bpNumber(v) {
   if (v == null || !Number.isFinite(+v)) return v == null ? "\u2013" : String(v);
   const text = (+v).toFixed(BP_DECIMALS);
   return /^-0\.0+$/.test(text) ? text.slice(1) : text;
-}
-
-/**
- * Stages for a network of `L` weight layers (the last is the output): 0 forward, 1 output delta,
- * 2..L-1+1 the hidden layers' deltas back to the first, then gradients, then update.
- * @param {number} L
- * @returns {string[]}
- */
-export function backpropStages(L) {
-  return ["forward", "output delta", ...Array.from({ length: L - 1 }, (_, i) => `delta of hidden layer ${L - 1 - i}`),
-    "gradients", "update"];
 }
 
 export class BackpropOverlay {
@@ -192,7 +194,7 @@ export class BackpropOverlay {
     this.highlight((l) => (this.stage === 0 ? false : l === active));
     this.bar.hidden = false;
     this.label.textContent = `${this.stage + 1}/${this.stages.length}: ${this.stages[this.stage]}`
-      + (this.stage === last ? ` (lr ${d.learning_rate})` : "");
+      + (this.stage === last ? ` (lr ${fmt(d.learning_rate)})` : "");
     this.prev.disabled = this.stage === 0;
     this.next.disabled = this.stage === last;
     this.layer.dataset.stage = String(this.stage);
@@ -214,7 +216,7 @@ export class BackpropOverlay {
     const g = layer.dW[link.i][link.j];
     const z = link.l === 0 ? d.input[link.i] : d.layers[link.l - 1].z[link.i];
     let text = `; dL/dw = \u03b4 ${bpNumber(layer.delta[link.j])} \u00d7 z ${bpNumber(z)} = ${bpNumber(g)}`;
-    if (this.stage === this.stages.length - 1) text += `; w \u2212 ${d.learning_rate} dL/dw = ${bpNumber(layer.W_next[link.i][link.j])}`;
+    if (this.stage === this.stages.length - 1) text += `; w \u2212 ${fmt(d.learning_rate)} dL/dw = ${bpNumber(layer.W_next[link.i][link.j])}`;
     return text;
   }
 }
