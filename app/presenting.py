@@ -10,6 +10,7 @@ back of a lecture hall.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from urllib.parse import parse_qsl, urlsplit
@@ -49,6 +50,7 @@ def viewer_link_problem(text: str | None) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)  # a room's link is asked for again on every dialog open and reconnect
 def qr_svg(text: str) -> bytes:
     """The QR code of ``text`` as a scalable SVG (a viewBox, no fixed size; 4 modules of white border)."""
     out = io.BytesIO()
@@ -59,7 +61,8 @@ def qr_svg(text: str) -> bytes:
 
 
 @router.get("/qr.svg")
-async def qr(text: str | None = None) -> Response:
+def qr(text: str | None = None) -> Response:
+    # a plain function: FastAPI runs it in its thread pool, so drawing (about 10 ms) never holds the loop
     problem = viewer_link_problem(text)
     if problem is not None:
         return JSONResponse(p.error(p.E_INVALID_VALUE, problem, "text"), status_code=400)
