@@ -5,6 +5,7 @@ zxing-cpp) opens the viewer link, which watches the presenter's training and can
 from __future__ import annotations
 
 import io
+import itertools
 import json
 
 import pytest
@@ -104,3 +105,27 @@ def test_the_present_dialog_fits_the_screen_and_its_qr_scans_at_projector_sizes(
         assert box["x"] + box["w"] <= width and box["y"] + box["h"] <= height, part
     assert page.evaluate(BOX_JS, "present-qr")["w"] >= 0.4 * min(width, height)
     assert [link.rsplit("=", 1)[1] for link in scan(page)] == [code]
+
+
+def test_a_viewer_on_a_phone_sees_the_presenters_output_first(new_page):
+    presenter = new_page("?scene=xor-by-hand")
+    code = start_presenting(presenter)
+    phone = new_page(f"?watch={code}", width=390, height=844)
+    wait_js(phone, "document.body.classList.contains('watching')")
+    header_where(phone, "h.step === 0")
+    screenshot(phone, "present-viewer-phone.png")
+    plot = phone.evaluate(BOX_JS, "plot")
+    # the whole output plot on the phone's first screen, not off to the right of a desktop layout
+    assert plot["x"] >= 0 and plot["x"] + plot["w"] <= 390, plot
+    assert plot["y"] >= 0 and plot["y"] + plot["h"] <= 844, plot
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # nothing to scroll sideways to
+    # and it shows the presenter's map: the boundary canvas is painted
+    painted = phone.evaluate("""(() => { const c = document.getElementById('boundary');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n += 1;
+        return n / (d.length / 4); })()""")
+    assert painted > 0.99
+    # below it the network, then the scene's panel, one after the other: nothing drawn over anything else
+    boxes = [phone.evaluate(BOX_JS, part) for part in ("plot", "diagram", "lecture")]
+    for upper, lower in itertools.pairwise(boxes):
+        assert upper["y"] + upper["h"] <= lower["y"] + 1, (upper, lower)
