@@ -129,3 +129,22 @@ def test_a_viewer_on_a_phone_sees_the_presenters_output_first(new_page):
     boxes = [phone.evaluate(BOX_JS, part) for part in ("plot", "diagram", "lecture")]
     for upper, lower in itertools.pairwise(boxes):
         assert upper["y"] + upper["h"] <= lower["y"] + 1, (upper, lower)
+
+
+def test_a_viewer_sees_the_scene_panel_of_the_presenter_without_a_read_only_notice(new_page):
+    presenter = new_page("?scene=xor-by-hand")
+    wait_js(presenter, "document.getElementById('lecture').dataset.loaded === '1'")
+    code = start_presenting(presenter)
+    viewer = new_page(f"?watch={code}")
+    wait_js(viewer, "document.getElementById('lecture').dataset.loaded === '1' "
+                    "&& document.querySelectorAll('#lecture .lec-matrix').length >= 6")
+    cells = "[...document.querySelectorAll('#lecture .lec-matrix td')].map((c) => c.textContent)"
+    assert viewer.evaluate(cells) == presenter.evaluate(cells)
+    assert not viewer.is_visible("#notice"), viewer.text_content("#notice-text")  # was: "lecture: read-only"
+    # the presenter trains a step: the presenter's panel asks again, and the viewer's follows
+    before = json.dumps(viewer.evaluate(cells))
+    presenter.click("#present-close")
+    presenter.locator("body").focus()
+    presenter.keyboard.press("s")
+    changed = f"(() => {{ const c = {cells}; return JSON.stringify(c) !== {json.dumps(before)} && c; }})()"
+    assert wait_js(viewer, changed) == wait_js(presenter, changed)

@@ -85,3 +85,40 @@ def test_anything_but_a_viewer_link_is_refused_with_a_400_naming_text(client, te
     body = r.json()
     assert body["type"] == "error" and body["code"] == "invalid_value" and body["field"] == "text"
     assert body["message"].startswith("text: ") and why in body["message"]
+
+
+# --- a room's viewers see the scene panel the presenter's page asks for ---------------------------------
+def lectures_before_step(reader, step: int) -> list[dict]:
+    """The ``lecture`` messages a socket gets before the ``state`` of ``step`` (bounded: a room forwards
+    the presenter's messages in order, so a panel answer sent before a step arrives before its state)."""
+    seen = []
+    for _ in range(200):
+        m = reader.next()
+        if isinstance(m, dict) and m["type"] == "lecture":
+            seen.append(m)
+        if isinstance(m, dict) and m["type"] == "state" and m["step"] == step:
+            return seen
+    raise AssertionError(f"no state of step {step}")
+
+
+def test_viewers_get_the_presenters_lecture_panel_and_late_viewers_the_last_one():
+    from tests.server.helpers import Reader
+
+    with TestClient(create_app(Settings())) as c, c.websocket_connect("/ws") as pws, \
+            c.websocket_connect("/ws") as vws:
+        pr, vr = Reader(pws), Reader(vws)
+        pr.hello(scene="xor-by-hand")
+        pr.send(type="present")
+        code = pr.until("room")["code"]
+        vr.send(type="hello", watch=code)
+        vr.until("state")
+        pr.send(type="lecture", what="walkthrough")
+        mine = pr.until("lecture")
+        assert mine["data"]["output"] == [[0], [1], [1], [0]]
+        pr.send(type="step", n=1)
+        assert lectures_before_step(vr, 1) == [mine]  # the viewer was not left with an empty panel
+        with c.websocket_connect("/ws") as lws:  # joins after the answer: it gets the panel with the rest
+            late = Reader(lws)
+            late.send(type="hello", watch=code)
+            pr.send(type="step", n=1)
+            assert lectures_before_step(late, 2) == [mine]

@@ -86,6 +86,8 @@ export class LecturePanel {
     this.stage = 0; // backprop: how far the step-through has gone
     this.box = [-6, 6];
     this.plot.addEventListener("click", (e) => this.pick(e));
+    // presenting started (views/present.js): ask again, so the room's viewers get this panel too
+    document.addEventListener("mlp-room-opened", () => this.ask());
   }
 
   /** The scene now loaded (the object of /api/scenes), or null: opens or closes its panel. */
@@ -144,7 +146,8 @@ export class LecturePanel {
   }
 
   ask() {
-    if (!this.what) return;
+    // a room's viewer may not ask (read-only): the presenter's answers reach it through the room
+    if (!this.what || document.body.classList.contains("watching")) return;
     if (this.inFlight) {
       this.again = true;
       return;

@@ -6,6 +6,8 @@
 // installs it with its socket and hands it every server message after its own handling.
 
 const $ = (id) => document.getElementById(id);
+/** The document event a newly opened room fires (views/lecture.js re-sends its panel request on it). */
+export const ROOM_OPENED = "mlp-room-opened";
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 /**
@@ -24,6 +26,7 @@ class PresentView {
     this.broadcast = broadcast;
     this.send = send;
     this.wanted = false; // the user asked to see the dialog: open it when the room arrives
+    this.opened = null; // the code of the room this tab last opened
     this.button = $("present-start");
     this.button.addEventListener("click", () => this.start());
     this.dialog = buildDialog();
@@ -62,6 +65,12 @@ class PresentView {
   }
 
   onMessage(msg) {
+    if (msg.type === "room" && msg.role === "presenter" && msg.presenter !== "ended" && msg.code !== this.opened) {
+      // a new room: the scene panel asks for its numbers again, so that they reach the room's viewers
+      // (views/lecture.js listens; its earlier answers went to this tab alone)
+      this.opened = msg.code;
+      document.dispatchEvent(new CustomEvent(ROOM_OPENED, { detail: { code: msg.code } }));
+    }
     // refused (the controller shows the error as a notice): the button must not wait for a room forever
     if (msg.type === "error" && this.wanted && !this.presenting) this.wanted = false;
     if (["room", "forked", "welcome", "error"].includes(msg.type)) this.sync();
