@@ -185,15 +185,19 @@ def depth(session: Session) -> dict[str, Any]:
 # --- backprop step-through --------------------------------------------------------------------------
 def backprop(session: Session, x: list[float] | None = None, y: float | None = None) -> dict[str, Any]:
     """Forward (a_t, z_t per unit), deltas, dL/dw = delta_t z_j per link and the SGD update for one point
-    ``x`` with label ``y`` (default: the label of the nearest training point), and the largest difference
+    ``x`` with label ``y`` (without ``y``: the training point nearest ``x``, with its label; without ``x``
+    either: ``default_point``), and the largest difference
     between those gradients and central finite differences of the loss."""
     net, d = session.network, session.data
     if x is None:
-        x = [float(v) for v in d.train_raw[0]]
+        x = [float(v) for v in d.train_raw[default_point(session)]]
     raw = np.asarray([x], dtype=float)[:, :d.train_raw.shape[1]]
     if y is None:
         nearest = int(np.argmin(np.sum((d.train_raw - raw) ** 2, axis=1)))
         y = float(d.train_y[nearest])
+        # a click without a label means "this data point": the numbers are for the point itself, which the
+        # page rings; only a caller naming a label too gets a point of its own
+        raw = d.train_raw[nearest:nearest + 1].astype(float)
     X = feature_map(raw, session.config.features)
     T = net.encode_targets(np.asarray([y]))
     grads = net.loss_and_gradients(X, T, train=False)
@@ -215,6 +219,20 @@ def backprop(session: Session, x: list[float] | None = None, y: float | None = N
             "learning_rate": lr,
             "check": {"max_error": float(np.max(np.abs(fd - grads.flat[checked]))) if fd.size else 0.0,
                       "parameters": int(fd.size), "of": int(size), "eps": FD_EPS}}
+
+
+def default_point(session: Session) -> int:
+    """The training point the backprop panel opens with: the one the network gets most wrong (largest
+    |output - target|, the output delta of the matched output/loss pairs) among those with no zero input
+    coordinate, whose every link then carries a non-zero gradient (at (0, 0) the first layer's dL/dw =
+    delta_t x_j are all 0, and with zero biases so is everything after it). Ties go to the first."""
+    net, d = session.network, session.data
+    fwd = net.forward(d.train_x)
+    wrong = np.sum(np.abs(fwd.output - d.train_t), axis=1)
+    candidates = np.flatnonzero(np.all(np.abs(d.train_raw) > 1e-12, axis=1))
+    if candidates.size == 0:
+        candidates = np.arange(d.train_raw.shape[0])
+    return int(candidates[np.argmax(wrong[candidates])])
 
 
 def finite_differences(net: Network, X: np.ndarray, T: np.ndarray, indices=None,

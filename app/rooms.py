@@ -39,7 +39,9 @@ log = logging.getLogger("mlp_playground.rooms")
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read aloud in lecture halls
 CODE_LENGTH = 6
-FORWARDED = ("config", "dataset", "state")  # the presenter's messages viewers get too
+# the presenter's messages viewers get too; ``lecture``: the scene panel's numbers the presenter's page asked
+# for, so a viewer (who may not ask: read-only) sees the panel the room is looking at
+FORWARDED = ("config", "dataset", "state", "lecture")
 KEY_PREFIX = "mlp-playground:"
 ROOM_TTL = 15.0  # seconds a room's Redis hash outlives its host's last heartbeat (a host that died)
 FORK_TIMEOUT = 5.0  # seconds a mirror waits for the host's answer to a fork
@@ -318,7 +320,8 @@ class Rooms:
         return room if room is not None and room.status != "ended" else None
 
     def _join(self, room: Room, conn: Connection) -> None:
-        """Greet a viewer like a new session (room, welcome, dataset, frame, state), then stream."""
+        """Greet a viewer like a new session (room, welcome, dataset, frame, state, the last panel), then
+        stream."""
         if conn in room.viewers:
             return
         room.viewers.add(conn)
@@ -334,6 +337,8 @@ class Rooms:
             conn.offer_frame(room.frame)
         if "state" in room.latest:
             conn.send_text(room.latest["state"])
+        if "lecture" in room.latest:
+            conn.send_text(room.latest["lecture"])
 
     def _leave(self, room: Room, conn: Connection) -> None:
         if conn in room.viewers:
@@ -418,7 +423,7 @@ class RedisBus:
     """
 
     KINDS: ClassVar[dict[bytes, str]] = {b"F": "frame", b"C": "config", b"D": "dataset", b"S": "state",
-                                         b"R": "room"}
+                                         b"R": "room", b"L": "lecture"}
 
     def __init__(self, url: str, rooms: Rooms):
         try:

@@ -116,10 +116,10 @@ register(Scene(
 register(Scene(
     name="xor-learned",
     title="XOR learned",
-    caption="The same 2-2-1 ReLU network as 'XOR by hand', now learned by gradient descent from a random "
-            "start. Press 'new data' to try another seed: some starts reach 0, 1, 1, 0, others get stuck "
-            "with a dead ReLU, a hidden unit whose pre-activation is negative on all four points, so its "
-            "gradient is 0 and it never recovers.",
+    caption="The same 2-2-1 ReLU network as 'XOR by hand', learned by gradient descent from a random start. "
+            "The panel trains twelve seeds: 'Load' one, or press 'Regenerate' for a new start. Some reach "
+            "0, 1, 1, 0; others get stuck with a dead ReLU, a hidden unit whose pre-activation is negative "
+            "on all four points, so its gradient is 0 and it never recovers.",
     config={"dataset": XOR_POINTS_DATASET, "train_ratio": 1.0, "features": ["x1", "x2"], "hidden": [2],
             "activation": "relu", "output": "linear", "loss": "squared_error", "init": "glorot",
             "batch_size": 4, "learning_rate": 0.05, "steps_per_frame": 5},
@@ -183,9 +183,10 @@ register(Scene(
 register(Scene(
     name="backprop",
     title="Backpropagation step by step",
-    caption="Click a point of the plane: forward, every unit's a_t and z_t = h(a_t); backward, the output "
-            "delta, then delta_t = h'(a_t) sum_s w_ts delta_s layer by layer; dL/dw_tj = delta_t z_j on "
-            "every link; then the update. 'Check' compares every gradient with finite differences.",
+    caption="Click a data point of the plot (the nearest is taken, ringed): forward, every unit's a_t and "
+            "z_t = h(a_t); backward, the output delta, then delta_t = h'(a_t) sum_s w_ts delta_s layer by "
+            "layer; dL/dw_tj = delta_t z_j on every link; then the update. 'Check' compares every gradient "
+            "with finite differences.",
     config={"dataset": XOR_POINTS_DATASET, "train_ratio": 1.0, "features": ["x1", "x2"], "hidden": [3],
             "activation": "tanh", "output": "sigmoid", "loss": "cross_entropy", "init": "glorot",
             "batch_size": 4, "learning_rate": 0.5, "steps_per_frame": 1},

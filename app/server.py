@@ -28,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.websockets import WebSocketDisconnect
 
-from app import __version__, scenes
+from app import __version__, presenting, scenes
 from app import protocol as p
 from app.config import json_schema, limits
 from app.hub import Connection, Hub, Live, ServerFull, next_message
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return FileResponse(PLOTLY_JS, media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=86400"})
 
+    app.include_router(presenting.router)  # GET /qr.svg: the QR code of a room's viewer link
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.websocket("/ws")

@@ -423,23 +423,28 @@ class Session:
             self._eval_x = (d, np.concatenate([d.train_x, d.test_x]) if d.test_t is not None else d.train_x)
         fwd = net.forward(self._eval_x[1])
         n = d.train_x.shape[0]
-        train_loss, train_acc = self._set_metrics(fwd.z[-1][:n], fwd.output[:n], d.train_y, d.train_t)
+        train_loss, train_acc, train_tie = self._set_metrics(fwd.z[-1][:n], fwd.output[:n], d.train_y,
+                                                             d.train_t)
         if d.test_t is None:
-            test_loss = test_acc = None
+            test_loss = test_acc = test_tie = None
         else:
-            test_loss, test_acc = self._set_metrics(fwd.z[-1][n:], fwd.output[n:], d.test_y, d.test_t)
+            test_loss, test_acc, test_tie = self._set_metrics(fwd.z[-1][n:], fwd.output[n:], d.test_y,
+                                                              d.test_t)
         return {"train_loss": train_loss, "test_loss": test_loss, "train_accuracy": train_acc,
-                "test_accuracy": test_acc}
+                "test_accuracy": test_acc, "train_undecided": train_tie, "test_undecided": test_tie}
 
     def _set_metrics(self, z: np.ndarray, out: np.ndarray, y: np.ndarray,
-                     T: np.ndarray) -> tuple[float | None, float | None]:
-        """Data loss and accuracy of one set from its rows of the forward pass (``z``, ``out``: (n, K))."""
+                     T: np.ndarray) -> tuple[float | None, float | None, int | None]:
+        """Data loss, accuracy and the number of undecided points (a tie at the threshold: neither right
+        nor wrong, and not counted as correct) of one set from its rows of the forward pass (``z``, ``out``:
+        (n, K))."""
         net = self.network
         loss, _ = outputs.loss_and_delta(net.output, net.loss_name, z, out, T)
         if self.data.regression:
-            return _num(loss), None
-        hits = outputs.predicted_class(net.output, out) == y.astype(int)
-        return _num(loss), float(np.mean(hits))
+            return _num(loss), None, None
+        predicted = outputs.predicted_class(net.output, out)
+        hits = predicted == y.astype(int)
+        return _num(loss), float(np.mean(hits)), int(np.sum(predicted == outputs.UNDECIDED))
 
     def _region_view(self) -> tuple[dict[str, Any] | None, np.ndarray | None, Any]:
         """The region count (``{count, bound, upper, exact, note}``) and either the exact polygons with a

@@ -327,7 +327,8 @@ class Network:
         return value + (self.regularization(l1, l2) if (l1 or l2) else 0.0)
 
     def accuracy(self, X, y) -> float:
-        """Fraction of examples whose predicted class equals the integer label ``y`` ``(n,)``."""
+        """Fraction of examples whose predicted class equals the integer label ``y`` ``(n,)`` (a tie at the
+        decision threshold, ``outputs.UNDECIDED``, is never correct)."""
         pred = outputs.predicted_class(self.output, self.predict(X))
         y = np.asarray(y)
         if self.output == "tanh":

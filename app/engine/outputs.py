@@ -124,8 +124,20 @@ def encode_targets(output: str, y: np.ndarray, k: int) -> np.ndarray:
 
 
 def predicted_class(output: str, y: np.ndarray) -> np.ndarray:
-    """Class decision ``(n,)`` from output activations ``(n, K)``."""
+    """Class decision ``(n,)`` from output activations ``(n, K)``; ``UNDECIDED`` (-1) where the output is
+    within ``TIE_TOLERANCE`` of the threshold (0 for tanh, else 0.5) or the two most probable classes are
+    that close."""
     if output == "softmax" or y.shape[1] > 1:
-        return np.argmax(y, axis=1)
+        top = np.sort(y, axis=1)
+        tie = top[:, -1] - top[:, -2] <= TIE_TOLERANCE
+        return np.where(tie, UNDECIDED, np.argmax(y, axis=1))
     threshold = 0.0 if output == "tanh" else 0.5
-    return (y[:, 0] > threshold).astype(int)
+    tie = np.abs(y[:, 0] - threshold) <= TIE_TOLERANCE
+    return np.where(tie, UNDECIDED, (y[:, 0] > threshold).astype(int))
+
+
+# An output this close to the decision threshold (or two classes' probabilities this close) is a tie, not a
+# decision: in output units, far above float rounding (the xor-linear optimum predicts 0.5 +- 1e-16 and
+# would otherwise count as whichever class rounding favours) and far below any margin a trained net has.
+UNDECIDED = -1
+TIE_TOLERANCE = 1e-9

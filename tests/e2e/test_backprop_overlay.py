@@ -168,21 +168,29 @@ def test_the_overlay_leaves_the_diagram_when_another_scene_loads(backprop_page):
                   " && document.querySelector('.bp-stepper').hidden")
 
 
-def test_the_clicked_point_is_where_the_pointer_is_on_the_plots_axes(backprop_page):
+def test_a_click_picks_the_data_point_nearest_the_pointer_and_rings_it(backprop_page):
     page, lectures = backprop_page
     wait_js(page, "document.getElementById('lecture').dataset.loaded === '1'")
     wait_js(page, "!document.querySelector('.bp-stepper').hidden")
     lo, hi = page.evaluate("window.__mlp.header.box")
-    before = len(lectures)
+    train = [p[:2] for p in page.evaluate("window.__mlp.dataset.train")]
     area = page.locator("#points").bounding_box()  # the plotting area: the view box, x2 up
-    fx, fy = 0.75, 0.8
-    page.mouse.click(area["x"] + fx * area["width"], area["y"] + fy * area["height"])
-    for _ in range(200):
-        if len(lectures) > before:
-            break
-        page.wait_for_timeout(40)
-    assert len(lectures) > before
-    pixel = (hi - lo) / area["width"]
-    want = (lo + fx * (hi - lo), hi - fy * (hi - lo))
-    got = lectures[-1]["x"]
-    assert abs(got[0] - want[0]) <= pixel and abs(got[1] - want[1]) <= pixel, (got, want)
+    for fx, fy in ((0.75, 0.8), (0.2, 0.3)):
+        before = len(lectures)
+        page.mouse.click(area["x"] + fx * area["width"], area["y"] + fy * area["height"])
+        for _ in range(200):
+            if len(lectures) > before:
+                break
+            page.wait_for_timeout(40)
+        assert len(lectures) > before
+        at = (lo + fx * (hi - lo), hi - fy * (hi - lo))
+        nearest = min(train, key=lambda p: (p[0] - at[0]) ** 2 + (p[1] - at[1]) ** 2)
+        assert lectures[-1]["x"] == nearest, (lectures[-1]["x"], at)  # the data point, not the raw click
+        want = json.dumps(nearest)
+        ring = wait_js(page, "(() => { const r = document.getElementById('bp-point-ring'); "
+                             f"return r && !r.hidden && r.dataset.x === JSON.stringify({want}) "
+                             "&& r.getBoundingClientRect().toJSON(); })()")
+        cx, cy = ring["x"] + ring["width"] / 2, ring["y"] + ring["height"] / 2
+        px = area["x"] + (nearest[0] - lo) / (hi - lo) * area["width"]
+        py = area["y"] + (hi - nearest[1]) / (hi - lo) * area["height"]
+        assert abs(cx - px) <= 1 and abs(cy - py) <= 1, ((cx, cy), (px, py))  # centred on the point's dot

@@ -231,10 +231,20 @@ def test_backprop_numbers_equal_a_hand_written_backprop_and_finite_differences()
     assert data["check"]["max_error"] < 1e-7
 
 
-def test_backprop_without_a_label_takes_the_nearest_training_points():
+def test_backprop_without_a_label_snaps_to_the_nearest_training_point():
     data = Session(scene="backprop").lecture("backprop", x=[0.9, 0.1], y=None)
     assert data["y"] == 1.0  # nearest to (1, 0), an XOR 1
-    assert data["x"] == [0.9, 0.1]
+    assert data["x"] == [1.0, 0.0]  # the data point itself, not the click
+
+
+def test_backprop_opens_on_a_data_point_whose_every_gradient_is_non_zero():
+    session = Session(scene="backprop")
+    data = session.lecture("backprop")
+    # was (0, 0), the first XOR point: a zero input, so every dL/dw of the first layer was 0
+    assert data["x"] == [1.0, 1.0] and data["y"] == 0.0
+    assert data["x"] in session.data.train_raw.tolist()
+    for layer in data["layers"]:
+        assert np.all(np.abs(layer["dW"]) > 1e-6) and np.all(np.abs(layer["delta"]) > 1e-6)
 
 
 # --- universality ----------------------------------------------------------------------------------------

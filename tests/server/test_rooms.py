@@ -428,3 +428,33 @@ def test_a_viewer_on_one_process_watches_and_forks_a_presenter_on_another_throug
     finally:
         a.stop()
         b.stop()
+
+
+def test_a_viewer_on_another_process_gets_the_presenters_scene_panel_through_redis(redis_url):
+    from websockets.asyncio.client import connect
+
+    a = LiveServer(redis_url=redis_url)
+    b = LiveServer(redis_url=redis_url)
+
+    async def go():
+        async with connect(a.url, origin=a.origin) as pres:
+            await pres.send(json.dumps({"type": "hello", "scene": "xor-by-hand"}))
+            await recv(pres, "state")
+            await pres.send(json.dumps({"type": "present"}))
+            code = (await recv(pres, "room"))["code"]
+            await pres.send(json.dumps({"type": "lecture", "what": "walkthrough"}))
+            mine = await recv(pres, "lecture")
+            async with connect(b.url, origin=b.origin) as v:  # joins later, on process B
+                await v.send(json.dumps({"type": "hello", "watch": code}))
+                assert await recv(v, "lecture") == mine  # the last answer, from the room's hash
+                await pres.send(json.dumps({"type": "set_param", "kind": "bias", "layer": 1, "index": 0,
+                                            "value": 1.0}))
+                await pres.send(json.dumps({"type": "lecture", "what": "walkthrough"}))
+                again = await recv(pres, "lecture")
+                assert again != mine and await recv(v, "lecture") == again  # and live, on the channel
+
+    try:
+        asyncio.run(go())
+    finally:
+        a.stop()
+        b.stop()

@@ -7,6 +7,7 @@
 // and put back after each of its rewrites (keepInUrl).
 
 import { readable } from "./state.js";
+import { installPresent } from "./views/present.js";
 
 const KEYS = ["present", "watch"];
 const TRUE = new Set(["1", "true", "yes", "on"]);
@@ -48,6 +49,8 @@ export class Broadcast {
   /** The socket is made after this object (its hello asks us for the room key). */
   attach(socket) {
     this.socket = socket;
+    // the share panel's "Present to the room" and its QR code dialog (views/present.js)
+    this.presentView = installPresent({ broadcast: this, send: (m) => socket.send(m) });
   }
 
   /** Fields for the hello: `watch` while watching. */
@@ -79,6 +82,7 @@ export class Broadcast {
       default:
         break;
     }
+    if (this.presentView) this.presentView.onMessage(msg);
   }
 
   /** Put the room key back into the address the controller just wrote (a reload rejoins / re-presents). */

@@ -25,6 +25,20 @@ export function backpropStages(L) {
     "gradients", "update"];
 }
 
+export const BP_DECIMALS = 4;
+/**
+ * Every number of the backprop step-through (the diagram's labels and tooltips, the panel's tables): fixed
+ * decimals, so that a column of gradients lines up and 0.1 does not read as less precise than 0.1234; a
+ * value that rounds to zero is "0.0000", never "-0.0000".
+ * @param {number|null} v
+ * @returns {string}
+ */
+export function bpNumber(v) {
+  if (v == null || !Number.isFinite(+v)) return v == null ? "\u2013" : String(v);
+  const text = (+v).toFixed(BP_DECIMALS);
+  return /^-0\.0+$/.test(text) ? text.slice(1) : text;
+}
+
 export class BackpropOverlay {
   /**
    * @param {import("./network.js").NetworkView} network the diagram to draw on
@@ -116,7 +130,7 @@ export class BackpropOverlay {
         const row = document.createElement("div");
         row.dataset.kind = name;
         row.dataset.value = String(v);
-        row.textContent = `${name === "delta" ? "\u03b4" : name} ${fmt(v)}`;
+        row.textContent = `${name === "delta" ? "\u03b4" : name} ${bpNumber(v)}`;
         e.append(row);
       }
       if (c === net.geom.cols - 1) { // the output column is at the right edge: its numbers go below the unit
@@ -168,7 +182,7 @@ export class BackpropOverlay {
       e.dataset.to = String(link.j);
       e.dataset.kind = update ? "w_next" : "dw";
       e.dataset.value = String(update ? layer.W_next[link.i][link.j] : g);
-      e.textContent = update ? `w\u2032 ${fmt(layer.W_next[link.i][link.j])}` : `\u2202 ${fmt(g)}`;
+      e.textContent = update ? `w\u2032 ${bpNumber(layer.W_next[link.i][link.j])}` : `\u2202 ${bpNumber(g)}`;
       const from = sources.get(link.l);
       const [px, py] = bezierPoint(link, linkT(from.indexOf(link.i), from.length), net.straight);
       e.style.left = `${px}px`;
@@ -201,8 +215,8 @@ export class BackpropOverlay {
     if (!layer || !this.deltaKnown(link.l) || !layer.dW[link.i]) return "";
     const g = layer.dW[link.i][link.j];
     const z = link.l === 0 ? d.input[link.i] : d.layers[link.l - 1].z[link.i];
-    let text = `; dL/dw = \u03b4 ${fmt(layer.delta[link.j], 4)} \u00d7 z ${fmt(z, 4)} = ${fmt(g, 5)}`;
-    if (this.stage === this.stages.length - 1) text += `; w \u2212 ${fmt(d.learning_rate)} dL/dw = ${fmt(layer.W_next[link.i][link.j], 4)}`;
+    let text = `; dL/dw = \u03b4 ${bpNumber(layer.delta[link.j])} \u00d7 z ${bpNumber(z)} = ${bpNumber(g)}`;
+    if (this.stage === this.stages.length - 1) text += `; w \u2212 ${fmt(d.learning_rate)} dL/dw = ${bpNumber(layer.W_next[link.i][link.j])}`;
     return text;
   }
 }

@@ -3,7 +3,7 @@
 // universality contributions, seeds), drawn below the three columns. The panel asks again when a frame
 // shows that the numbers it drew are stale, with at most one request in flight.
 
-import { backpropStages } from "./backpropOverlay.js";
+import { backpropStages, bpNumber } from "./backpropOverlay.js";
 import { trimmed as fmt } from "../format.js";
 import { drawRegionPolygons } from "../heatmap.js";
 import { loadPlotly } from "../plotly.js";
@@ -61,10 +61,13 @@ export class LecturePanel {
     this.again = false;
     this.lastKey = "";
     this.lastAsk = 0;
-    this.point = null; // backprop: the clicked [x1, x2]
+    this.point = null; // backprop: [x1, x2] of the data point shown (the server snaps a click to the nearest)
+    this.ring = null; // backprop: the ring marking that point on the output plot
     this.stage = 0; // backprop: how far the step-through has gone
     this.box = [-6, 6];
     this.plot.addEventListener("click", (e) => this.pick(e));
+    // presenting started (views/present.js): ask again, so the room's viewers get this panel too
+    document.addEventListener("mlp-room-opened", () => this.ask());
   }
 
   /** The scene now loaded (the object of /api/scenes), or null: opens or closes its panel. */
@@ -86,6 +89,7 @@ export class LecturePanel {
     this.what = what;
     if (this.overlay) this.overlay.hide();
     this.point = null;
+    this.markPoint();
     this.stage = 0;
     this.checked = false;
     this.lastKey = "";
@@ -96,7 +100,7 @@ export class LecturePanel {
     this.body = el("div", { class: "lec-body" });
     this.root.append(el("h2", { text: scene.title }), el("p", { class: "lec-caption", text: scene.caption }), this.body);
     if (!what) return;
-    if (what === "backprop") this.body.append(el("p", { class: "hint", text: "Click a point of the output plot." }));
+    if (what === "backprop") this.body.append(el("p", { class: "hint", text: "Click near a data point of the output plot: the step-through takes the nearest one (ringed)." }));
     this.ask();
   }
 
@@ -104,6 +108,7 @@ export class LecturePanel {
   onFrame(header) {
     if (!this.what || !header) return;
     if (header.box) this.box = header.box;
+    if (this.what === "backprop") this.markPoint(); // follows the box and the plot's size
     let key;
     if (this.what === "walkthrough") key = JSON.stringify([header.weights, header.biases]);
     else if (this.what === "universality" || this.what === "depth" || this.what === "backprop") key = `${header.step}|${JSON.stringify(header.biases)}`;
@@ -121,7 +126,8 @@ export class LecturePanel {
   }
 
   ask() {
-    if (!this.what) return;
+    // a room's viewer may not ask (read-only): the presenter's answers reach it through the room
+    if (!this.what || document.body.classList.contains("watching")) return;
     if (this.inFlight) {
       this.again = true;
       return;
@@ -138,6 +144,8 @@ export class LecturePanel {
     this.inFlight = false;
     if (msg.what === this.what) {
       this.root.dataset.loaded = "1";
+      // the point the numbers are for: the server's default, or the data point nearest the click
+      if (msg.what === "backprop" && Array.isArray(msg.data.x)) this.point = msg.data.x;
       this.lastData = msg.data;
       this.render(msg.data);
     }
@@ -167,9 +175,32 @@ export class LecturePanel {
     const [lo, hi] = this.box;
     const x1 = lo + fx * (hi - lo);
     const x2 = hi - fy * (hi - lo);
-    this.point = [+x1.toFixed(3), +x2.toFixed(3)];
+    this.point = [+x1.toFixed(3), +x2.toFixed(3)]; // the answer names the data point nearest to it
     this.stage = 0;
     this.ask();
+  }
+
+  /** Ring the backprop point on the output plot (or remove the ring): a circle over the points canvas. */
+  markPoint() {
+    const area = this.plot.querySelector("#points");
+    if (this.what !== "backprop" || !this.point || !area) {
+      if (this.ring) this.ring.hidden = true;
+      return;
+    }
+    if (!this.ring) {
+      this.ring = el("div", { id: "bp-point-ring", class: "bp-point-ring", "aria-hidden": "true" });
+      // white inside black: visible on the orange and the blue side of the map alike
+      Object.assign(this.ring.style, { position: "absolute", width: "20px", height: "20px", borderRadius: "50%",
+        border: "3px solid #111", boxShadow: "0 0 0 2px #fff, inset 0 0 0 2px #fff", pointerEvents: "none",
+        transform: "translate(-50%, -50%)", zIndex: "3" });
+      this.plot.append(this.ring);
+    }
+    const [lo, hi] = this.box;
+    const [x1, x2] = this.point;
+    this.ring.hidden = false;
+    this.ring.style.left = `${area.offsetLeft + ((x1 - lo) / (hi - lo)) * area.clientWidth}px`;
+    this.ring.style.top = `${area.offsetTop + ((hi - x2) / (hi - lo)) * area.clientHeight}px`;
+    this.ring.dataset.x = JSON.stringify(this.point);
   }
 
   render(data) {
@@ -228,7 +259,7 @@ export class LecturePanel {
         plots.push([fig, u]);
         cards.append(el("div", { class: "lec-card", "data-unit": u.name }, el("strong", { text: u.label }), fig,
           el("p", { class: "lec-verdict", text: u.verdict }),
-          el("button", { text: "Train with it", onclick: () => this.configure({ activation: u.name }) })));
+          el("button", { text: "Train with it", onclick: () => this.trainWith(u.name) })));
       }
       this.body.append(el("h3", { text: group }), cards);
     }
@@ -241,6 +272,15 @@ export class LecturePanel {
           yaxis: { range: [-1.5, 2.5] } }, { ...PLOT_CONFIG, staticPlot: true });
       }
     }).catch(() => {});
+  }
+
+  /** The gallery's "Train with it": that unit in every hidden layer, training at once, and the network and
+   * the output (above the panel) back in view to watch it learn. */
+  trainWith(name) {
+    this.configure({ activation: name });
+    this.send({ type: "play" });
+    // the top of the page: the transport (now showing pause) above the network and the output
+    window.scrollTo({ top: 0, left: 0 });
   }
 
   // ---- saturation ---------------------------------------------------------------------------------
@@ -308,7 +348,7 @@ export class LecturePanel {
     const stage = Math.min(this.stage, stages.length - 1);
     const showDelta = (l) => stage >= 1 + (L - 1 - l); // output first, then back
     const wrap = el("div", { class: "lec-backprop" });
-    wrap.append(el("p", {}, `Point x = (${d.x.map((v) => fmt(v)).join(", ")}), label ${fmt(d.y)}, loss ${fmt(d.loss, 4)}. Step: `,
+    wrap.append(el("p", {}, `Point x = (${d.x.map((v) => fmt(v)).join(", ")}), label ${fmt(d.y)}, loss ${bpNumber(d.loss)}. Step: `,
       el("strong", { class: "lec-stage", text: stages[stage] })));
     const controls = el("div", { class: "lec-controls" },
       el("button", { text: "Back", onclick: () => { this.stage = Math.max(0, stage - 1); this.backprop(d); } }),
@@ -321,8 +361,8 @@ export class LecturePanel {
     const units = el("table", { class: "lec-units" }, el("tr", {}, ...["layer", "unit", "a_t", "z_t = h(a_t)", "\u03b4_t"].map((h) => el("th", { text: h }))));
     d.layers.forEach((layer, l) => {
       layer.a.forEach((a, t) => units.append(el("tr", {}, el("td", { text: l === L - 1 ? "output" : String(l + 1) }),
-        el("td", { text: String(t + 1) }), el("td", { text: fmt(a, 4) }), el("td", { text: fmt(layer.z[t], 4) }),
-        el("td", { text: showDelta(l) ? fmt(layer.delta[t], 4) : "" }))));
+        el("td", { text: String(t + 1) }), el("td", { text: bpNumber(a) }), el("td", { text: bpNumber(layer.z[t]) }),
+        el("td", { text: showDelta(l) ? bpNumber(layer.delta[t]) : "" }))));
     });
     wrap.append(units);
     if (stage >= stages.length - 2) {
@@ -331,15 +371,16 @@ export class LecturePanel {
         const from = l === 0 ? "x" : `h${l}`;
         const to = l === L - 1 ? "y" : `h${l + 1}`;
         layer.W.forEach((row, j) => row.forEach((w, t) => links.append(el("tr", {},
-          el("td", { text: `${from}${j + 1} \u2192 ${to}${t + 1}` }), el("td", { text: fmt(w, 4) }),
-          el("td", { text: fmt(layer.dW[j][t], 5) }), el("td", { text: stage === stages.length - 1 ? fmt(layer.W_next[j][t], 4) : "" })))));
+          el("td", { text: `${from}${j + 1} \u2192 ${to}${t + 1}` }), el("td", { text: bpNumber(w) }),
+          el("td", { text: bpNumber(layer.dW[j][t]) }), el("td", { text: stage === stages.length - 1 ? bpNumber(layer.W_next[j][t]) : "" })))));
         layer.b.forEach((b, t) => links.append(el("tr", {}, el("td", { text: `bias \u2192 ${to}${t + 1}` }),
-          el("td", { text: fmt(b, 4) }), el("td", { text: fmt(layer.db[t], 5) }),
-          el("td", { text: stage === stages.length - 1 ? fmt(layer.b_next[t], 4) : "" }))));
+          el("td", { text: bpNumber(b) }), el("td", { text: bpNumber(layer.db[t]) }),
+          el("td", { text: stage === stages.length - 1 ? bpNumber(layer.b_next[t]) : "" }))));
       });
       wrap.append(links);
     }
     this.body.replaceChildren(wrap);
+    this.markPoint();
     if (this.overlay) this.overlay.show(d, stage, stages);
   }
 

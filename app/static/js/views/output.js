@@ -239,7 +239,10 @@ export class OutputView {
     if (h.train_accuracy === null || h.train_accuracy === undefined) {
       acc.textContent = "\u2013 (regression)";
     } else {
-      acc.textContent = `${pct(h.train_accuracy)} train / ${pct(h.test_accuracy)} test`;
+      // a tie at the decision threshold is neither right nor wrong: say how many points are undecided
+      const ties = [h.train_undecided, h.test_undecided].filter((n) => n > 0).length
+        ? ` \u00b7 undecided: ${h.train_undecided || 0}${h.test_undecided == null ? "" : ` / ${h.test_undecided}`}` : "";
+      acc.textContent = `${pct(h.train_accuracy)} train / ${pct(h.test_accuracy)} test${ties}`;
     }
   }
 
