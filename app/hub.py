@@ -623,4 +623,6 @@ def _error_from(exc: Exception, scene_field: str, config_prefix: str, msg: Any =
         field = config_prefix
     elif isinstance(msg, p.Lecture):
         field = "what"
+    elif isinstance(msg, p.Inspect):  # a bad label or target, else the point
+        field = "y" if text.startswith("y") or "target" in text else "x"
     return p.error(p.E_INVALID_VALUE, text, field)
