@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Extra origins (scheme://host[:port], comma-separated) whose pages "
                                           "may open the WebSocket, besides the server's own origin.")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Host names clients may use to reach the server (comma-separated; "
+                                          "'*.example.org' for subdomains, '*' for any), against DNS "
+                                          "rebinding. Loopback names and IP addresses are always allowed. "
+                                          "Unset: requests on loopback must name localhost, others any "
+                                          "host.")
     embed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins (scheme://host[:port], comma-separated, or '*' for any) "
                                           "whose pages may drive an embedded player by postMessage and "
@@ -65,6 +71,26 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(f"{value!r} is not a Redis URL like redis://host:6379/0")
+        return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower().rstrip(".") for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            name = host[2:] if host.startswith("*.") else host
+            if host == "*":
+                continue
+            if ":" in name:
+                raise ValueError(f"{host!r}: give host names without a port (the port is not compared)")
+            if not name or name.startswith(".") or any(not (ch.isalnum() or ch in "-._") for ch in name):
+                raise ValueError(f"{host!r} is not a host name like play.example.org, *.example.org or *")
         return value
 
     @field_validator("allowed_origins", "embed_origins", mode="before")
