@@ -1,0 +1,35 @@
+"""uvicorn's WebSocket protocol (websockets-sansio) with a bound on what a client leaves unread.
+
+uvicorn answers every ping with a pong written straight to the transport, with no backpressure: a client
+that sends pings and never reads makes the server buffer the pongs without end (about 28 MB/s on
+loopback). Everything the application sends waits for the transport to drain below its high-water mark
+(64 KiB) first, so only the pongs (and the one message in flight) can pile up; past ``MAX_UNREAD_BYTES``
+of unread output the client is dropped (no closing handshake: it would never be read either).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+log = logging.getLogger("mlp_playground.server")
+
+# Far above the high-water mark plus the largest message the server sends (a frame of the biggest grid, an
+# export), far below what would matter to the process.
+MAX_UNREAD_BYTES = 4 * 1024 * 1024
+
+
+class BoundedWebSocketProtocol(WebSocketsSansIOProtocol):
+    """``WebSocketsSansIOProtocol`` that drops a client once its unread output passes the bound."""
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if transport.get_write_buffer_size() > MAX_UNREAD_BYTES:
+            client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
+            log.warning("%s left over %d bytes unread (pings it never reads the answers to?): dropped",
+                        client, MAX_UNREAD_BYTES)
+            transport.abort()
