@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 async def _serve_socket(ws: WebSocket, hub: Hub, settings: Settings) -> None:
-    conn = Connection(ws)
+    conn = Connection(ws, ws.client.host if ws.client else None)
     conn.start()
     live: Live | None = None
     try:
@@ -143,9 +143,8 @@ async def _serve_socket(ws: WebSocket, hub: Hub, settings: Settings) -> None:
                     return
             else:
                 live = await hub.hello(conn, msg)
-        except ServerFull:
-            conn.send(p.error(p.E_SERVER_FULL, f"server full: it already trains {settings.max_sessions} "
-                                               "sessions; try again later"))
+        except ServerFull as exc:
+            conn.send(p.error(p.E_SERVER_FULL, str(exc)))
             await conn.flush_and_close(p.CLOSE_TRY_AGAIN_LATER, "server full")
             return
         receive = functools.partial(_receive, ws, conn)

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
                                              "('*' = anyone, 'self' = no one else).")
     max_sessions: int = Field(64, ge=1, le=10_000, description="Most training sessions one process holds; "
                                                                "past it a new client gets 'server full'.")
+    max_sessions_per_client: int = Field(32, ge=0, le=10_000, description="Most sessions one client address "
+                                                                         "holds in one process (0 = no limit "
+                                                                         "but max_sessions). A lecture hall "
+                                                                         "behind one NAT address shares it.")
     grace_period: float = Field(30.0, gt=0, le=3600, description="Seconds a session waits for its client to "
                                                                  "reconnect with the resume token.")
     idle_timeout: float = Field(1800.0, gt=0, le=86_400, description="Seconds after which a paused session "
@@ -58,6 +62,9 @@ class Settings(BaseSettings):
     ws_compression: bool = Field(False, description="Compress WebSocket messages (permessage-deflate): "
                                                     "about half the bytes on slow networks, for ~0.7 ms of "
                                                     "server CPU per frame.")
+    shutdown_timeout: float = Field(5.0, gt=0, le=600, description="Seconds the server waits on SIGTERM for "
+                                                                   "its connections to close before cutting "
+                                                                   "them off (uvicorn's graceful shutdown).")
     hello_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a new socket has to send hello.")
     redis_url: str = Field("", description="Redis URL (redis://host:6379/0) through which broadcast rooms "
                                            "reach viewers on every worker and machine; empty = rooms stay in "
