@@ -35,6 +35,7 @@ CLOSE_REPLACED = 4000  # another connection resumed this session
 CLOSE_HELLO_EXPECTED = 4001  # the first message was not a hello
 CLOSE_IDLE = 4002  # the session was freed after being idle
 CLOSE_FLOOD = 4003  # the client kept sending far beyond the rate limit
+CLOSE_UNKNOWN_ROOM = 4004  # hello.watch named no open room; no session was built
 
 # error codes of the ``error`` message
 E_BAD_JSON = "bad_json"
