@@ -281,8 +281,8 @@ class Rooms:
         room = await self._find(code) if code else None
         if room is None:
             guesses.take(conn.address)
-            conn.send(p.error(p.E_UNKNOWN_ROOM, f"there is no room {hello.watch!r} (it may have ended)",
-                              "watch"))
+            conn.send(p.error(p.E_UNKNOWN_ROOM, f"there is no room {hello.watch!r} (it may have ended); "
+                                                "reconnect without it for a session of your own", "watch"))
             await conn.flush_and_close(p.CLOSE_UNKNOWN_ROOM, "unknown room")
             return None
         if self.viewers >= self.settings.max_viewers:
