@@ -77,3 +77,28 @@ def test_the_janitor_keeps_sweeping_after_a_sweep_fails():
         finally:
             await hub.shutdown(p.CLOSE_GOING_AWAY)
     asyncio.run(go())
+
+
+def test_a_socket_that_ends_during_its_greeting_leaves_its_session_parked_not_live():
+    # the socket's task can be cancelled (a client gone mid-greeting, a shutdown) after the hub attached
+    # the session but before the server learnt of it; the retired connection must still park it, or the
+    # session counts as live until the idle timeout and keeps a place from a real client
+    class QuietWS:
+        async def send_text(self, text):
+            pass
+
+        async def send_bytes(self, data):
+            pass
+
+        async def close(self, code=1000, reason=""):
+            pass
+
+    async def go():
+        hub = Hub(Settings())
+        live = Live(id="s1", token="t1", session=Session(SessionConfig(points=40)))
+        hub.sessions[live.id] = live
+        conn = Connection(QuietWS())
+        await hub.attach(live, conn)
+        hub.retire(conn)  # what the socket's handler does last, whatever happened before
+        assert live.conn is None and live.detached_at is not None
+    asyncio.run(go())
