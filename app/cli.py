@@ -77,9 +77,12 @@ def serve(settings: Settings) -> None:
         os.environ.setdefault(name, "1")
     import uvicorn
 
+    from app.wsprotocol import BoundedWebSocketProtocol
+
     common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
-              "ws": "websockets-sansio", "ws_max_size": 64 * 1024, "lifespan": "on",
-              "ws_per_message_deflate": settings.ws_compression}
+              "ws": BoundedWebSocketProtocol, "ws_max_size": 64 * 1024, "lifespan": "on",
+              "ws_per_message_deflate": settings.ws_compression,
+              "timeout_graceful_shutdown": settings.shutdown_timeout}
     if settings.workers > 1:
         # worker processes build their own app from the environment: pass the flags on through it
         for name, value in settings.model_dump().items():

@@ -198,7 +198,8 @@ def describe_validation_error(exc: ValidationError) -> tuple[str | None, str]:
 
 def _is_union_tag(part: Any) -> bool:
     # pydantic names union branches in the location (e.g. "list[literal[...]]"); they are noise to a user
-    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "none"})
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "none"}
+                                      or part.startswith("constrained-"))
 
 
 def limits() -> dict[str, Any]:

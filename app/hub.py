@@ -35,6 +35,9 @@ log = logging.getLogger("mlp_playground.hub")
 
 MIN_FPS = 2.0
 MAX_CONTROL_BACKLOG = 256  # JSON messages waiting for a client that does not read: past it, disconnect
+ROOM_GUESS_RATE = 0.5  # wrong room codes per second one client address may try on average
+ROOM_GUESS_BURST = 20  # ... and at once
+CLOSE_WAIT_S = 2.0  # longest wait for a closing socket's last messages and close frame to go out
 # Dropping a message still costs the event loop its receipt: a client dropping more than this many times
 # its rate (plus a burst) within a second floods rather than clicks fast, and is disconnected with 4003.
 FLOOD_FACTOR = 10
@@ -48,8 +51,10 @@ class Connection:
     at most one frame is ever held for a client that does not read.
     """
 
-    def __init__(self, ws: Any):
+    def __init__(self, ws: Any, address: str | None = None):
         self.ws = ws
+        self.address = address  # the client's IP (behind a trusted proxy: uvicorn's proxy headers)
+        self.session_id: str | None = None  # the session it was last attached to
         self._queue: deque[str | None] = deque()  # None marks the position of the pending frame
         self._frame: bytes | None = None
         self._wake = asyncio.Event()
@@ -76,6 +81,9 @@ class Connection:
         if self.closed:
             return
         if len(self._queue) >= MAX_CONTROL_BACKLOG:
+            # dropped now, not when the close completes: the peer may never read far enough to get it
+            self._queue.clear()
+            self._frame = None
             _background(self.close(p.CLOSE_POLICY, "client does not read its messages"))
             return
         self._queue.append(text)
@@ -115,25 +123,35 @@ class Connection:
             self.closed = True
 
     async def close(self, code: int, reason: str = "") -> None:
+        """Close with ``code``, waiting at most ``CLOSE_WAIT_S`` for the close frame to go out: a peer that
+        does not read would hold the close (and everything queued) for ever. What is still queued is
+        dropped at once; the socket layer cuts a peer that never takes the close frame
+        (app/wsprotocol.py)."""
         if self.closed:
             return
         self.closed = True
+        self._queue.clear()
+        self._frame = None
         if self._sender is not None and self._sender is not asyncio.current_task():
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._sender
         with contextlib.suppress(Exception):
-            await self.ws.close(code=code, reason=reason)
+            await asyncio.wait_for(self.ws.close(code=code, reason=reason), CLOSE_WAIT_S)
 
     async def flush_and_close(self, code: int, reason: str = "") -> None:
-        """Send what is queued (e.g. an error saying why), then close."""
-        with contextlib.suppress(Exception):
-            if self._sender is not None:
-                self._sender.cancel()
+        """Send what is queued (e.g. an error saying why), then close; both within ``CLOSE_WAIT_S`` each."""
+        if self._sender is not None and self._sender is not asyncio.current_task():
+            self._sender.cancel()
+
+        async def flush() -> None:
             while self._queue:
                 item = self._queue.popleft()
                 if item is not None:
                     await self.ws.send_text(item)
+
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(flush(), CLOSE_WAIT_S)
         await self.close(code, reason)
 
 
@@ -153,6 +171,7 @@ class Live:
     bucket: TokenBucket | None = None  # the rate limit of its control messages; new with each connection
     share: Share = field(default_factory=Share)  # its place in the fair pool: heavy work waits its turn
     count_waiter: asyncio.Task | None = None  # sends a paused session's frame once its region count arrives
+    address: str | None = None  # the client address that created it (the per-address limit)
 
 
 class TokenBucket:
@@ -190,8 +209,40 @@ class TokenBucket:
         return False
 
 
+class AddressBuckets:
+    """One TokenBucket per client address (room-code guesses), forgetting addresses whose bucket is full
+    again, so that the table stays as small as the set of addresses guessing right now."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float]):
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.buckets: dict[str | None, TokenBucket] = {}
+
+    def _bucket(self, address: str | None) -> TokenBucket:
+        bucket = self.buckets.get(address)
+        if bucket is None:
+            bucket = self.buckets[address] = TokenBucket(self.rate, self.burst, self.clock)
+        return bucket
+
+    def has_token(self, address: str | None) -> bool:
+        bucket = self.buckets.get(address)
+        if bucket is None:
+            return True
+        bucket.level = min(bucket.burst, bucket.level + (self.clock() - bucket.at) * bucket.rate)
+        bucket.at = self.clock()
+        return bucket.level >= 1.0
+
+    def take(self, address: str | None) -> None:
+        self._bucket(address).allow()
+
+    def prune(self) -> None:
+        now = self.clock()
+        for address, bucket in list(self.buckets.items()):
+            if bucket.level + (now - bucket.at) * bucket.rate >= bucket.burst:
+                del self.buckets[address]
+
+
 class ServerFull(Exception):
-    pass
+    """No place for another session; ``str(exc)`` says why, for the client."""
 
 
 class Hub:
@@ -208,28 +259,34 @@ class Hub:
         self._retired_sent = 0
         self._retired_dropped = 0
         self._creating = 0
+        self._creating_by: dict[str, int] = {}  # sessions being built, per client address
         self.rooms = Rooms(self, settings)
+        # wrong room codes per client address: enough for typos, far too few to find a room by guessing
+        self.room_guesses = AddressBuckets(ROOM_GUESS_RATE, ROOM_GUESS_BURST, clock)
 
     # --- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> None:
         self._janitor = asyncio.create_task(self._janitor_loop())
 
     async def shutdown(self, code: int = p.CLOSE_GOING_AWAY) -> None:
-        """Close every socket with ``code`` (1001 on SIGTERM) and stop every runner."""
+        """Close every socket with ``code`` (1001 on SIGTERM) and stop every runner and the region-count
+        worker. Takes about ``CLOSE_WAIT_S`` at most, whatever the clients do."""
         self.closing = True
         if self._janitor is not None:
             self._janitor.cancel()
-        await self.rooms.shutdown(code)
         lives = list(self.sessions.values())
         for live in lives:
             if live.runner is not None:
                 live.runner.cancel()
-        await asyncio.gather(*(live.conn.close(code, "server shutting down") for live in lives if live.conn),
-                             return_exceptions=True)
-        self.sessions.clear()
-        self._by_token.clear()
-        self._pool.shutdown()
-        regioncount.shutdown()
+        regioncount.shutdown()  # first: nothing below may keep the worker process alive
+        try:
+            await self.rooms.shutdown(code)
+            await asyncio.gather(*(live.conn.close(code, "server shutting down") for live in lives
+                                   if live.conn), return_exceptions=True)
+        finally:
+            self.sessions.clear()
+            self._by_token.clear()
+            self._pool.shutdown()
 
     async def call(self, live: Live, fn: Callable, *args: Any) -> Any:
         """Run a session method in the pool, serialized with every other call on that session."""
@@ -254,19 +311,52 @@ class Hub:
     async def _admit(self, conn: Connection, make: Callable[[], Any]) -> Live:
         """Register the session ``await make()`` builds as a new live session of ``conn`` and greet it;
         ServerFull past the cap. The slot is held while the session is built off the loop."""
-        if len(self.sessions) + self._creating >= self.settings.max_sessions:
-            raise ServerFull
+        self._make_room(conn.address)
+        address = conn.address
         self._creating += 1
+        if address is not None:
+            self._creating_by[address] = self._creating_by.get(address, 0) + 1
         try:
             session = await make()
         finally:
             self._creating -= 1
+            if address is not None:
+                self._creating_by[address] -= 1
+                if not self._creating_by[address]:
+                    del self._creating_by[address]
         live = Live(id=secrets.token_hex(8), token=secrets.token_urlsafe(24), session=session,
-                    fps=session.config.max_fps)
+                    fps=session.config.max_fps, address=conn.address)
         self.sessions[live.id] = live
         self._by_token[live.token] = live
         await self._greet(live, conn, resumed=False)
         return live
+
+    def _make_room(self, address: str | None) -> None:
+        """Make a place for one more session of ``address`` or raise ServerFull saying why.
+
+        A parked session (its client gone, waiting out the grace period for a reconnect) never keeps a
+        live client out: past a cap, the oldest parked one (of that address, for the per-address cap) is
+        freed first. Only live sessions fill the server.
+        """
+        s = self.settings
+        if address is not None and s.max_sessions_per_client:
+            mine = [live for live in self.sessions.values() if live.address == address]
+            held = len(mine) + self._creating_by.get(address, 0)
+            if held >= s.max_sessions_per_client and not self._free_oldest_parked(mine):
+                raise ServerFull(f"this address already holds {held} sessions, the most one client may "
+                                 "(MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT); close a tab, or try again later")
+        full = len(self.sessions) + self._creating >= s.max_sessions
+        if full and not self._free_oldest_parked(list(self.sessions.values())):
+            raise ServerFull(f"server full: it already trains {s.max_sessions} sessions; try again later")
+
+    def _free_oldest_parked(self, lives: list[Live]) -> bool:
+        parked = [live for live in lives if live.conn is None and live.detached_at is not None]
+        if not parked:
+            return False
+        oldest = min(parked, key=lambda live: live.detached_at)
+        log.info("freed parked session %s to admit a live client", oldest.id)
+        self.free(oldest)
+        return True
 
     async def _greet(self, live: Live, conn: Connection, resumed: bool) -> None:
         """Attach ``conn`` and send welcome plus the full state (dataset, frame, state)."""
@@ -293,6 +383,7 @@ class Hub:
     async def attach(self, live: Live, conn: Connection) -> None:
         """Make ``conn`` the session's viewer; an older connection (a reloaded tab) is closed with 4000."""
         old, live.conn = live.conn, conn
+        conn.session_id = live.id
         live.detached_at = None
         live.touched = self.clock()
         live.bucket = TokenBucket(self.settings.rate_limit, self.settings.rate_burst, self.clock)
@@ -303,9 +394,14 @@ class Hub:
         self._ensure_runner(live)
 
     def retire(self, conn: Connection) -> None:
-        """Count a finished connection's frames in the process totals (see ``frame_stats``)."""
+        """Count a finished connection's frames in the process totals (see ``frame_stats``), and park its
+        session if it still names this connection: a socket that ended during its greeting (its task
+        cancelled before the caller learnt of the session) must not leave the session counted as live."""
         self._retired_sent += conn.frames_sent
         self._retired_dropped += conn.frames_dropped
+        live = self.sessions.get(conn.session_id) if conn.session_id is not None else None
+        if live is not None:
+            self.detach(live, conn)
 
     def frame_stats(self) -> dict[str, int]:
         """Frames sent to clients and frames replaced before sending (slow clients), process-wide."""
@@ -330,7 +426,12 @@ class Hub:
     async def _janitor_loop(self) -> None:
         while True:
             await asyncio.sleep(min(1.0, self.settings.grace_period / 4))
-            await self.sweep()
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one failure must not end all cleanup for good: log it, sweep again
+                log.exception("cleanup of sessions and rooms failed; trying again")
 
     async def sweep(self) -> None:
         """Free sessions without a viewer past the grace period and paused ones idle past idle_timeout."""
@@ -345,6 +446,7 @@ class Hub:
                 if conn is not None:
                     conn.send(p.error(p.E_IDLE, "the session was idle too long and has been freed"))
                     await conn.flush_and_close(p.CLOSE_IDLE, "idle")
+        self.room_guesses.prune()
         await self.rooms.sweep()
 
     # --- rate limit ---------------------------------------------------------------------------------
@@ -635,4 +737,6 @@ def _error_from(exc: Exception, scene_field: str, config_prefix: str, msg: Any =
         field = config_prefix
     elif isinstance(msg, p.Lecture):
         field = "what"
+    elif isinstance(msg, p.Inspect):  # a bad label or target, else the point
+        field = "y" if text.startswith("y") or "target" in text else "x"
     return p.error(p.E_INVALID_VALUE, text, field)

@@ -35,6 +35,7 @@ CLOSE_REPLACED = 4000  # another connection resumed this session
 CLOSE_HELLO_EXPECTED = 4001  # the first message was not a hello
 CLOSE_IDLE = 4002  # the session was freed after being idle
 CLOSE_FLOOD = 4003  # the client kept sending far beyond the rate limit
+CLOSE_UNKNOWN_ROOM = 4004  # hello.watch named no open room; no session was built
 
 # error codes of the ``error`` message
 E_BAD_JSON = "bad_json"
@@ -55,7 +56,9 @@ ERROR_CODES = (E_BAD_JSON, E_BAD_MESSAGE, E_UNKNOWN_TYPE, E_INVALID_CONFIG, E_IN
                E_RATE_LIMITED, E_SERVER_FULL, E_HELLO_EXPECTED, E_DIVERGED, E_INTERNAL, E_IDLE, E_READ_ONLY,
                E_UNKNOWN_ROOM)
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+# Strict: JSON's true/false and "1" are not numbers (pydantic's lax mode would read true as 1.0)
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Index = Annotated[int, Field(strict=True, ge=0)]
 
 
 class _Msg(BaseModel):
@@ -85,7 +88,7 @@ class Pause(_Msg):
 
 class Step(_Msg):
     type: Literal["step"]
-    n: int = Field(1, ge=1, le=MAX_STEP_N)
+    n: int = Field(1, strict=True, ge=1, le=MAX_STEP_N)
 
 
 class Reset(_Msg):
@@ -99,9 +102,9 @@ class Regenerate(_Msg):
 class SetParam(_Msg):
     type: Literal["set_param"]
     kind: Literal["weight", "bias", "slope", "sigma"]
-    layer: int = Field(ge=0)
-    index: int | tuple[int, int]
-    value: Annotated[float, Field(allow_inf_nan=False, ge=-MAX_PARAM_VALUE, le=MAX_PARAM_VALUE)]
+    layer: Index
+    index: Index | tuple[Index, Index]
+    value: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-MAX_PARAM_VALUE, le=MAX_PARAM_VALUE)]
 
 
 # A restored parameter may be as large as training made it, not only as large as a hand edit may set.
@@ -199,8 +202,13 @@ def parse_client_message(text: str) -> BaseModel:
     """Parse one JSON text message; raises ProtocolError naming the field at fault."""
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except json.JSONDecodeError as exc:
         raise ProtocolError(E_BAD_JSON, f"message is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError(E_BAD_JSON, "message is not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer longer than Python's int-string limit (4300 digits), and kin
+        raise ProtocolError(E_BAD_JSON, f"message is not valid JSON: a number it holds cannot be read "
+                                        f"({str(exc).split(':')[0].lower()})") from None
     if not isinstance(data, dict):
         raise ProtocolError(E_BAD_MESSAGE, "a message must be a JSON object with a \"type\"", "type")
     kind = data.get("type")

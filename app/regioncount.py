@@ -10,6 +10,7 @@ threads, and only when first needed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import threading
@@ -83,4 +84,10 @@ def shutdown() -> None:
     with _lock:
         pool, _pool = _pool, None
     if pool is not None:
+        # A count in progress can take seconds: the worker is ended, not waited for. Once it is gone, the
+        # multiprocessing resource tracker (which it shares with this process) ends with this process.
+        workers = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
+        for proc in workers:
+            with contextlib.suppress(Exception):
+                proc.terminate()

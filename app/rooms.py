@@ -269,15 +269,24 @@ class Rooms:
                     receive: Callable[[], Awaitable[str | None]]) -> Live | None:
         """Serve a viewer's socket until it closes (None) or forks (the forked session's Live).
 
-        An unknown room code gets an ``unknown_room`` error and a session of the viewer's own, built from
-        the hello like any other (so a stale link never leaves a blank page).
+        An unknown room code gets an ``unknown_room`` error and the socket closes with 4004, building no
+        session (the page then reconnects without ``watch`` and gets a session of its own). Wrong codes
+        are rate-limited per client address (``rate_limited``, then 1013): guessing codes finds nothing.
         """
+        guesses = self.hub.room_guesses
+        if not guesses.has_token(conn.address):
+            conn.send(p.error(p.E_RATE_LIMITED, "too many unknown room codes from this address; try again "
+                                                "in a minute", "watch"))
+            await conn.flush_and_close(p.CLOSE_TRY_AGAIN_LATER, "too many room codes")
+            return None
         code = normalize_code(hello.watch or "")
         room = await self._find(code) if code else None
         if room is None:
+            guesses.take(conn.address)
             conn.send(p.error(p.E_UNKNOWN_ROOM, f"there is no room {hello.watch!r} (it may have ended); "
-                                                "this is a session of your own", "watch"))
-            return await self.hub.hello(conn, hello)
+                                                "reconnect without it for a session of your own", "watch"))
+            await conn.flush_and_close(p.CLOSE_UNKNOWN_ROOM, "unknown room")
+            return None
         if self.viewers >= self.settings.max_viewers:
             conn.send(p.error(p.E_SERVER_FULL, f"server full: it already serves {self.settings.max_viewers} "
                                                "viewers; try again later"))

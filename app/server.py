@@ -31,6 +31,7 @@ from starlette.websockets import WebSocketDisconnect
 from app import __version__, presenting, scenes
 from app import protocol as p
 from app.config import json_schema, limits
+from app.hosts import HostCheck, warn_if_unchecked
 from app.hub import Connection, Hub, Live, ServerFull, next_message
 from app.looplag import LoopLag
 from app.settings import Settings
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        warn_if_unchecked(settings.host, settings.allowed_hosts)
         hub.start()
         lag.start()
         await hub.rooms.start()  # connects to Redis when redis_url is set
@@ -118,23 +120,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("request %s failed", request.url.path)
         return JSONResponse(p.error(p.E_INTERNAL, "internal server error"), status_code=500)
 
-    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
+    app.add_middleware(HostCheck, allowed=settings.allowed_hosts)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)  # outermost: 400s too
     return app
 
 
 async def _serve_socket(ws: WebSocket, hub: Hub, settings: Settings) -> None:
-    conn = Connection(ws)
+    conn = Connection(ws, ws.client.host if ws.client else None)
     conn.start()
     live: Live | None = None
     try:
-        first = await _receive(ws, conn, timeout=settings.hello_timeout)
-        if first is None:
+        msg = await _hello(ws, conn, settings.hello_timeout)
+        if msg is None:
             return
-        try:
-            msg = p.parse_client_message(first)
-        except p.ProtocolError as exc:
-            conn.send(exc.to_message())
-            msg = None
         if not isinstance(msg, p.Hello):
             conn.send(p.error(p.E_HELLO_EXPECTED, "the first message must be a hello", "type"))
             await conn.flush_and_close(p.CLOSE_HELLO_EXPECTED, "hello expected")
@@ -146,9 +144,8 @@ async def _serve_socket(ws: WebSocket, hub: Hub, settings: Settings) -> None:
                     return
             else:
                 live = await hub.hello(conn, msg)
-        except ServerFull:
-            conn.send(p.error(p.E_SERVER_FULL, f"server full: it already trains {settings.max_sessions} "
-                                               "sessions; try again later"))
+        except ServerFull as exc:
+            conn.send(p.error(p.E_SERVER_FULL, str(exc)))
             await conn.flush_and_close(p.CLOSE_TRY_AGAIN_LATER, "server full")
             return
         receive = functools.partial(_receive, ws, conn)
@@ -169,12 +166,30 @@ async def _serve_socket(ws: WebSocket, hub: Hub, settings: Settings) -> None:
         hub.retire(conn)
 
 
-async def _receive(ws: WebSocket, conn: Connection, timeout: float | None = None) -> str | None:
+async def _hello(ws: WebSocket, conn: Connection, timeout: float) -> Any:
+    """The first well-formed message (None once the socket is closed). A message that cannot be parsed
+    (bad JSON, an integer past Python's 4300 digits, ...) is answered with its error and the client may
+    try again on the same socket, up to ``HELLO_TRIES`` times within ``timeout`` seconds of the first."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    for _ in range(HELLO_TRIES):
+        left = max(0.0, deadline - asyncio.get_running_loop().time())
+        text = await _receive(ws, conn, timeout=left, waited=timeout)
+        if text is None:
+            return None
+        try:
+            return p.parse_client_message(text)
+        except p.ProtocolError as exc:
+            conn.send(exc.to_message())
+    return "unparsable"  # not a hello: the caller says so and closes with 4001
+
+
+async def _receive(ws: WebSocket, conn: Connection, timeout: float | None = None,
+                   waited: float | None = None) -> str | None:
     """The next text message, or None once the socket is (or has been) closed for a protocol violation."""
     try:
         message = await asyncio.wait_for(ws.receive(), timeout)
     except TimeoutError:
-        conn.send(p.error(p.E_HELLO_EXPECTED, f"no hello within {timeout:g} s", "type"))
+        conn.send(p.error(p.E_HELLO_EXPECTED, f"no hello within {waited or timeout:g} s", "type"))
         await conn.flush_and_close(p.CLOSE_HELLO_EXPECTED, "hello expected")
         return None
     if message["type"] == "websocket.disconnect":
@@ -190,6 +205,7 @@ async def _receive(ws: WebSocket, conn: Connection, timeout: float | None = None
 
 
 PREVIEW_POINTS = 200
+HELLO_TRIES = 5  # messages a new socket may send that cannot be parsed before its hello
 
 
 @functools.lru_cache(maxsize=1)

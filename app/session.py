@@ -313,6 +313,11 @@ class Session:
         loss = None
         deltas = None
         if y is not None:
+            if not self.data.regression and (y != int(y) or not 0 <= y < self.data.classes):
+                # the engine takes any finite target for a tanh or linear output (regression); on a
+                # classification set, a label is a class index
+                raise ValueError(f"y: a label of this data set is a class index in "
+                                 f"0..{self.data.classes - 1}, got {y:g}")
             T = net.encode_targets(np.asarray([y]))
             grads = net.loss_and_gradients(X, T, train=False)
             fwd, deltas, loss = grads.forward, grads.deltas, float(grads.loss)

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Extra origins (scheme://host[:port], comma-separated) whose pages "
                                           "may open the WebSocket, besides the server's own origin.")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Host names clients may use to reach the server (comma-separated; "
+                                          "'*.example.org' for subdomains, '*' for any), against DNS "
+                                          "rebinding. Loopback names and IP addresses are always allowed. "
+                                          "Unset: requests on loopback must name localhost, others any "
+                                          "host.")
     embed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins (scheme://host[:port], comma-separated, or '*' for any) "
                                           "whose pages may drive an embedded player by postMessage and "
@@ -36,6 +42,10 @@ class Settings(BaseSettings):
                                              "('*' = anyone, 'self' = no one else).")
     max_sessions: int = Field(64, ge=1, le=10_000, description="Most training sessions one process holds; "
                                                                "past it a new client gets 'server full'.")
+    max_sessions_per_client: int = Field(32, ge=0, le=10_000, description="Most sessions one client address "
+                                                                         "holds in one process (0 = no limit "
+                                                                         "but max_sessions). A lecture hall "
+                                                                         "behind one NAT address shares it.")
     grace_period: float = Field(30.0, gt=0, le=3600, description="Seconds a session waits for its client to "
                                                                  "reconnect with the resume token.")
     idle_timeout: float = Field(1800.0, gt=0, le=86_400, description="Seconds after which a paused session "
@@ -52,6 +62,9 @@ class Settings(BaseSettings):
     ws_compression: bool = Field(False, description="Compress WebSocket messages (permessage-deflate): "
                                                     "about half the bytes on slow networks, for ~0.7 ms of "
                                                     "server CPU per frame.")
+    shutdown_timeout: float = Field(5.0, gt=0, le=600, description="Seconds the server waits on SIGTERM for "
+                                                                   "its connections to close before cutting "
+                                                                   "them off (uvicorn's graceful shutdown).")
     hello_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a new socket has to send hello.")
     redis_url: str = Field("", description="Redis URL (redis://host:6379/0) through which broadcast rooms "
                                            "reach viewers on every worker and machine; empty = rooms stay in "
@@ -65,6 +78,26 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(f"{value!r} is not a Redis URL like redis://host:6379/0")
+        return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower().rstrip(".") for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            name = host[2:] if host.startswith("*.") else host
+            if host == "*":
+                continue
+            if ":" in name:
+                raise ValueError(f"{host!r}: give host names without a port (the port is not compared)")
+            if not name or name.startswith(".") or any(not (ch.isalnum() or ch in "-._") for ch in name):
+                raise ValueError(f"{host!r} is not a host name like play.example.org, *.example.org or *")
         return value
 
     @field_validator("allowed_origins", "embed_origins", mode="before")

@@ -27,7 +27,9 @@ class Server:
 
     def __init__(self, **settings: object):
         self.port = free_port()
-        env = {**os.environ, "MLP_PLAYGROUND_LOG_LEVEL": "warning"}
+        # every simulated student connects from 127.0.0.1: the per-address cap would stop them at 32
+        env = {**os.environ, "MLP_PLAYGROUND_LOG_LEVEL": "warning",
+               "MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT": "0"}
         env.update({f"MLP_PLAYGROUND_{k.upper()}": str(v) for k, v in settings.items()})
         self.proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(self.port)], cwd=ROOT,
                                      env=env)

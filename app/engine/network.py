@@ -312,7 +312,7 @@ class Network:
     # --- loss and backward ------------------------------------------------------------------------
     def encode_targets(self, y) -> np.ndarray:
         """Labels/targets ``(n,)`` -> ``(n, K)`` in this output's convention (see outputs.encode_targets)."""
-        return outputs.encode_targets(self.output, y, self.sizes[-1])
+        return outputs.encode_targets(self.output, y, self.sizes[-1], self.loss_name)
 
     def regularization(self, l1: float = 0.0, l2: float = 0.0) -> float:
         """The penalty ``l1 * sum|w| + l2 * 1/2 sum w^2`` over weights (never biases)."""
@@ -336,18 +336,21 @@ class Network:
         return float(np.mean(pred == y.astype(int)))
 
     def _targets(self, T) -> np.ndarray:
-        T = np.asarray(T, dtype=float)
-        return T if T.ndim == 2 else self.encode_targets(T)
+        # encoded targets are checked too: a sigmoid + cross-entropy target of 0.5 would make the loss and
+        # its gradient disagree (outputs.check_targets)
+        return self.encode_targets(np.asarray(T, dtype=float))
 
     def loss_and_gradients(self, X, T, l1: float = 0.0, l2: float = 0.0, train: bool = True,
                            rng: np.random.Generator | None = None,
-                           out: np.ndarray | None = None) -> Gradients:
+                           out: np.ndarray | None = None, checked: bool = False) -> Gradients:
         """Loss and gradients of the mean loss over ``X`` ``(n, n0)`` with targets ``T``.
 
-        ``T`` is ``(n, K)`` encoded, or ``(n,)`` labels that are encoded first. ``out`` is an optional
-        flat buffer (shape of ``self.flat``) that receives the gradient without allocating.
+        ``T`` is ``(n, K)`` encoded, or ``(n,)`` labels that are encoded first; either is checked against
+        the output unit and loss (ValueError) unless ``checked`` says it came from ``encode_targets``
+        already (the Trainer's mini-batches). ``out`` is an optional flat buffer (shape of ``self.flat``)
+        that receives the gradient without allocating.
         """
-        T = self._targets(T)
+        T = T if checked else self._targets(T)
         fwd = self.forward(X, train=train, rng=rng)
         loss, dz = outputs.loss_and_delta(self.output, self.loss_name, fwd.z[-1], fwd.output, T)
         g = np.zeros_like(self.flat) if out is None else out

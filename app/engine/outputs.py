@@ -94,24 +94,31 @@ def loss_and_delta(output: str, loss: str, z: np.ndarray, y: np.ndarray, t: np.n
     return value, (y - t) / n
 
 
-def encode_targets(output: str, y: np.ndarray, k: int) -> np.ndarray:
+def encode_targets(output: str, y: np.ndarray, k: int, loss: str | None = None) -> np.ndarray:
     """Class labels or regression targets ``(n,)`` -> targets ``(n, k)`` in the output's convention.
 
     softmax: one-hot of integer labels; sigmoid: labels in {0, 1}; tanh: {0, 1} -> {-1, +1} (already
     signed targets pass through); linear: the values as floats. A 2-D ``y`` of shape ``(n, k)`` is taken
-    as already encoded.
+    as already encoded. Either way the result is checked by ``check_targets`` (ValueError naming the
+    target column and the bad value) with ``loss`` defaulting to the output's natural loss.
     """
     y = np.asarray(y)
+    loss = DEFAULT_LOSS.get(output) if loss is None else loss
     if y.ndim == 2:
         if y.shape[1] != k:
             raise ValueError(f"targets have {y.shape[1]} columns but the network has {k} outputs")
-        return y.astype(float)
+        t = y.astype(float)
+        check_targets(output, loss, t)
+        return t
     if y.ndim != 1:
         raise ValueError(f"targets must have shape (n,) or (n, {k}), got {y.shape}")
+    _check_finite(y.astype(float), "target")
     if output == "softmax":
         labels = y.astype(int)
-        if labels.size and (labels.min() < 0 or labels.max() >= k or np.any(labels != y)):
-            raise ValueError(f"softmax targets must be integer class labels in 0..{k - 1}")
+        bad = np.flatnonzero((labels < 0) | (labels >= k) | (labels != y))
+        if bad.size:
+            raise ValueError(f"softmax targets must be integer class labels in 0..{k - 1}, got "
+                             f"{_number(y[bad[0]])} (row {bad[0]})")
         t = np.zeros((y.shape[0], k))
         t[np.arange(y.shape[0]), labels] = 1.0
         return t
@@ -120,7 +127,59 @@ def encode_targets(output: str, y: np.ndarray, k: int) -> np.ndarray:
         t = np.repeat(t, k, axis=1)
     if output == "tanh" and t.size and t.min() >= 0:
         t = 2.0 * t - 1.0
+    check_targets(output, loss, t, encoded_from=y)
     return t
+
+
+def check_targets(output: str, loss: str | None, t: np.ndarray,
+                  encoded_from: np.ndarray | None = None) -> None:
+    """Raise ValueError unless the encoded targets ``t`` ``(n, k)`` suit the output unit and loss.
+
+    sigmoid + cross-entropy needs 0 or 1 in every column: its loss ``softplus(-(2t - 1) z)`` is the
+    cross-entropy only there, while its gradient ``y - t`` is that of the cross-entropy for any t, so any
+    other target would train a loss other than the one shown. sigmoid + squared error needs targets in
+    [0, 1], the sigmoid's range; softmax + cross-entropy rows of non-negative class weights summing to 1.
+    tanh and linear outputs take any finite target (regression sets overshoot +-1 with noise, as in
+    TensorFlow Playground). ``encoded_from`` (the raw labels, when ``t`` was made from them) is what the
+    message quotes.
+    """
+    if output not in ("sigmoid", "softmax"):
+        _check_finite(t, "target")
+        return
+    if output == "sigmoid":
+        cross_entropy = loss != "squared_error"
+        bad = ((t != 0.0) & (t != 1.0)) if cross_entropy else ~((t >= 0.0) & (t <= 1.0))  # NaN is bad
+        if not bad.any():  # the common case costs two comparisons
+            return
+        _check_finite(t, "target")
+        rows, cols = np.nonzero(bad)
+        row, col = rows[0], cols[0]
+        pair, need = (("sigmoid + cross-entropy", "targets 0 or 1") if cross_entropy
+                      else ("sigmoid + squared error", "targets in [0, 1] (the sigmoid's range)"))
+        got = encoded_from[row] if encoded_from is not None else t[row, col]
+        raise ValueError(f"target column {col}: {pair} needs {need}, got {_number(got)} (row {row})")
+    _check_finite(t, "target")
+    rows, cols = np.nonzero(t < 0.0)
+    if rows.size:
+        raise ValueError(f"target column {cols[0]}: softmax + cross-entropy needs class weights >= 0, "
+                         f"got {_number(t[rows[0], cols[0]])} (row {rows[0]})")
+    (rows,) = np.nonzero(np.abs(t.sum(axis=1) - 1.0) > 1e-6)
+    if rows.size:
+        raise ValueError(f"softmax + cross-entropy needs each row of targets to sum to 1 (one-hot class "
+                         f"labels), row {rows[0]} sums to {_number(t[rows[0]].sum())}")
+
+
+def _check_finite(t: np.ndarray, what: str) -> None:
+    if np.isfinite(t).all():
+        return
+    bad = np.argwhere(~np.isfinite(t))
+    if bad.size:
+        where = f"row {bad[0][0]}" + (f", column {bad[0][1]}" if t.ndim == 2 else "")
+        raise ValueError(f"{what}s must be finite numbers, got {_number(t[tuple(bad[0])])} ({where})")
+
+
+def _number(value: float) -> str:
+    return f"{float(value):g}"
 
 
 def predicted_class(output: str, y: np.ndarray) -> np.ndarray:

@@ -160,7 +160,7 @@ class Trainer:
                 return math.nan
             start, stop = self._advance()
             grads = net.loss_and_gradients(self._Xo[start:stop, :-1], self._To[start:stop], l1=l1, l2=l2,
-                                           train=True, rng=self.rng, out=self._grad)
+                                           train=True, rng=self.rng, out=self._grad, checked=True)
             self.optimizer.update(net.flat, self._grad)
             if self._has_sigma:
                 for p in net.unit_params:

@@ -17,6 +17,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,8 +125,9 @@ def stack(tmp_path: Path, app_env: dict[str, str], host_header: str | None = Non
     conf.write_text(main_config(documented, tmp_path))
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("MLP_PLAYGROUND_") and k != "FORWARDED_ALLOW_IPS"}
+    # the public name, as docs/deploy.md's "The Host check" says to set it behind a proxy
     env.update({"MLP_PLAYGROUND_HOST": "127.0.0.1", "MLP_PLAYGROUND_PORT": str(app_port),
-                "MLP_PLAYGROUND_LOG_LEVEL": "warning", **app_env})
+                "MLP_PLAYGROUND_LOG_LEVEL": "warning", "MLP_PLAYGROUND_ALLOWED_HOSTS": HOST, **app_env})
     with running([sys.executable, "-m", "app"], app_port, tmp_path / "app.log", env), \
             running([nginx, "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
                     tls_port, tmp_path / "nginx.log"):
@@ -184,6 +186,15 @@ def test_page_and_websocket_work_through_the_documented_nginx_with_tls(tmp_path)
         assert websocket_status(port) == "welcome"
 
 
+def test_without_the_public_name_in_allowed_hosts_the_proxied_page_is_refused_400(tmp_path):
+    # the Host check (DNS rebinding): on loopback, a name the server was not told of gets 400
+    with stack(tmp_path, {"MLP_PLAYGROUND_ALLOWED_HOSTS": "other.example.org"}) as port:
+        with pytest.raises(urllib.error.HTTPError) as info:
+            https_get(port, "/")
+        assert info.value.code == 400 and b"MLP_PLAYGROUND_ALLOWED_HOSTS" in info.value.read()
+        assert websocket_status(port) == "refused 403"
+
+
 def test_behind_an_untrusted_proxy_address_the_socket_still_works(tmp_path):
     # What happens in Docker, where nginx connects from the bridge gateway: uvicorn does not trust its
     # X-Forwarded-Proto, but the origin check compares host and port only, so the https page's socket
@@ -198,6 +209,7 @@ def test_a_rewritten_host_refuses_the_socket_unless_the_origin_is_named(tmp_path
 
 
 def test_naming_the_public_origin_lets_the_socket_through_any_proxy(tmp_path):
-    env = {"FORWARDED_ALLOW_IPS": "172.17.0.1", "MLP_PLAYGROUND_ALLOWED_ORIGINS": f"https://{HOST}"}
+    env = {"FORWARDED_ALLOW_IPS": "172.17.0.1", "MLP_PLAYGROUND_ALLOWED_ORIGINS": f"https://{HOST}",
+           "MLP_PLAYGROUND_ALLOWED_HOSTS": f"{HOST},mlp_playground"}
     with stack(tmp_path, env, host_header="mlp_playground") as port:
         assert websocket_status(port) == "welcome"

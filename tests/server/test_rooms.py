@@ -312,14 +312,15 @@ def test_presenting_twice_keeps_one_room():
         assert len(first["code"]) == CODE_LENGTH and set(first["code"]) <= set(CODE_ALPHABET)
 
 
-def test_unknown_room_code_is_an_error_naming_watch_then_a_session_of_ones_own():
+def test_unknown_room_code_is_an_error_naming_watch_then_4004_and_no_session():
+    # a failed join builds nothing (issue 11, item 6); the page reconnects without watch for its own
     app = create_app(Settings())
     with TestClient(app) as c, c.websocket_connect("/ws") as ws:
         r = Reader(ws)
         r.send(type="hello", watch="ZZZZZZ", config={**SMALL, "hidden": [5]})
         assert_error(r.next(), p.E_UNKNOWN_ROOM, "watch", mentions="ZZZZZZ")
-        welcome = r.until("welcome")
-        assert welcome["token"] and welcome["config"]["hidden"] == [5]
+        assert ws.receive()["code"] == p.CLOSE_UNKNOWN_ROOM
+        assert app.state.hub.sessions == {}
 
 
 def test_reconnect_with_a_token_this_process_does_not_hold_starts_fresh_from_the_hello_without_error():
