@@ -1,6 +1,7 @@
 // Wires the page: reads the URL (state.js), opens the socket (socket.js), feeds frames and messages to the
 // views and turns user actions into protocol messages. The only module that knows all the others.
 
+import { describeHidden } from "./notation.js";
 import { Broadcast, readRoomParams } from "./broadcast.js";
 import { installEmbed } from "./embed.js";
 import { Socket } from "./socket.js";
@@ -282,7 +283,7 @@ function hoverUnit(unit) {
   if (same) return;
   app.hoverUnit = unit;
   app.network.select(unit);
-  app.output.showUnit(unit ? `Unit ${unit[1] + 1} of hidden layer ${unit[0] + 1}` : null);
+  app.output.showUnit(unit ? describeHidden(unit[0] + 1, unit[1] + 1) : null);
   app.socket.send({ type: "view", unit });
 }
 
@@ -499,6 +500,7 @@ async function main() {
   app.ui = parsed.ui;
   if (parsed.notices.length) notice(`Ignored invalid link values: ${parsed.notices.join("; ")}`);
   document.body.classList.toggle("embed", app.ui.embed);
+  document.body.classList.toggle("embed-edit", Boolean(app.ui.edit));
   app.config = { ...defaults(schema), ...parsed.config };
   if (app.config.dataset === "user") {
     // a link to "Your points" starts as choosing the tile does: the starting points if it names none, every
