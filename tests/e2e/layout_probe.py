@@ -4,6 +4,8 @@ drawn over it, such as a floating bar, would be hit instead)."""
 
 from __future__ import annotations
 
+import itertools
+
 from app import scenes
 
 from .helpers import wait_js
@@ -58,12 +60,17 @@ MEASURE_JS = """(() => {
     return hit && plot.contains(hit) ? null : (hit ? name(hit) : 'nothing');
   }).filter(Boolean);
   const caption = [...document.querySelectorAll('#scene-caption, #lecture .lec-caption')].filter(visible);
+  // the diagram's own floating piece, the backprop stepper, and the units it must leave alone
+  const stepper = document.querySelector('.bp-stepper');
+  const units = [...document.querySelectorAll('#nodes .node')].filter(visible).map((el) => ({name: name(el),
+    box: box(el)}));
   return {
     viewport: {w: innerWidth, h: innerHeight},
     scroll: {w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight},
     pieces, majors, plot: box(plot), plotHits,
     bar: visible(bar) ? box(bar) : null,
     captions: caption.map((el) => ({name: name(el), box: box(el)})),
+    stepper: visible(stepper) ? box(stepper) : null, units,
     panel: lecture.dataset.panel || null,
   };
 })()"""
@@ -107,3 +114,50 @@ def overlap_area(a: dict, b: dict) -> float:
 
 def measure(page) -> dict:
     return page.evaluate(MEASURE_JS)
+
+
+def assert_fits(m: dict, name: str, embedded: bool, shown: dict | None = None) -> None:
+    """The scene ``name`` as measured (``measure``): the page does not scroll, the output plot is whole and
+    uncovered, every visible piece of the panel is inside the viewport and the panel and uncovered, the
+    caption is in view, and the major boxes of the page (the embed bar among them) do not overlap.
+    ``shown``: the part of the viewport the viewer sees, when a host page clips the frame."""
+    view = shown or {"x": 0, "y": 0, "w": m["viewport"]["w"], "h": m["viewport"]["h"]}
+
+    # nothing below the fold or beside it: the page does not scroll at all
+    assert m["scroll"]["h"] <= m["viewport"]["h"] and m["scroll"]["w"] <= m["viewport"]["w"], m["scroll"]
+
+    # the live output plot, whole and uncovered
+    assert inside(m["plot"], view), m["plot"]
+    assert inside(m["plot"], m["majors"]["output"]), (m["plot"], m["majors"]["output"])
+    assert not m["plotHits"], f"something is drawn over the output plot: {m['plotHits']}"
+
+    # the teaching panel: every visible piece inside the viewport and the panel's box, and on top
+    scene = scenes.get_scene(name)
+    if scene.panel or (embedded and name != scenes.DEFAULT_SCENE):
+        assert "lecture" in m["majors"], "the scene's panel is not shown"
+        assert m["pieces"], "the scene's panel shows nothing"
+        lecture = m["majors"]["lecture"]
+        outside = [p for p in m["pieces"] if not (inside(p["box"], view) and inside(p["box"], lecture))]
+        assert not outside, f"{len(outside)} pieces of the panel are cut off, e.g. {outside[:3]}"
+        covered = [p for p in m["pieces"] if not p["hitInside"]]
+        assert not covered, f"{len(covered)} pieces of the panel are covered, e.g. {covered[:3]}"
+    if name != scenes.DEFAULT_SCENE:  # the caption says what to look at: readable, whole
+        assert m["captions"], "no caption in view"
+        for c in m["captions"]:
+            assert inside(c["box"], view), c
+
+    # the major boxes side by side, the embed bar among them: no two overlap
+    majors = dict(m["majors"])
+    if m["bar"]:
+        majors["embed bar"] = m["bar"]
+    for (a, box_a), (b, box_b) in itertools.combinations(majors.items(), 2):
+        if {a, b} == {"embed bar", "topbar"}:
+            continue  # the bar is the embedded page's top bar
+        assert overlap_area(box_a, box_b) < 1, f"{a} {box_a} overlaps {b} {box_b}"
+    for key, box in majors.items():
+        assert inside(box, view), (key, box)
+    if m["stepper"]:  # the backprop stepper covers no unit of the diagram and shows whole
+        assert inside(m["stepper"], majors["network"]), (m["stepper"], majors["network"])
+        under = [u["name"] for u in m["units"] if overlap_area(u["box"], m["stepper"]) >= 1]
+        assert not under, f"the backprop stepper covers {under}"
+
