@@ -47,16 +47,34 @@ def settle(page, name: str) -> None:
             wait_js(page, "!!document.querySelector('#lecture .js-plotly-plot')")
     if scene.autoplay:
         wait_js(page, "window.__mlp.header && window.__mlp.header.step >= 200")
+    if scene.panel == "backprop":  # a point picked on the plot, stepped to its gradients
+        box = page.locator("#points").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.3)
+        wait_js(page, "!!document.querySelector('#lecture .lec-units')")
+        for _ in range(3):
+            page.click("#lecture button:text('Next')")
+        wait_js(page, "!!document.querySelector('#lecture .lec-links')")
     page.wait_for_timeout(400)  # let Plotly finish its relayout after the last frame
 
 
-def shoot(browser, base: str, query: str, size: str, path: Path, name: str) -> None:
+def train(page, steps: int) -> None:
+    """Play until the session has trained ``steps`` steps, then pause: a picture of a network at work."""
+    page.click("#play")
+    wait_js(page, f"window.__mlp.header && window.__mlp.header.step >= {steps}", timeout_s=180)
+    page.click("#play")
+    wait_js(page, "window.__mlp.state === 'paused'")
+    page.wait_for_timeout(400)
+
+
+def shoot(browser, base: str, query: str, size: str, path: Path, name: str, steps: int = 0) -> None:
     width, height, _ = SIZES[size]
     ctx = browser.new_context(viewport={"width": width, "height": height})
     try:
         page = ctx.new_page()
         page.goto(f"{base}/{query}")
         settle(page, name)
+        if steps:
+            train(page, steps)
         page.screenshot(path=str(path))
     finally:
         ctx.close()
@@ -88,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
                 path = args.out / "scenes" / f"{name}-{size}.png"
                 shoot(browser, base, f"?scene={name}{embed}", size, path, name)
         if not args.scene:
-            shoot(browser, base, "", "1280x720", args.out / "screenshot.png", scenes.DEFAULT_SCENE)
+            # the README's picture: the default scene after a while of training (20 steps a frame)
+            shoot(browser, base, "?steps_per_frame=20", "1280x720", args.out / "screenshot.png",
+                  scenes.DEFAULT_SCENE, steps=2000)
             shoot(browser, base, "?scene=xor-by-hand&embed=1", "960x540", args.out / "screenshot-embed.png",
                   "xor-by-hand")
         browser.close()

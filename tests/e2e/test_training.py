@@ -22,7 +22,7 @@ def test_play_lowers_the_loss_and_repaints_the_boundary(page):
     wait_js(page, "window.__mlp.state === 'paused'")
     assert late["train_loss"] < 0.8 * first["train_loss"], (first["train_loss"], late["train_loss"])
     assert boundary_digest(page) != before
-    screenshot(page, "default.png", docs_name="screenshot.png")
+    screenshot(page, "default.png")  # docs/screenshot.png: scripts/screenshots.py
     paint = page.evaluate("window.__mlp.paintMs")[1:]  # the first paint includes compiling the painter
     p95 = sorted(paint)[int(0.95 * (len(paint) - 1))]
     seconds = (end[0] - start[0]) / 1000

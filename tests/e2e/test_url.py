@@ -66,7 +66,7 @@ def test_embed_shows_only_the_network_and_the_output(new_page):
     header_where(page, "h.step >= 800")
     page.click("#embed-play")
     wait_js(page, "window.__mlp.state === 'paused'")
-    screenshot(page, "embed.png", docs_name="screenshot-embed.png")
+    screenshot(page, "embed.png")  # docs/screenshot-embed.png: scripts/screenshots.py
 
 
 def test_hide_removes_the_named_control_everywhere(new_page):
