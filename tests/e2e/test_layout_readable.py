@@ -90,3 +90,30 @@ def test_the_hovered_unit_is_captioned_in_the_one_notation(new_page):
     page.wait_for_selector("#unit-caption:not([hidden])")
     caption = page.inner_text("#unit-caption")
     assert caption.startswith(unit(1, 2)), caption
+
+
+def test_a_gallery_card_shows_its_verdict_in_view_when_focused_or_pointed_at(new_page):
+    # sixteen verdicts do not fit beside the output plot in a slide: each shows, whole and on top, in the
+    # line above the cards while its card is focused (keyboard) or pointed at
+    page = new_page("?scene=activations&embed=1", width=960, height=540)
+    wait_js(page, "document.getElementById('lecture').dataset.loaded === '1'")
+    cards = page.locator("#lecture .lec-card")
+    assert cards.count() == 16
+    assert page.locator("#lecture .lec-verdict:visible").count() == 0
+    lecture = page.locator("#lecture").bounding_box()
+    for i in (0, 15):  # the first card and the last, bottom row
+        card = cards.nth(i)
+        verdict = card.locator(".lec-verdict")
+        card.locator("button").focus()
+        assert verdict.is_visible()
+        box = verdict.bounding_box()
+        bottom = min(lecture["y"] + lecture["height"], 540)
+        assert box["y"] >= lecture["y"] and box["y"] + box["height"] <= bottom, box
+        assert box["x"] >= lecture["x"] and box["x"] + box["width"] <= lecture["x"] + lecture["width"]
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        assert page.evaluate(f"document.elementFromPoint({cx}, {cy}).closest('.lec-verdict') !== null")
+        # it does not cover the cards: it sits where the hint keeps room for it
+        first = cards.nth(0).bounding_box()
+        assert box["y"] + box["height"] <= first["y"] + 0.5, (box, first)
+    page.locator("#lecture .lec-card").nth(3).hover()
+    assert page.locator("#lecture .lec-verdict:visible").count() == 1
