@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from pathlib import Path
 
@@ -55,12 +53,10 @@ def header_where(page, condition: str) -> dict:
                          f"return h && ({condition}) ? h : null; }})()")
 
 
-def screenshot(page, name: str, docs_name: str | None = None) -> Path:
-    """Save a screenshot under artifacts/e2e/; with MLP_PLAYGROUND_UPDATE_SCREENSHOTS=1 in the environment
-    also as docs/<docs_name>, the committed picture the README shows."""
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot under artifacts/e2e/ (the committed pictures of docs/ come from
+    scripts/screenshots.py)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
     page.screenshot(path=str(path))
-    if docs_name and os.environ.get("MLP_PLAYGROUND_UPDATE_SCREENSHOTS") == "1":
-        shutil.copyfile(path, ROOT / "docs" / docs_name)
     return path

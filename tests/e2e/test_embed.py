@@ -169,3 +169,32 @@ def test_a_host_page_on_an_origin_not_allowed_is_ignored_and_hears_nothing(brows
     finally:
         ctx.close()
     assert not errors, errors
+
+
+
+# embed.js's EmbedApi with a recording host window, built inside the player's frame
+TARGETS_JS = """async ([allowed, hostOrigin]) => {
+  const { EmbedApi, hostOriginOf } = await import('/static/js/embed.js');
+  const posted = [];
+  const api = new EmbedApi({ allowed, self: location.origin, hostOrigin,
+    host: { postMessage: (message, origin) => posted.push(origin) }, actions: {} });
+  api.emit('frame', { step: 1 });
+  return { posted, seen: hostOriginOf(window) };
+}"""
+
+
+def test_the_player_addresses_its_events_to_the_host_origin_alone(browser, hosts):
+    # addressed to every allowed origin and to its own, each event made Chromium warn in the host's console
+    # about every address that was not the host's: a flood at one event per frame
+    ctx, _page, player, errors = open_host(browser, hosts["allowed"])
+    host = hosts["allowed"].rstrip("/")
+    try:
+        other = "http://192.0.2.7:8000"
+        got = player.evaluate(TARGETS_JS, [[host, other], host])
+        assert got["seen"] == host  # the browser tells the frame where it is embedded
+        assert got["posted"] == [host]
+        # a host the settings do not allow hears nothing, and nothing is posted at all
+        assert player.evaluate(TARGETS_JS, [[other], host])["posted"] == []
+    finally:
+        ctx.close()
+    assert not errors, errors

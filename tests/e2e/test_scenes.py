@@ -3,13 +3,11 @@ panel filled with the server's numbers; a few screenshots go to artifacts/e2e/sc
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from app import scenes
 
-from .helpers import ARTIFACTS, ROOT, wait_js
+from .helpers import ARTIFACTS, wait_js
 
 SHOTS = {"xor-by-hand", "activations", "saturation", "depth", "backprop", "universality", "softmax",
          "spiral-deep"}
@@ -52,9 +50,7 @@ def test_scene_loads_through_the_url_and_shows_its_caption(new_page, name):
             assert "largest difference from backprop" in text
         (ARTIFACTS / "scenes").mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "scenes" / f"{name}.png"), full_page=True)
-        if scene.panel and os.environ.get("MLP_PLAYGROUND_UPDATE_SCREENSHOTS") == "1":
-            # docs/lecture.md shows each panel alone: small pictures of what is new in the scene
-            page.locator("#lecture").screenshot(path=str(ROOT / "docs" / "scenes" / f"{name}.png"))
+        # docs/scenes/ (docs/lecture.md's pictures) come from scripts/screenshots.py
 
 
 

@@ -22,7 +22,7 @@ def test_play_lowers_the_loss_and_repaints_the_boundary(page):
     wait_js(page, "window.__mlp.state === 'paused'")
     assert late["train_loss"] < 0.8 * first["train_loss"], (first["train_loss"], late["train_loss"])
     assert boundary_digest(page) != before
-    screenshot(page, "default.png", docs_name="screenshot.png")
+    screenshot(page, "default.png")  # docs/screenshot.png: scripts/screenshots.py
     paint = page.evaluate("window.__mlp.paintMs")[1:]  # the first paint includes compiling the painter
     p95 = sorted(paint)[int(0.95 * (len(paint) - 1))]
     seconds = (end[0] - start[0]) / 1000
@@ -74,7 +74,7 @@ def test_editing_a_weight_through_its_link_changes_the_next_frame(page):
     y = (a["y"] + a["height"] / 2 + b["y"] + b["height"] / 2) / 2
     page.mouse.move(x, y)
     page.wait_for_selector("#tooltip:not([hidden])")
-    assert "Weight x\u2081 \u2192 h1.1" in page.inner_text("#tooltip")
+    assert "Weight x\u2081 \u2192 h\u00b9\u2081" in page.inner_text("#tooltip")
     page.mouse.click(x, y)
     page.wait_for_selector("#editor:not([hidden])")
     page.fill("#editor input", "3.5")
@@ -193,6 +193,13 @@ def test_a_link_is_hoverable_between_the_points_where_its_curve_is_sampled(page)
     page.mouse.move(box["x"] + spot[0], box["y"] + spot[1])
     page.wait_for_selector("#tooltip:not([hidden])")
     L, hidden = links[target], page.evaluate("window.__mlp.config.hidden")
-    to = "output" if L["l"] == len(hidden) else f"h{L['l'] + 1}.{L['j'] + 1}"
+    # the one notation of app/static/js/notation.js: h, hidden layer as superscript, unit as subscript
+    sup, sub = str.maketrans("0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"), \
+        str.maketrans("0123456789", "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089")
+
+    def unit(layer, j):
+        return "h" + str(layer).translate(sup) + str(j).translate(sub)
+
+    to = "y" if L["l"] == len(hidden) else unit(L["l"] + 1, L["j"] + 1)
     text = page.inner_text("#tooltip")
-    assert f"\u2192 {to}:" in text and (L["l"] == 0 or f"h{L['l']}.{L['i'] + 1} \u2192" in text), text
+    assert f"\u2192 {to}:" in text and (L["l"] == 0 or f"{unit(L['l'], L['i'] + 1)} \u2192" in text), text

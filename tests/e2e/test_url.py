@@ -52,9 +52,10 @@ def test_a_copied_link_gives_the_same_config_and_first_frame_loss(browser, new_p
 def test_embed_shows_only_the_network_and_the_output(new_page):
     page = new_page("?embed=1&activation=relu&hidden=6,6&regions=1&steps_per_frame=50",
                     width=960, height=540)
-    for hidden in (".topbar", ".col.data", ".footer", ".share"):
+    # the top bar shrinks to the embed strip: transport, step counter, "open full"
+    for hidden in (".brand", ".topbar .transport", "#learning_rate", ".col.data", ".footer", ".share"):
         assert not page.is_visible(hidden), hidden
-    for shown in ("#diagram", "#boundary", "#open-full", "#embed-play"):
+    for shown in ("#diagram", "#boundary", "#open-full", "#embed-play", "#stepcount"):
         assert page.is_visible(shown), shown
     full = page.get_attribute("#open-full", "href")
     assert "embed" not in parse_qs(urlsplit(full).query)
@@ -65,7 +66,7 @@ def test_embed_shows_only_the_network_and_the_output(new_page):
     header_where(page, "h.step >= 800")
     page.click("#embed-play")
     wait_js(page, "window.__mlp.state === 'paused'")
-    screenshot(page, "embed.png", docs_name="screenshot-embed.png")
+    screenshot(page, "embed.png")  # docs/screenshot-embed.png: scripts/screenshots.py
 
 
 def test_hide_removes_the_named_control_everywhere(new_page):

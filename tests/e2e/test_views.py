@@ -93,7 +93,7 @@ def test_a_units_parameters_are_editable_from_the_keyboard(page):
     page.keyboard.press("Enter")
     page.wait_for_selector("#editor:not([hidden])")
     labels = page.eval_on_selector_all("#editor label", "els => els.map(e => e.textContent)")
-    assert labels[0] == "bias" and "w x1" in labels
+    assert labels[0] == "bias" and "w x\u2081" in labels  # the notation of notation.js: x₁, h¹₂
     focused = page.evaluate("document.activeElement.id")
     assert focused.startswith("edit-")
     page.keyboard.type("-0.75")

@@ -2,6 +2,7 @@
 // the URL, the views the DOM. This module only connects them: server messages to the model and the views,
 // user actions to protocol messages. It is the only module that knows all the others.
 
+import { describeHidden } from "./notation.js";
 import { Broadcast, readRoomParams } from "./broadcast.js";
 import { installEmbed } from "./embed.js";
 import { grouped } from "./format.js";
@@ -160,7 +161,7 @@ function hoverUnit(unit) {
   if (JSON.stringify(unit) === JSON.stringify(page.hoverUnit)) return;
   page.hoverUnit = unit;
   views.network.select(unit);
-  views.output.showUnit(unit ? `Unit ${unit[1] + 1} of hidden layer ${unit[0] + 1}` : null);
+  views.output.showUnit(unit ? describeHidden(unit[0] + 1, unit[1] + 1) : null);
   send({ type: "view", unit });
 }
 
@@ -488,6 +489,7 @@ async function main() {
   const parsed = parseQuery(roomParams.search, schema, { scenes: sceneList.map((s) => s.name), hideable: hideableNames() });
   if (parsed.notices.length) notice(`Ignored invalid link values: ${parsed.notices.join("; ")}`);
   document.body.classList.toggle("embed", parsed.ui.embed);
+  document.body.classList.toggle("embed-edit", Boolean(parsed.ui.edit));
   model.start(parsed);
   // a link to "Your points" starts as choosing the tile does; the hello carries the same values
   const extra = linkExtras(parsed.config, model.config);

@@ -1,8 +1,10 @@
 // The postMessage API of an embedded player (docs/embedding.md). A host page that shows the player in an
 // iframe drives it with {type: "mlp-playground", action: ...} and receives {type: "mlp-playground",
 // event: ...}. Only the server's own origin and the origins in its settings (MLP_PLAYGROUND_EMBED_ORIGINS,
-// handed over in a meta tag) are heard; events are posted only to those origins, never to "*" unless the
-// settings say "*". Knows nothing of the socket or the views: the controller passes in what to call.
+// handed over in a meta tag) are heard. Events go to the host's own origin, and only when it is one of those
+// (never to "*" unless the settings say "*"): posting to every allowed origin in turn would have the browser
+// warn in the host's console about each one that is not the host's. Knows nothing of the socket or the
+// views: the controller passes in what to call.
 
 export const MESSAGE_TYPE = "mlp-playground";
 export const ACTIONS = ["play", "pause", "step", "reset", "load_scene", "set", "get_state"];
@@ -29,10 +31,12 @@ export class EmbedApi {
    * @param {Window} options.host the window that embeds the player (window.parent)
    * @param {object} options.actions {send(message), change(configPatch), snapshot() -> {state, step, config, session}}
    */
-  constructor({ allowed, self, host, actions }) {
+  constructor({ allowed, self, host, hostOrigin = null, actions }) {
     this.any = allowed.includes("*");
     this.origins = [...new Set([self, ...allowed.filter((o) => o !== "*")])];
     this.host = host;
+    // where the host page lives, when the browser says (see hostOriginOf); else learnt from its first message
+    this.hostOrigin = hostOrigin;
     this.actions = actions;
     this.onEvent = (event) => this.receive(event);
   }
@@ -44,6 +48,7 @@ export class EmbedApi {
   /** A window "message" event: ignored unless it is ours, from the host window and an allowed origin. */
   receive(event) {
     if (event.source !== this.host || !this.accepts(event.origin)) return;
+    this.hostOrigin = event.origin; // the host has spoken: its origin is the one to answer
     const msg = event.data;
     if (!msg || typeof msg !== "object" || msg.type !== MESSAGE_TYPE || !("action" in msg)) return;
     try {
@@ -90,14 +95,16 @@ export class EmbedApi {
     }
   }
 
-  /** Post an event to the host, addressed to each allowed origin (the browser drops it for any other). */
+  /** The origins an event is addressed to: the host's, if allowed; every allowed one while it is unknown. */
+  targets() {
+    if (this.hostOrigin) return this.accepts(this.hostOrigin) ? [this.any ? "*" : this.hostOrigin] : [];
+    return this.any ? ["*"] : this.origins;
+  }
+
+  /** Post an event to the host (the browser drops it unless the host's origin is the one addressed). */
   emit(event, fields = {}) {
     const message = { type: MESSAGE_TYPE, event, ...fields };
-    if (this.any) {
-      this.host.postMessage(message, "*");
-      return;
-    }
-    for (const origin of this.origins) this.host.postMessage(message, origin);
+    for (const origin of this.targets()) this.host.postMessage(message, origin);
   }
 
   /** Server JSON messages the host hears about: the session's arrival, state, config and errors. */
@@ -128,11 +135,23 @@ export class EmbedApi {
   }
 }
 
+/** The origin of the page that embeds `win`: Chromium and Safari list it in location.ancestorOrigins; other
+ * browsers send it as the referrer of the frame's document (unless the host's referrer policy says none). */
+export function hostOriginOf(win = window) {
+  const ancestors = win.location.ancestorOrigins;
+  if (ancestors && ancestors.length) return ancestors[0];
+  try {
+    return win.document.referrer ? new URL(win.document.referrer).origin : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The API when the page runs inside a frame, listening for messages; null on a top-level page. */
 export function installEmbed(actions, win = window) {
   if (win.parent === win) return null;
   const api = new EmbedApi({ allowed: allowedOrigins(win.document), self: win.location.origin, host: win.parent,
-    actions });
+    hostOrigin: hostOriginOf(win), actions });
   win.addEventListener("message", api.onEvent);
   return api;
 }

@@ -10,6 +10,7 @@ const NUMERAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
 /** Query keys that are not config fields: how the page looks, not what the session trains. */
 export const UI_KEYS = {
   embed: "boolean",
+  edit: "boolean", // embedded: also show structure editing (+/- layers and units, init, per-layer selects)
   hide: "list",
   scene: "string",
   regions: "boolean",
@@ -176,7 +177,7 @@ export function formatValue(value) {
 export function parseQuery(search, schema, known = {}) {
   const params = new URLSearchParams(search);
   const config = {};
-  const ui = { embed: false, hide: [], scene: null, regions: false, test: false, discretize: false };
+  const ui = { embed: false, edit: false, hide: [], scene: null, regions: false, test: false, discretize: false };
   const notices = [];
   for (const [key, raw] of params) {
     if (key in UI_KEYS) {
@@ -237,7 +238,7 @@ export function buildQuery(schema, config, ui, base = defaults(schema)) {
   if (config.dataset === "user" && Array.isArray(config.custom_points)) {
     params.set("custom_points", formatPoints(config.custom_points));
   }
-  for (const key of ["regions", "test", "discretize", "embed"]) if (ui[key]) params.set(key, "1");
+  for (const key of ["regions", "test", "discretize", "embed", "edit"]) if (ui[key]) params.set(key, "1");
   if (ui.hide && ui.hide.length) params.set("hide", ui.hide.join(","));
   return readable(params.toString());
 }

@@ -58,8 +58,8 @@ export class BackpropOverlay {
     this.bar.hidden = true;
     this.bar.setAttribute("role", "group");
     this.bar.setAttribute("aria-label", "Backprop step-through");
-    this.prev = button("\u2039 Prev", "Previous backprop stage", () => this.go(this.stage - 1));
-    this.next = button("Next \u203a", "Next backprop stage", () => this.go(this.stage + 1));
+    this.prev = button("\u2039 Prev", "Prev: the previous backprop stage", () => this.go(this.stage - 1));
+    this.next = button("Next \u203a", "Next: the next backprop stage", () => this.go(this.stage + 1));
     this.label = document.createElement("span");
     this.label.className = "bp-stage";
     this.label.setAttribute("aria-live", "polite");
@@ -110,7 +110,9 @@ export class BackpropOverlay {
     const d = this.data;
     const net = this.net;
     if (!d || !net.geom || !net.structure) return;
-    const key = [d, this.stage, net.structure, net.diagram.clientWidth, net.diagram.clientHeight, net.links.length];
+    // the geometry itself, not the diagram's size: when the panel below grows, the size is already new while
+    // the geometry waits for the resize observer's layout, and the labels must follow that layout
+    const key = [d, this.stage, net.structure, net.geom, net.links.length];
     if (this.drawn && key.every((v, i) => v === this.drawn[i])) return;
     this.drawn = key;
     const { sizes, colX, y } = net.geom;

@@ -3,14 +3,17 @@
 // universality contributions, seeds), drawn below the three columns. The panel asks again when a frame
 // shows that the numbers it drew are stale, with at most one request in flight.
 
-import { backpropStages, bpNumber } from "./backpropOverlay.js";
 import { trimmed as fmt } from "../format.js";
 import { drawRegionPolygons } from "../heatmap.js";
+import { placeLabels } from "../labelPlacement.js";
+import { hiddenUnit, inputUnit, unitAt } from "../notation.js";
 import { loadPlotly } from "../plotly.js";
+import { backpropStages, bpNumber } from "./backpropOverlay.js";
 
 const THROTTLE_MS = { walkthrough: 0, universality: 250, depth: 700, backprop: 300 };
 const plotly = loadPlotly;
 
+// no fixed heights: every plot fills its box, which lecture.css sizes to the screen
 const PLOT_CONFIG = { displayModeBar: false, responsive: true };
 const LAYOUT = { margin: { l: 40, r: 10, t: 24, b: 30 }, font: { size: 11 }, paper_bgcolor: "rgba(0,0,0,0)",
   plot_bgcolor: "rgba(0,0,0,0)" };
@@ -238,19 +241,22 @@ export class LecturePanel {
         labels.set(key, [...(labels.get(key) || []), `(${d.X[i].map((v) => fmt(v)).join(", ")})`]);
       });
       const names = d.H.map((h, i) => (d.H.findIndex((o) => o.join(",") === h.join(",")) === i ? labels.get(h.join(",")).join(" and ") : ""));
+      // the plotting area is square (scaleanchor) inside the margins: labels placed to stay inside it
+      const side = Math.max(60, Math.min(space.clientWidth - 50, space.clientHeight - 54));
+      const positions = placeLabels(xs, ys, names, { x: [lo, hi], y: [lo, hi], width: side, height: side });
       P.react(space, [
         { ...line, mode: "lines", name: `w\u1d40h + b = ${d.threshold}`, line: { color: "#555", dash: "dash" } },
-        { x: xs, y: ys, mode: "markers+text", text: names, textposition: "top right", name: "points",
+        { x: xs, y: ys, mode: "markers+text", text: names, textposition: positions, name: "points",
           marker: { size: 12, color: d.labels.map((l) => (l > 0.5 ? "#0877bd" : "#f59322")) } },
-      ], { ...LAYOUT, title: { text: "Hidden space (h1, h2)", font: { size: 12 } }, showlegend: false,
-        xaxis: { range: [lo, hi], title: { text: "h1" }, zeroline: true },
-        yaxis: { range: [lo, hi], title: { text: "h2" }, scaleanchor: "x" } }, PLOT_CONFIG);
+      ], { ...LAYOUT, title: { text: `Hidden space (${hiddenUnit(1, 1)}, ${hiddenUnit(1, 2)})`, font: { size: 12 } }, showlegend: false,
+        xaxis: { range: [lo, hi], title: { text: hiddenUnit(1, 1) }, zeroline: true },
+        yaxis: { range: [lo, hi], title: { text: hiddenUnit(1, 2) }, scaleanchor: "x" } }, PLOT_CONFIG);
     }).catch(() => {});
   }
 
   // ---- activation gallery -------------------------------------------------------------------------
   gallery(d) {
-    this.body.replaceChildren(el("p", { class: "hint", text: "Solid blue: g(z); dotted orange: its derivative g\u2032(z), on z in [-4, 4]." }));
+    this.body.replaceChildren(el("p", { class: "hint", text: "Solid blue: g(z); dotted orange: its derivative g\u2032(z), on z in [-4, 4]. Point at a card (or tab to it) for its verdict." }));
     const plots = [];
     for (const group of d.groups) {
       const cards = el("div", { class: "lec-cards" });
@@ -268,8 +274,10 @@ export class LecturePanel {
         P.newPlot(fig, [
           { x: d.z, y: u.g, mode: "lines", name: "g(z)", line: { color: "#0877bd" } },
           { x: d.z, y: u.dg, mode: "lines", name: "g\u2032(z)", line: { color: "#f59322", dash: "dot" } },
-        ], { ...LAYOUT, margin: { l: 24, r: 4, t: 4, b: 18 }, showlegend: false, height: 110,
-          yaxis: { range: [-1.5, 2.5] } }, { ...PLOT_CONFIG, staticPlot: true });
+        ], { ...LAYOUT, margin: { l: 24, r: 4, t: 4, b: 18 }, showlegend: false,
+          // three ticks a side: five do not fit a card beside the output plot and Plotly would tilt them
+          xaxis: { tickvals: [-4, 0, 4], tickangle: 0 }, yaxis: { range: [-1.5, 2.5], tickvals: [-1, 0, 1, 2] } },
+        { ...PLOT_CONFIG, staticPlot: true });
       }
     }).catch(() => {});
   }
@@ -299,10 +307,14 @@ export class LecturePanel {
         { x: ce.step, y: ce.cross_entropy, name: "loss, trained with cross-entropy", line: { color: "#2471a3" } },
         { x: se.step, y: se.output_gradient, name: "|output gradient|, squared error", xaxis: "x2", yaxis: "y2", line: { color: "#c0392b", dash: "dot" } },
         { x: ce.step, y: ce.output_gradient, name: "|output gradient|, cross-entropy", xaxis: "x2", yaxis: "y2", line: { color: "#2471a3", dash: "dot" } },
-      ], { ...LAYOUT, height: 260, grid: { rows: 1, columns: 2, pattern: "independent" },
-        yaxis: { title: { text: "cross-entropy on the training set" } },
-        yaxis2: { type: "log", title: { text: "mean |dl/da| at the output" } },
-        xaxis: { title: { text: "step" } }, xaxis2: { title: { text: "step" } }, legend: { orientation: "h", y: -0.4 } },
+      ], { ...LAYOUT, margin: { l: 34, r: 8, t: 20, b: 8 }, grid: { rows: 1, columns: 2, pattern: "independent", xgap: 0.12 },
+        // each chart's title above it rather than along its short y axis, where it would be cut off
+        annotations: [
+          { text: "cross-entropy on the training set", xref: "x domain", yref: "y domain", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom", showarrow: false },
+          { text: "mean |dl/da| at the output (log scale)", xref: "x2 domain", yref: "y2 domain", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom", showarrow: false },
+        ],
+        yaxis2: { type: "log" }, xaxis: { title: { text: "step", standoff: 2 } }, xaxis2: { title: { text: "step", standoff: 2 } },
+        legend: { orientation: "h", x: 0, y: -0.2, yanchor: "top" } },
       PLOT_CONFIG);
     }).catch(() => {});
   }
@@ -361,19 +373,19 @@ export class LecturePanel {
     const units = el("table", { class: "lec-units" }, el("tr", {}, ...["layer", "unit", "a_t", "z_t = h(a_t)", "\u03b4_t"].map((h) => el("th", { text: h }))));
     d.layers.forEach((layer, l) => {
       layer.a.forEach((a, t) => units.append(el("tr", {}, el("td", { text: l === L - 1 ? "output" : String(l + 1) }),
-        el("td", { text: String(t + 1) }), el("td", { text: bpNumber(a) }), el("td", { text: bpNumber(layer.z[t]) }),
+        el("td", { text: unitAt(l, t, L - 1, layer.a.length) }), el("td", { text: bpNumber(a) }), el("td", { text: bpNumber(layer.z[t]) }),
         el("td", { text: showDelta(l) ? bpNumber(layer.delta[t]) : "" }))));
     });
     wrap.append(units);
     if (stage >= stages.length - 2) {
       const links = el("table", { class: "lec-links" }, el("tr", {}, ...["link j \u2192 t", "w", "dL/dw = \u03b4_t z_j", stage === stages.length - 1 ? `w \u2212 ${d.learning_rate} dL/dw` : ""].map((h) => el("th", { text: h }))));
       d.layers.forEach((layer, l) => {
-        const from = l === 0 ? "x" : `h${l}`;
-        const to = l === L - 1 ? "y" : `h${l + 1}`;
+        const from = (j) => (l === 0 ? inputUnit(j + 1) : hiddenUnit(l, j + 1));
+        const to = (t) => unitAt(l, t, L - 1, layer.a.length);
         layer.W.forEach((row, j) => row.forEach((w, t) => links.append(el("tr", {},
-          el("td", { text: `${from}${j + 1} \u2192 ${to}${t + 1}` }), el("td", { text: bpNumber(w) }),
+          el("td", { text: `${from(j)} \u2192 ${to(t)}` }), el("td", { text: bpNumber(w) }),
           el("td", { text: bpNumber(layer.dW[j][t]) }), el("td", { text: stage === stages.length - 1 ? bpNumber(layer.W_next[j][t]) : "" })))));
-        layer.b.forEach((b, t) => links.append(el("tr", {}, el("td", { text: `bias \u2192 ${to}${t + 1}` }),
+        layer.b.forEach((b, t) => links.append(el("tr", {}, el("td", { text: `bias \u2192 ${to(t)}` }),
           el("td", { text: bpNumber(b) }), el("td", { text: bpNumber(layer.db[t]) }),
           el("td", { text: stage === stages.length - 1 ? bpNumber(layer.b_next[t]) : "" }))));
       });
@@ -399,7 +411,7 @@ export class LecturePanel {
         { x: d.x, y: d.curve, mode: "lines", name: "network", line: { color: "#0877bd", width: 3 } },
       ];
       d.contributions.forEach((c, j) => traces.push({ x: d.x, y: c, mode: "lines", name: `unit ${j + 1}`, xaxis: "x2", yaxis: "y2", line: { width: 1 } }));
-      P.react(fig, traces, { ...LAYOUT, height: 360, showlegend: false, grid: { rows: 2, columns: 1, pattern: "independent" },
+      P.react(fig, traces, { ...LAYOUT, showlegend: false, grid: { rows: 2, columns: 1, pattern: "independent" },
         xaxis: { range: [d.x[0], d.x[d.x.length - 1]] }, xaxis2: { matches: "x", title: { text: "x" } },
         yaxis: { title: { text: "y" } }, yaxis2: { title: { text: "w_j h(a_j(x))" } },
         annotations: [{ text: `curve = ${fmt(d.bias)} + sum of the ${d.contributions.length} contributions below`, xref: "paper", yref: "paper", x: 0, y: 1.08, showarrow: false }] },
@@ -413,7 +425,7 @@ export class LecturePanel {
     for (const r of d.runs) {
       t.append(el("tr", { class: r.solved ? "solved" : "stuck" }, el("td", { text: String(r.seed) }),
         el("td", { text: r.solved ? "solved: 0, 1, 1, 0" : "stuck" }), el("td", { text: fmt(r.loss, 3) }),
-        el("td", { text: r.dead.length ? r.dead.map(([l, j]) => `h${j + 1} of layer ${l + 1}`).join(", ") : "none" }),
+        el("td", { text: r.dead.length ? r.dead.map(([l, j]) => hiddenUnit(l + 1, j + 1)).join(", ") : "none" }),
         el("td", {}, el("button", { text: "Load", onclick: () => this.configure({ seed: r.seed }) }))));
     }
     this.body.replaceChildren(el("p", { class: "hint", text: "The same network from twelve random starts. A dead ReLU is negative on all four points: its gradient is 0, so no step can revive it." }), t);

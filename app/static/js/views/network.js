@@ -2,6 +2,7 @@
 // a button with a canvas showing its live map; links are drawn on one canvas (width |w|, colour by sign) and
 // hit-tested by distance, so a 64 x 64 layer costs one path per link and no DOM nodes.
 
+import { hiddenUnit, unitAt } from "../notation.js";
 import { classCss, divergingCss, divergingLut } from "../colors.js";
 import { Heatmap } from "../heatmap.js";
 import { grouped, label as unitLabel } from "../activations.js";
@@ -82,7 +83,8 @@ export class NetworkView {
       const b = document.createElement("button");
       b.className = `node feature${s.features.includes(name) ? "" : " off"}`;
       b.setAttribute("aria-pressed", String(s.features.includes(name)));
-      b.setAttribute("aria-label", `Input feature ${name}`);
+      // the accessible name contains the visible label (WCAG 2.5.3)
+      b.setAttribute("aria-label", `${FEATURE_LABELS[name] || name}: input feature`);
       b.dataset.feature = name;
       const c = document.createElement("canvas");
       const n = document.createElement("span");
@@ -463,8 +465,8 @@ export class NetworkView {
 
   linkText(L) {
     const s = this.structure;
-    const from = L.l === 0 ? (FEATURE_LABELS[s.features[L.i]] || s.features[L.i]) : `h${L.l}.${L.i + 1}`;
-    const to = L.l === s.hidden.length ? "output" : `h${L.l + 1}.${L.j + 1}`;
+    const from = L.l === 0 ? (FEATURE_LABELS[s.features[L.i]] || s.features[L.i]) : hiddenUnit(L.l, L.i + 1);
+    const to = unitAt(L.l, L.j, s.hidden.length, s.outputs);
     const w = this.header.weights[L.l][L.i];
     const vals = Array.from({ length: L.k }, (_, p) => formatNumber(w[L.j * L.k + p])).join(", ");
     const note = this.linkNote ? this.linkNote(L) : "";
@@ -504,7 +506,7 @@ export class NetworkView {
     const names = l === 0 ? this.structure.features : null;
     h.weights[l].forEach((row, i) => {
       for (let p = 0; p < k; p += 1) {
-        const from = names ? names[i] : `h${l}.${i + 1}`;
+        const from = names ? FEATURE_LABELS[names[i]] || names[i] : hiddenUnit(l, i + 1);
         fields.push({ key: `weight:${i}:${j * k + p}`, label: `w ${from}${k > 1 ? ` #${p + 1}` : ""}`, value: row[j * k + p] });
       }
     });

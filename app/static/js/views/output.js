@@ -6,6 +6,9 @@ import { classCss, classLut, diverging, divergingCss, divergingLut } from "../co
 import { drawRegionPolygons, framePolygons, Heatmap, paintRegions } from "../heatmap.js";
 import { formatNumber } from "./popups.js";
 
+/** Point sets up to this size are drawn with 5.5 px points (3 px above it). */
+export const SMALL_SET = 100;
+
 // The map's side in CSS pixels comes from the stylesheet (--plot), which grows it on large screens.
 const plotSize = () => document.getElementById("boundary").clientWidth || 270;
 // A click this close to a point (CSS pixels, centre to centre) is on it: the dot is 3 px, a finger is not.
@@ -287,12 +290,15 @@ export class OutputView {
       // class 1 is blue even when no point of class 0 is left (the label range is then [0, 2])
       return label >= 1 ? divergingCss(1) : divergingCss(-1);
     };
+    // small sets (xor4, a few clicked points) are read from the back row: big points; many points stay small
+    // so that they do not hide the map
+    const radius = d.train.length + d.test.length <= SMALL_SET ? 5.5 : 3;
     const draw = (pts, stroke) => {
       ctx.strokeStyle = stroke;
-      ctx.lineWidth = 1;
+      ctx.lineWidth = radius > 3 ? 1.5 : 1;
       for (const [x1, x2, label] of pts) {
         ctx.beginPath();
-        ctx.arc(X(x1), Y(x2), 3, 0, 2 * Math.PI);
+        ctx.arc(X(x1), Y(x2), radius, 0, 2 * Math.PI);
         ctx.fillStyle = fill(label);
         ctx.fill();
         ctx.stroke();

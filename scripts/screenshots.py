@@ -1,0 +1,119 @@
+"""Regenerates the committed screenshots: every lecture scene at 1280x720 (the full page, as a projector
+shows it) and at 960x540 (embedded, as a slide shows it) in docs/scenes/, and docs/screenshot.png and
+docs/screenshot-embed.png, the README's pictures.
+
+    python3 scripts/screenshots.py                  # all of them, into docs/
+    python3 scripts/screenshots.py --out /tmp/shots --scene depth --size 960x720
+
+Starts its own server on a free loopback port and drives Debian's Chromium with Playwright. Each scene is
+shot once its panel has loaded and, for scenes that train by themselves, once they have trained a while, so
+the pictures show what a lecturer sees a few seconds after opening the link.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app import scenes  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, app_server, free_port  # noqa: E402
+
+SIZES = {"1280x720": (1280, 720, False), "960x540": (960, 540, True), "960x720": (960, 720, True)}
+WAIT_S = 30.0
+
+
+def wait_js(page, expression: str, timeout_s: float = WAIT_S):
+    """Poll a JS expression until it is truthy (the page's CSP forbids Playwright's eval-based waits)."""
+    deadline = time.monotonic() + timeout_s
+    while not (value := page.evaluate(expression)):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the page never satisfied: {expression}")
+        page.wait_for_timeout(50)
+    return value
+
+
+def settle(page, name: str) -> None:
+    """Wait until the scene shows what it is for: a painted frame, its panel, its plots, some training."""
+    wait_js(page, "window.__mlp && window.__mlp.painted > 0")
+    scene = scenes.get_scene(name)
+    if scene.panel:
+        wait_js(page, "document.getElementById('lecture').dataset.loaded === '1'")
+        if scene.panel in ("walkthrough", "gallery", "saturation", "universality"):
+            wait_js(page, "!!document.querySelector('#lecture .js-plotly-plot')")
+    if scene.autoplay:
+        wait_js(page, "window.__mlp.header && window.__mlp.header.step >= 200")
+    if scene.panel == "backprop":  # a point picked on the plot, stepped to its gradients
+        box = page.locator("#points").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.3)
+        wait_js(page, "!!document.querySelector('#lecture .lec-units')")
+        for _ in range(3):
+            page.click("#lecture button:text('Next')")
+        wait_js(page, "!!document.querySelector('#lecture .lec-links')")
+    page.wait_for_timeout(400)  # let Plotly finish its relayout after the last frame
+
+
+def train(page, steps: int) -> None:
+    """Play until the session has trained ``steps`` steps, then pause: a picture of a network at work."""
+    page.click("#play")
+    wait_js(page, f"window.__mlp.header && window.__mlp.header.step >= {steps}", timeout_s=180)
+    page.click("#play")
+    wait_js(page, "window.__mlp.state === 'paused'")
+    page.wait_for_timeout(400)
+
+
+def shoot(browser, base: str, query: str, size: str, path: Path, name: str, steps: int = 0) -> None:
+    width, height, _ = SIZES[size]
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = ctx.new_page()
+        page.goto(f"{base}/{query}")
+        settle(page, name)
+        if steps:
+            train(page, steps)
+        page.screenshot(path=str(path))
+    finally:
+        ctx.close()
+    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs",
+                        help="folder for the pictures (default docs/)")
+    parser.add_argument("--scene", action="append", choices=list(scenes.SCENES),
+                        help="only this scene (repeatable); default every scene and the README pictures")
+    parser.add_argument("--size", action="append", choices=list(SIZES),
+                        help="only this size (repeatable); default 1280x720 and 960x540")
+    args = parser.parse_args(argv)
+    names = args.scene or list(scenes.SCENES)
+    sizes = args.size or ["1280x720", "960x540"]
+    (args.out / "scenes").mkdir(parents=True, exist_ok=True)
+
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    with app_server(port, "screenshots-server.log", max_sessions="1000"), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        base = f"http://127.0.0.1:{port}"
+        for name in names:
+            for size in sizes:
+                embed = "&embed=1" if SIZES[size][2] else ""
+                path = args.out / "scenes" / f"{name}-{size}.png"
+                shoot(browser, base, f"?scene={name}{embed}", size, path, name)
+        if not args.scene:
+            # the README's picture: the default scene after a while of training (20 steps a frame)
+            shoot(browser, base, "?steps_per_frame=20", "1280x720", args.out / "screenshot.png",
+                  scenes.DEFAULT_SCENE, steps=2000)
+            shoot(browser, base, "?scene=xor-by-hand&embed=1", "960x540", args.out / "screenshot-embed.png",
+                  "xor-by-hand")
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
