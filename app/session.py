@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Generator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -268,14 +269,14 @@ class Session:
         """
         start = time.perf_counter()
         done = 0
-        chunk = 4
-        # overflow on the way to divergence is expected: the trainer detects it and reports the step
+        # overflow on the way to divergence is expected: the trainer detects it and reports the step.
+        # The budget is checked after every step: one full-batch step of the biggest network takes
+        # ~40 ms, so a slice holds the pool at most one step past its budget.
         with np.errstate(over="ignore", invalid="ignore"):
             while done < n and not self.trainer.diverged:
-                k = min(chunk, n - done)
-                self.trainer.step(k)
-                done += k
-                if budget_s is not None and time.perf_counter() - start > budget_s:
+                self.trainer.step(1)
+                done += 1
+                if budget_s is not None and time.perf_counter() - start >= budget_s:
                     break
         if self.trainer.diverged:
             self.playing = False
@@ -347,15 +348,21 @@ class Session:
 
     def snapshot(self) -> Snapshot:
         """The current state as a Snapshot (one batched grid pass for the output and every hidden unit)."""
-        if self.trainer.diverged:  # inf and NaN weights are expected here; the header says "diverged"
-            with np.errstate(all="ignore"):
-                return self._snapshot()
-        return self._snapshot()
+        return finish(self.snapshot_steps())
 
-    def _snapshot(self) -> Snapshot:
+    def snapshot_steps(self) -> Generator[None, None, Snapshot]:
+        """``snapshot`` in pieces: a generator that yields between pieces of bounded work (one layer of
+        the grid pass, the metrics, the regions) and returns the Snapshot, so that a server can run a big
+        network's frame in slices. Nothing else may use the session until it is done."""
+        if self.trainer.diverged:  # inf and NaN weights are expected here; the header says "diverged"
+            return (yield from _quietly(self._snapshot()))
+        return (yield from self._snapshot())
+
+    def _snapshot(self) -> Generator[None, None, Snapshot]:
         net, d, cfg = self.network, self.data, self.config
         g = cfg.grid
-        result = self._evaluator().evaluate(net)
+        result = yield from self._evaluator().evaluate_steps(net)
+        yield
         line = len(result.shape) == 1  # no feature reads x2: every row of the map is the same line
         out = result.output
         snap = Snapshot(header={}, output=None, output_range=self._output_range())
@@ -374,12 +381,15 @@ class Session:
             snap.unit = _as_map(result.maps[sum(cfg.hidden[:layer]) + j], g, line)
         regions = None
         if self.view.regions:
+            yield
             regions, snap.region_map = self._region_view()
+        yield
+        metrics = self._metrics()  # a forward pass over every point: about a third of a full-batch step
         snap.header = {
             "step": self.step_count,
             "epoch": self.trainer.epochs_done(),
             "state": self.state,
-            **self._metrics(),
+            **metrics,
             **_plain_params(net),
             "regions": regions,
             "grid": g,
@@ -461,6 +471,28 @@ class Session:
         """The region count being made in the worker process for a coming frame, if any (the hub sends a
         paused session a frame when it arrives)."""
         return self._region_job[1] if self._region_job is not None else None
+
+
+def finish(steps: Generator[Any, None, Any]) -> Any:
+    """Run a generator of work pieces (``snapshot_steps``, app.lecture's panels) to its end at once and
+    return what it returns."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def _quietly(steps: Generator[Any, None, Any]) -> Generator[Any, None, Any]:
+    """``steps`` with NumPy's floating-point warnings off inside each piece (not across the pauses, when
+    other work runs on the thread)."""
+    while True:
+        with np.errstate(all="ignore"):
+            try:
+                item = next(steps)
+            except StopIteration as done:
+                return done.value
+        yield item
 
 
 _ENGINE_FIELDS = {"n": "points", "noise": "noise", "classes": "classes", "points": "custom_points",

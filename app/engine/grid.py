@@ -237,6 +237,18 @@ class GridEvaluator:
 
         Raises ValueError when the network's input size differs from the number of features.
         """
+        steps = self.evaluate_steps(net)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+
+    def evaluate_steps(self, net: Network):
+        """``evaluate`` as a generator that yields after each layer and returns the ``GridResult``: a
+        server runs a big network's pass in slices between other sessions' work. The parameters are read
+        at the start, so training between the slices does not mix two networks; nothing else may use this
+        evaluator until the generator is done (it fills the shared buffers)."""
         if net.sizes[0] != len(self.features):
             raise ValueError(f"network has {net.sizes[0]} inputs but the grid maps {len(self.features)} "
                              f"features {list(self.features)}")
@@ -244,12 +256,14 @@ class GridEvaluator:
             self._allocate(net)
         np.multiply(net.flat, self._scales, out=self._params, casting="same_kind")
         fold = self._fold_biases(net)
+        kinds, units = list(net.kinds), [_unit_name(net, l) for l in range(net.depth)]
+        unit_params, options = [dict(p) for p in net.unit_params], dict(net.options)
         a = self._inputs_1
-        # exp overflows to inf on saturated units, which is the right limit (see _exp_layer).
-        with np.errstate(over="ignore"):
-            for l in range(net.depth):
-                kind, unit = net.kinds[l], _unit_name(net, l)
-                h = self._output if kind == "output" else self._hidden[self._offsets[l]:self._offsets[l + 1]]
+        for l in range(net.depth):
+            kind, unit = kinds[l], units[l]
+            h = self._output if kind == "output" else self._hidden[self._offsets[l]:self._offsets[l + 1]]
+            # exp overflows to inf on saturated units, which is the right limit (see _exp_layer).
+            with np.errstate(over="ignore"):
                 if kind == "rbf":
                     self._rbf(l, net, self._inputs_t if l == 0 else a, h)
                 elif kind == "maxout":
@@ -262,8 +276,10 @@ class GridEvaluator:
                     if kind == "output":
                         self._output_unit(unit, h)
                     else:
-                        self._unit(unit, h, net.unit_params[l], net.options)
-                a = h
+                        self._unit(unit, h, unit_params[l], options)
+            a = h
+            if l < net.depth - 1:
+                yield
         return self._result
 
     def _affine(self, l: int, a: np.ndarray, z: np.ndarray, bias: bool = True) -> None:
