@@ -164,7 +164,8 @@ class Live:
     count_waiter: asyncio.Task | None = None  # sends a paused session's frame once its region count arrives
     stepper: asyncio.Task | None = None  # a 'step n' in progress, slice by slice (see Hub._step)
     stop_stepping: bool = False  # set by the next message that changes the session: the stepper ends
-    lecturer: asyncio.Task | None = None  # a lecture panel being computed, slice by slice
+    # lecture panels being computed, slice by slice, by ``what``: (the task, its stop flag)
+    lectures: dict[str, tuple[asyncio.Task, list[bool]]] = field(default_factory=dict)
 
 
 class TokenBucket:
@@ -333,7 +334,7 @@ class Hub:
             self.rooms.detached(live)
 
     def free(self, live: Live) -> None:
-        for task in (live.runner, live.stepper, live.lecturer):
+        for task in (live.runner, live.stepper, *(t for t, _ in live.lectures.values())):
             if task is not None:
                 task.cancel()
         self.sessions.pop(live.id, None)
@@ -440,9 +441,7 @@ class Hub:
                 conn.send(p.inspection(result["x"], result["layers"], result["output"], result["loss"])
                           | {"input": result["input"]})
             elif isinstance(msg, p.Lecture):
-                args = {"x": list(msg.x) if msg.x else None, "y": msg.y} if msg.what == "backprop" else {}
-                data = await self.call(live, lambda: s.lecture(msg.what, **args))
-                conn.send(p.lecture(msg.what, data))
+                await self._start_lecture(live, msg)
             elif isinstance(msg, p.Present):
                 await self.rooms.present(live)
             elif isinstance(msg, p.Fork):
@@ -526,6 +525,50 @@ class Hub:
         finally:
             if live.stepper is asyncio.current_task():
                 live.stepper = None
+
+    async def _start_lecture(self, live: Live, msg: p.Lecture) -> None:
+        """Compute a lecture panel in slices, in the background: the answer arrives when it is done (a
+        big network's saturation curves train 600 full-batch steps). A newer request for the same panel
+        ends the older one after its current slice; other panels go on."""
+        old = live.lectures.get(msg.what)
+        if old is not None:
+            old[1][0] = True
+            with contextlib.suppress(Exception):
+                await old[0]
+        stop = [False]
+        task = asyncio.create_task(self._lecture(live, msg, stop))
+        live.lectures[msg.what] = (task, stop)
+
+    async def _lecture(self, live: Live, msg: p.Lecture, stop: list[bool]) -> None:
+        s = live.session
+        args = {"x": list(msg.x) if msg.x else None, "y": msg.y} if msg.what == "backprop" else {}
+        try:
+            work = s.lecture_steps(msg.what, **args)
+            data = None
+            while not stop[0] and live.conn is not None and not self.closing:
+                # one slice at a time under the session's lock: its training and frames go on between
+                async with live.lock:
+                    finished, value, _ = await self._pool.run(live.share, _advance, work,
+                                                              self.settings.slice_ms / 1000.0)
+                if finished:
+                    data = value
+                    break
+                if value is not None:  # a region count in the worker process
+                    await asyncio.wrap_future(value)
+            if data is not None and live.conn is not None:
+                live.conn.send(p.lecture(msg.what, data))
+        except asyncio.CancelledError:
+            raise
+        except (ValidationError, ConfigError, KeyError, ValueError, IndexError, TypeError) as exc:
+            if live.conn is not None:
+                live.conn.send(_error_from(exc, scene_field="name", config_prefix="config", msg=msg))
+        except Exception:
+            log.exception("session %s failed on lecture %s", live.id, msg.what)
+            if live.conn is not None:
+                live.conn.send(p.error(p.E_INTERNAL, "the server could not compute that panel"))
+        finally:
+            if live.lectures.get(msg.what, (None,))[0] is asyncio.current_task():
+                del live.lectures[msg.what]
 
     async def _stop_stepping(self, live: Live) -> None:
         """End a 'step n' in progress after its current slice (it sends the frame and state it reached)."""

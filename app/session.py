@@ -228,6 +228,12 @@ class Session:
 
         return lecture.compute(self, what, **args)
 
+    def lecture_steps(self, what: str, **args: Any) -> Generator[Any, None, dict[str, Any]]:
+        """``lecture`` as pieces of bounded work (see ``app.lecture.compute_steps``)."""
+        from app import lecture
+
+        return lecture.compute_steps(self, what, **args)
+
     def set_param(self, kind: str, layer: int, index, value: float) -> None:
         """Set one weight, bias or unit parameter (ValueError / IndexError name what was wrong)."""
         idx = tuple(index) if isinstance(index, list | tuple) else index

@@ -163,3 +163,49 @@ def test_dataset_messages_are_built_and_encoded_off_the_event_loop(monkeypatch):
     assert len(sent) == 2 and len(sent[-1]["train"]) + len(sent[-1]["test"]) == 5000
     assert len(threads) == 4 and loop_thread not in threads, threads
     assert json.loads(real_dumps(sent[0]))["type"] == "dataset"
+
+
+def test_a_lecture_panel_is_computed_in_slices_between_another_sessions_calls():
+    async def go():
+        hub = Hub(Settings(train_threads=1, slice_ms=0.001))
+        a, ws_a = attach(hub, "a", {"hidden": [16, 16], "activation": "tanh", "output": "sigmoid",
+                                    "points": 200})
+        b, _ = attach(hub, "b", {"hidden": [4], "points": 40})
+        log = record_calls(hub)
+        hub.owners.update({id(a.share): "a", id(b.share): "b"})
+
+        async def others():
+            for _ in range(20):
+                await hub.send_frame(b)
+
+        await asyncio.gather(hub.handle(a, p.Lecture(type="lecture", what="saturation")), others())
+        await settle(ws_a, "lecture")
+        await hub.shutdown()
+        return [who for who, _ in log], [m for m in ws_a.sent if isinstance(m, dict)][-1]
+
+    order, answer = asyncio.run(go())
+    mine = [i for i, who in enumerate(order) if who == "a"]
+    assert len(mine) > 100  # 600 training steps (two runs of 300), one a slice
+    assert any(who == "b" for who in order[mine[0]:mine[-1]])
+    assert answer["type"] == "lecture" and answer["what"] == "saturation"
+    assert answer["data"]["runs"]["cross_entropy"]["step"][-1] == 300
+
+
+def test_the_depth_panel_counts_a_big_networks_regions_in_the_worker_process(monkeypatch):
+    from app import regioncount
+
+    submitted = []
+    real = regioncount.submit
+
+    def submit(net, box, features):
+        submitted.append(list(net.sizes))
+        return real(net, box, features)
+
+    monkeypatch.setattr(regioncount, "submit", submit)
+    s = Session(SessionConfig(hidden=[24, 24, 24], activation="relu", points=100))
+    try:
+        data = s.lecture("depth")
+    finally:
+        regioncount.shutdown()
+    assert submitted == [[2, 24, 24, 24, 1], [2, 72, 1]]
+    assert all(panel["regions"]["exact"] and panel["regions"]["count"] > 1 for panel in data["panels"])
