@@ -179,7 +179,7 @@ def _region_panel(net: Network, session: Session, label: str) -> Steps:
 
     cfg, data = session.config, session.data
     if regioncount.small(net) or not net.piecewise_linear:
-        info = region_count(net, data.box, cfg.features).to_dict()
+        info = region_count(net, data.box, cfg.features, budget=regioncount.BUDGET).to_dict()
     else:
         counting = regioncount.submit(net, data.box, cfg.features)
         yield counting

@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Generator
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -444,6 +445,9 @@ class Session:
             try:
                 regions, cost = job[1].result()
                 self._region_info = (job[0], now, regions, cost)
+            except BrokenProcessPool:  # the worker died: past its memory bound; not counted here either
+                log.warning("the region-count worker died counting a %s network", net.sizes)
+                self._region_info = (job[0], now, regioncount.TOO_MANY, REGION_COUNT_EVERY)
             except Exception:  # the worker failed: count here, as for a small network
                 log.exception("region count in the worker process failed")
                 self._region_info = None
@@ -461,7 +465,7 @@ class Session:
                     except RuntimeError:
                         log.warning("region count worker unavailable; counting on the training thread")
                 if self._region_job is None:
-                    info = region_count(net, self.data.box, cfg.features)
+                    info = region_count(net, self.data.box, cfg.features, budget=regioncount.BUDGET)
                     self._region_info = (key, now, info.to_dict(), time.monotonic() - now)
         regions = self._region_info[2] if self._region_info is not None else regioncount.COUNTING
         if not net.piecewise_linear:
