@@ -732,6 +732,7 @@ def _encode(session: Session) -> bytes:
 def _frame_steps(session: Session) -> Generator[None, None, bytes]:
     """The session's encoded frame, as pieces of work (see ``Session.snapshot_steps``)."""
     snap = yield from session.snapshot_steps()
+    yield  # quantizing and packing a big frame (512 thumbnails) is a piece of its own
     return p.encode_snapshot(snap)
 
 

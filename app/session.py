@@ -389,9 +389,10 @@ class Session:
         regions = None
         if self.view.regions:
             yield
-            regions, snap.region_map = self._region_view()
+            regions, snap.region_map = yield from self._region_view()
         yield
         metrics = self._metrics()  # a forward pass over every point: about a third of a full-batch step
+        yield
         snap.header = {
             "step": self.step_count,
             "epoch": self.trainer.epochs_done(),
@@ -432,9 +433,9 @@ class Session:
         hits = outputs.predicted_class(net.output, out) == y.astype(int)
         return _num(loss), float(np.mean(hits))
 
-    def _region_view(self) -> tuple[dict[str, Any] | None, np.ndarray | None]:
+    def _region_view(self) -> Generator[None, None, tuple[dict[str, Any] | None, np.ndarray | None]]:
         """The region count (``{count, bound, upper, exact, note}``) and the region map with stable ids."""
-        from app.engine.regions import RegionTracker, region_count, region_map  # only if asked for
+        from app.engine.regions import RegionTracker, region_count  # only if asked for
 
         net, cfg = self.network, self.config
         key = (self.step_count, hash(net.flat.tobytes()))
@@ -472,7 +473,7 @@ class Session:
             return regions, None
         if self._regions is None:
             self._regions = RegionTracker()
-        grid = region_map(net, self._evaluator(), self._regions)
+        grid = yield from _region_map_steps(net, self._evaluator(), self._regions)
         if grid.ndim == 1:
             grid = np.broadcast_to(grid.reshape(1, -1), (cfg.grid, cfg.grid))
         return regions, grid
@@ -481,6 +482,22 @@ class Session:
         """The region count being made in the worker process for a coming frame, if any (the hub sends a
         paused session a frame when it arrives)."""
         return self._region_job[1] if self._region_job is not None else None
+
+
+REGION_MAP_ROWS = 2500  # grid points per piece of a region map: ~30 ms behind 8 layers of 64 units
+
+
+def _region_map_steps(net: Network, grid: GridEvaluator, tracker: Any) -> Generator[None, None, np.ndarray]:
+    """``region_map(net, grid, tracker)`` in pieces: the activation patterns (a float64 pass of the whole
+    network, ~0.3 s on a 200 x 200 grid behind 8 x 64 units) a chunk of points at a time."""
+    from app.engine.regions import activation_patterns
+
+    X = grid.inputs
+    parts = []
+    for start in range(0, X.shape[0], REGION_MAP_ROWS):
+        parts.append(activation_patterns(net, X[start:start + REGION_MAP_ROWS]))
+        yield
+    return tracker.ids(np.concatenate(parts)).reshape(grid.shape)
 
 
 def finish(steps: Generator[Any, None, Any]) -> Any:

@@ -209,3 +209,23 @@ def test_the_depth_panel_counts_a_big_networks_regions_in_the_worker_process(mon
         regioncount.shutdown()
     assert submitted == [[2, 24, 24, 24, 1], [2, 72, 1]]
     assert all(panel["regions"]["exact"] and panel["regions"]["count"] > 1 for panel in data["panels"])
+
+
+def test_a_frame_with_the_region_map_is_the_same_made_in_pieces(monkeypatch):
+    from app import session as session_module
+    from app.engine.regions import RegionTracker, region_map
+
+    monkeypatch.setattr(session_module, "REGION_MAP_ROWS", 7)  # many pieces, the last one short
+    s = Session(SessionConfig(hidden=[8, 8], activation="relu", grid=30))
+    s.set_view(regions=True)
+    steps = s.snapshot_steps()
+    pieces = 0
+    while True:
+        try:
+            next(steps)
+            pieces += 1
+        except StopIteration as done:
+            snap = done.value
+            break
+    assert pieces > 900 / 7
+    assert (snap.region_map == region_map(s.network, s._evaluator(), RegionTracker())).all()
