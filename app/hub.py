@@ -235,8 +235,7 @@ class Hub:
         await self.rooms.shutdown(code)
         lives = list(self.sessions.values())
         for live in lives:
-            if live.runner is not None:
-                live.runner.cancel()
+            _cancel_work(live)
         await asyncio.gather(*(live.conn.close(code, "server shutting down") for live in lives if live.conn),
                              return_exceptions=True)
         self.sessions.clear()
@@ -334,9 +333,7 @@ class Hub:
             self.rooms.detached(live)
 
     def free(self, live: Live) -> None:
-        for task in (live.runner, live.stepper, *(t for t, _ in live.lectures.values())):
-            if task is not None:
-                task.cancel()
+        _cancel_work(live)
         self.sessions.pop(live.id, None)
         self._by_token.pop(live.token, None)
         self.rooms.freed(live)
@@ -455,6 +452,8 @@ class Hub:
         except (ValidationError, ConfigError, KeyError, ValueError, IndexError, TypeError) as exc:
             conn.send(_error_from(exc, scene_field="name", config_prefix="config", msg=msg))
         except Exception:
+            if self.closing:  # the pool is shut down under a message still being handled
+                return
             log.exception("session %s failed on %s", live.id, type(msg).__name__)
             conn.send(p.error(p.E_INTERNAL, "the server could not do that; the session is unchanged"))
 
@@ -697,6 +696,13 @@ async def next_message(conn: Connection, receive: Callable[[], Awaitable[str | N
         except p.ProtocolError as exc:
             conn.send(exc.to_message())
     return None
+
+
+def _cancel_work(live: Live) -> None:
+    """Cancel the session's runner, its 'step n' and its lecture panels in progress."""
+    for task in (live.runner, live.stepper, *(t for t, _ in live.lectures.values())):
+        if task is not None:
+            task.cancel()
 
 
 def _background(coro: Any) -> None:
