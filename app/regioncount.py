@@ -15,8 +15,10 @@ and the count reports that instead of retrying).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,6 +36,7 @@ SMALL_UNITS = 64
 COUNTING = {"count": None, "bound": None, "upper": None, "exact": False,
             "note": "counting linear regions\u2026"}
 BUDGET = 20_000  # regions an exact count goes up to; past it the count says "more than BUDGET"
+WORKER_NICE = 10  # the worker's niceness above the server's
 MEMORY_LIMIT = 1536 * 2**20  # bytes of data segment (heap and anonymous maps) the worker may hold
 # What a count reports when the worker ran out of memory anyway (it is not tried again for that network).
 TOO_MANY = {"count": None, "bound": None, "upper": None, "exact": False,
@@ -79,7 +82,11 @@ def _discard(pool: ProcessPoolExecutor) -> None:
 
 
 def _limit_memory(limit: int) -> None:
-    """In the worker: cap its data segment at ``limit`` bytes (no-op where the platform has no rlimits)."""
+    """In the worker: cap its data segment at ``limit`` bytes (no-op where the platform has no rlimits),
+    and lower its CPU priority: a count runs for seconds on a core the server's sessions also need, and
+    the frames of every session matter more than one session's count arriving sooner."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(WORKER_NICE)
     try:
         import resource
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 from pathlib import Path
 
 import numpy as np
@@ -138,3 +139,10 @@ def test_the_worker_stops_at_its_region_budget_and_its_memory_stays_bounded(monk
     assert regions["count"] == 2000 and not regions["exact"] and "more than 2000" in regions["note"]
     # counted in full, this network's ~24,000 regions take ~340 MB; stopped at 2,000, well under 200 MB
     assert peak_mb < 200, peak_mb
+
+
+def test_the_worker_runs_at_a_lower_cpu_priority_than_the_server():
+    net = Network([2, 4, 1], activation="relu", output="sigmoid", seed=1)
+    regioncount.submit(net, (-6.0, 6.0), ["x1", "x2"]).result(timeout=120)
+    (pid,) = regioncount._pool._processes
+    assert os.getpriority(os.PRIO_PROCESS, pid) >= os.getpriority(os.PRIO_PROCESS, 0) + 1
