@@ -5,7 +5,10 @@ bounded thread pool shared by all sessions (``Hub.call``), one call at a time pe
 pool is fair (app/fairpool.py): the next call it runs is that of the session that has used the least CPU,
 so a heavy session gets the same share of the cores as a light one, not more. A playing session's runner
 trains in time slices of at most ``slice_ms``, so its calls stay short, and caps its frame rate, lowering it
-when its work or its client cannot keep up. Each connection has one sender task: control messages in
+when its work or its client cannot keep up. Every other piece of work a client can ask for is sliced too:
+frames (``call_sliced``), ``step n`` (``_step``) and lecture panels (``_lecture``) run as generators of
+bounded pieces, re-queued in the pool after each slice so that the other sessions run in between.
+Each connection has one sender task: control messages in
 order, then the latest frame (a newer frame replaces one that has not been sent yet).
 """
 
