@@ -8,8 +8,8 @@ trains in time slices of at most ``slice_ms``, so its calls stay short, and caps
 when its work or its client cannot keep up. Every other piece of work a client can ask for is sliced too:
 frames (``call_sliced``), ``step n`` (``_step``) and lecture panels (``_lecture``) run as generators of
 bounded pieces, re-queued in the pool after each slice so that the other sessions run in between.
-Each connection has one sender task: control messages in
-order, then the latest frame (a newer frame replaces one that has not been sent yet).
+Each connection has one sender task: control messages in order, then the latest frame (a newer frame
+replaces one that has not been sent yet).
 """
 
 from __future__ import annotations
