@@ -5,8 +5,11 @@ bounded thread pool shared by all sessions (``Hub.call``), one call at a time pe
 pool is fair (app/fairpool.py): the next call it runs is that of the session that has used the least CPU,
 so a heavy session gets the same share of the cores as a light one, not more. A playing session's runner
 trains in time slices of at most ``slice_ms``, so its calls stay short, and caps its frame rate, lowering it
-when its work or its client cannot keep up. Each connection has one sender task: control messages in
-order, then the latest frame (a newer frame replaces one that has not been sent yet).
+when its work or its client cannot keep up. Every other piece of work a client can ask for is sliced too:
+frames (``call_sliced``), ``step n`` (``_step``) and lecture panels (``_lecture``) run as generators of
+bounded pieces, re-queued in the pool after each slice so that the other sessions run in between.
+Each connection has one sender task: control messages in order, then the latest frame (a newer frame
+replaces one that has not been sent yet).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +44,7 @@ CLOSE_WAIT_S = 2.0  # longest wait for a closing socket's last messages and clos
 # Dropping a message still costs the event loop its receipt: a client dropping more than this many times
 # its rate (plus a burst) within a second floods rather than clicks fast, and is disconnected with 4003.
 FLOOD_FACTOR = 10
+STEP_PROGRESS_S = 0.25  # a long 'step n' shows a frame this often while it trains
 
 
 class Connection:
@@ -75,6 +79,14 @@ class Connection:
         if self.tap is not None:
             self.tap(message)
         self.send_text(p.dumps(message))
+
+    def send_dumped(self, message: dict[str, Any], text: str) -> None:
+        """Queue ``message`` already dumped to ``text`` off the loop (the room's tap gets the message)."""
+        if self.closed:
+            return
+        if self.tap is not None:
+            self.tap(message)
+        self.send_text(text)
 
     def send_text(self, text: str) -> None:
         """Queue JSON text already dumped (a room dumps once for all its viewers)."""
@@ -172,6 +184,10 @@ class Live:
     share: Share = field(default_factory=Share)  # its place in the fair pool: heavy work waits its turn
     count_waiter: asyncio.Task | None = None  # sends a paused session's frame once its region count arrives
     address: str | None = None  # the client address that created it (the per-address limit)
+    stepper: asyncio.Task | None = None  # a 'step n' in progress, slice by slice (see Hub._step)
+    stop_stepping: bool = False  # set by the next message that changes the session: the stepper ends
+    # lecture panels being computed, slice by slice, by ``what``: (the task, its stop flag)
+    lectures: dict[str, tuple[asyncio.Task, list[bool]]] = field(default_factory=dict)
 
 
 class TokenBucket:
@@ -276,8 +292,7 @@ class Hub:
             self._janitor.cancel()
         lives = list(self.sessions.values())
         for live in lives:
-            if live.runner is not None:
-                live.runner.cancel()
+            _cancel_work(live)
         regioncount.shutdown()  # first: nothing below may keep the worker process alive
         try:
             await self.rooms.shutdown(code)
@@ -417,8 +432,7 @@ class Hub:
             self.rooms.detached(live)
 
     def free(self, live: Live) -> None:
-        if live.runner is not None:
-            live.runner.cancel()
+        _cancel_work(live)
         self.sessions.pop(live.id, None)
         self._by_token.pop(live.token, None)
         self.rooms.freed(live)
@@ -475,6 +489,8 @@ class Hub:
             return
         live.touched = self.clock()
         s = live.session
+        if live.stepper is not None and not isinstance(msg, _BESIDE_STEPPING):
+            await self._stop_stepping(live)
         try:
             if isinstance(msg, p.Hello):
                 raise p.ProtocolError(p.E_BAD_MESSAGE, "hello: already greeted; send hello only once", "type")
@@ -482,7 +498,7 @@ class Hub:
                 rebuilt = await self.call(live, s.configure, msg.config)
                 conn.send(p.config_message(s.config.model_dump(), rebuilt))
                 if rebuilt:
-                    conn.send(p.dataset(**s.dataset_points()))
+                    await self._send_dataset(live)
                     conn.send(p.state(s.state, s.step_count))
                 live.fps = min(live.fps, s.config.max_fps) if s.playing else s.config.max_fps
                 await self._frame_if_paused(live)
@@ -503,14 +519,13 @@ class Hub:
                 if s.polygons_held:  # a big network's exact regions are made once it stops: ask for them
                     await self.send_frame(live)
             elif isinstance(msg, p.Step):
-                await self.call(live, s.train, msg.n)
-                await self.send_frame(live)
-                conn.send(p.state(s.state, s.step_count))
+                live.stop_stepping = False
+                live.stepper = asyncio.create_task(self._step(live, msg.n))
             elif isinstance(msg, p.Reset | p.Regenerate):
                 await self.call(live, s.reset if isinstance(msg, p.Reset) else s.regenerate)
                 if isinstance(msg, p.Regenerate):
                     conn.send(p.config_message(s.config.model_dump(), True))
-                    conn.send(p.dataset(**s.dataset_points()))
+                    await self._send_dataset(live)
                 await self.send_frame(live)
                 conn.send(p.state(s.state, s.step_count))
             elif isinstance(msg, p.SetParam):
@@ -538,9 +553,7 @@ class Hub:
                 conn.send(p.inspection(result["x"], result["layers"], result["output"], result["loss"])
                           | {"input": result["input"]})
             elif isinstance(msg, p.Lecture):
-                args = {"x": list(msg.x) if msg.x else None, "y": msg.y} if msg.what == "backprop" else {}
-                data = await self.call(live, lambda: s.lecture(msg.what, **args))
-                conn.send(p.lecture(msg.what, data))
+                await self._start_lecture(live, msg)
             elif isinstance(msg, p.Present):
                 await self.rooms.present(live)
             elif isinstance(msg, p.Fork):
@@ -554,6 +567,8 @@ class Hub:
         except (ValidationError, ConfigError, KeyError, ValueError, IndexError, TypeError) as exc:
             conn.send(_error_from(exc, scene_field="name", config_prefix="config", msg=msg))
         except Exception:
+            if self.closing:  # the pool is shut down under a message still being handled
+                return
             log.exception("session %s failed on %s", live.id, type(msg).__name__)
             conn.send(p.error(p.E_INTERNAL, "the server could not do that; the session is unchanged"))
 
@@ -561,18 +576,131 @@ class Hub:
         conn, s = live.conn, live.session
         if conn is None:
             return
-        conn.send(p.dataset(**s.dataset_points()))
+        await self._send_dataset(live)
         await self.send_frame(live)
         conn.send(p.state(s.state, s.step_count))
+
+    async def _send_dataset(self, live: Live) -> None:
+        """Send the session's points. Up to 5,000 points are ~100 kB of JSON: they are built and dumped
+        in the pool (in the session's fair share), never on the event loop."""
+        message, text = await self.call(live, _dataset_message, live.session)
+        conn = live.conn
+        if conn is not None:
+            conn.send_dumped(message, text)
+
+    # --- sliced work --------------------------------------------------------------------------------
+    async def call_sliced(self, live: Live, work: Callable[[], Generator[Any, None, Any]]) -> Any:
+        """Run the generator ``work()`` (pieces of bounded work, see ``_advance``) in pool calls of at most
+        one slice each, holding the session's lock throughout: between the slices the pool serves the
+        other sessions, by their fair share. Returns what the generator returns."""
+        async with live.lock:
+            value, _ = await self._drive(live, work())
+        return value
+
+    async def _drive(self, live: Live, work: Generator[Any, None, Any]) -> tuple[Any, float]:
+        """Advance ``work`` slice by slice until it returns: ``(its value, CPU seconds used)``. A piece that
+        yields a concurrent Future (work in another process) is waited for off the pool. The caller holds
+        the session's lock."""
+        slice_s = self.settings.slice_ms / 1000.0
+        cpu = 0.0
+        while True:
+            finished, value, used = await self._pool.run(live.share, _advance, work, slice_s)
+            cpu += used
+            if finished:
+                return value, cpu
+            if value is not None:
+                await asyncio.wrap_future(value)
+
+    async def _step(self, live: Live, n: int) -> None:
+        """``step n``: train in slices, each one pool call, so other sessions run in between, with a
+        progress frame every ``STEP_PROGRESS_S``; the frame and state once done. The next message that
+        changes the session ends it early (``_stop_stepping``)."""
+        loop = asyncio.get_running_loop()
+        s = live.session
+        slice_s = self.settings.slice_ms / 1000.0
+        shown = loop.time()
+        try:
+            while n > 0 and not live.stop_stepping and not s.trainer.diverged and live.conn is not None \
+                    and not self.closing:
+                n -= await self.call(live, s.train, n, slice_s)
+                if n > 0 and loop.time() - shown >= STEP_PROGRESS_S and live.conn is not None:
+                    await self.send_frame(live)
+                    shown = loop.time()
+            if live.conn is not None and not self.closing:
+                await self.send_frame(live)
+                if live.conn is not None:
+                    live.conn.send(p.state(s.state, s.step_count))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("step of session %s failed", live.id)
+            if live.conn is not None:
+                live.conn.send(p.error(p.E_INTERNAL, "training stopped after an internal error"))
+        finally:
+            if live.stepper is asyncio.current_task():
+                live.stepper = None
+
+    async def _start_lecture(self, live: Live, msg: p.Lecture) -> None:
+        """Compute a lecture panel in slices, in the background: the answer arrives when it is done (a
+        big network's saturation curves train 600 full-batch steps). A newer request for the same panel
+        ends the older one after its current slice; other panels go on."""
+        old = live.lectures.get(msg.what)
+        if old is not None:
+            old[1][0] = True
+            with contextlib.suppress(Exception):
+                await old[0]
+        stop = [False]
+        task = asyncio.create_task(self._lecture(live, msg, stop))
+        live.lectures[msg.what] = (task, stop)
+
+    async def _lecture(self, live: Live, msg: p.Lecture, stop: list[bool]) -> None:
+        s = live.session
+        args = {"x": list(msg.x) if msg.x else None, "y": msg.y} if msg.what == "backprop" else {}
+        try:
+            work = s.lecture_steps(msg.what, **args)
+            data = None
+            while not stop[0] and live.conn is not None and not self.closing:
+                # one slice at a time under the session's lock: its training and frames go on between
+                async with live.lock:
+                    finished, value, _ = await self._pool.run(live.share, _advance, work,
+                                                              self.settings.slice_ms / 1000.0)
+                if finished:
+                    data = value
+                    break
+                if value is not None:  # a region count in the worker process
+                    await asyncio.wrap_future(value)
+            if data is not None and live.conn is not None:
+                live.conn.send(p.lecture(msg.what, data))
+        except asyncio.CancelledError:
+            raise
+        except (ValidationError, ConfigError, KeyError, ValueError, IndexError, TypeError) as exc:
+            if live.conn is not None:
+                live.conn.send(_error_from(exc, scene_field="name", config_prefix="config", msg=msg))
+        except Exception:
+            log.exception("session %s failed on lecture %s", live.id, msg.what)
+            if live.conn is not None:
+                live.conn.send(p.error(p.E_INTERNAL, "the server could not compute that panel"))
+        finally:
+            if live.lectures.get(msg.what, (None,))[0] is asyncio.current_task():
+                del live.lectures[msg.what]
+
+    async def _stop_stepping(self, live: Live) -> None:
+        """End a 'step n' in progress after its current slice (it sends the frame and state it reached)."""
+        task = live.stepper
+        if task is None:
+            return
+        live.stop_stepping = True
+        with contextlib.suppress(Exception):
+            await task
 
     async def _frame_if_paused(self, live: Live) -> None:
         if not live.session.playing:  # a playing session's runner sends the next frame anyway
             await self.send_frame(live)
 
     async def send_frame(self, live: Live) -> bool:
-        """Encode the session's current frame (in the pool) and offer it to its client; True if it
-        replaced a frame the client had not taken yet."""
-        frame = await self.call(live, _encode, live.session)
+        """Encode the session's current frame (in the pool, in slices) and offer it to its client; True if
+        it replaced a frame the client had not taken yet."""
+        frame = await self.call_sliced(live, lambda: _frame_steps(live.session))
         conn = live.conn
         dropped = conn.offer_frame(frame) if conn is not None else False
         self._frame_when_counted(live)
@@ -615,8 +743,16 @@ class Hub:
                 frame = None
                 cost = 0.0
                 while frame is None and s.playing:
-                    # one pool call trains a time slice and, once the frame's steps are done, encodes it
-                    done, frame, cpu = await self.call(live, _train_slice, s, remaining, slice_s)
+                    # one pool call trains a time slice and, once the frame's steps are done, starts the
+                    # frame in what is left of it: a small network's whole frame is one call. A big
+                    # network's frame goes on in further slices, the session's lock held until it is done.
+                    async with live.lock:
+                        done, work, cpu = await self._pool.run(live.share, _train_slice, s, remaining,
+                                                               slice_s)
+                        if work is not None and not isinstance(work, bytes):
+                            work, more = await self._drive(live, work)
+                            cpu += more
+                    frame = work
                     remaining -= done
                     # The session's own CPU, not its wait for the pool: on a busy server every runner
                     # waits its fair turn anyway, and counting the wait would make light sessions give
@@ -677,6 +813,13 @@ async def next_message(conn: Connection, receive: Callable[[], Awaitable[str | N
     return None
 
 
+def _cancel_work(live: Live) -> None:
+    """Cancel the session's runner, its 'step n' and its lecture panels in progress."""
+    for task in (live.runner, live.stepper, *(t for t, _ in live.lectures.values())):
+        if task is not None:
+            task.cancel()
+
+
 def _background(coro: Any) -> None:
     """Run ``coro`` as a task kept alive until it finishes (the loop holds only weak references)."""
     task = asyncio.create_task(coro)
@@ -695,6 +838,10 @@ def _adapt_fps(fps: float, cap: float, busy: float, dropped: bool) -> float:
     return min(fps, cap)
 
 
+# messages that leave a 'step n' in progress running (they only read the session, or change the view)
+_BESIDE_STEPPING = (p.Inspect, p.Lecture, p.Export, p.View, p.Present)
+
+
 def _settled() -> None:
     """Nothing: a call that returns once the session's running call (if any) has finished."""
 
@@ -703,15 +850,53 @@ def _encode(session: Session) -> bytes:
     return p.encode_snapshot(session.snapshot())
 
 
-def _train_slice(session: Session, steps: int, budget_s: float) -> tuple[int, bytes | None, float]:
-    """Train up to ``steps`` within the slice; the encoded frame once they are all done (or diverged).
+def _frame_steps(session: Session) -> Generator[None, None, bytes]:
+    """The session's encoded frame, as pieces of work (see ``Session.snapshot_steps``)."""
+    snap = yield from session.snapshot_steps()
+    yield  # quantizing and packing a big frame (512 thumbnails) is a piece of its own
+    return p.encode_snapshot(snap)
+
+
+def _dataset_message(session: Session) -> tuple[dict[str, Any], str]:
+    message = p.dataset(**session.dataset_points())
+    return message, p.dumps(message)
+
+
+def _advance(work: Generator[Any, None, Any], budget_s: float) -> tuple[bool, Any, float]:
+    """Run pieces of ``work`` (at least one) until it returns or ``budget_s`` is spent.
+
+    Returns ``(finished, value, cpu)``: ``value`` is what ``work`` returned once finished, else what it
+    yielded last (None, or a concurrent Future it waits for: the slice ends there); ``cpu`` is the
+    thread CPU time used.
+    """
+    start, cpu0 = time.perf_counter(), time.thread_time()
+    try:
+        while True:
+            item = next(work)
+            if item is not None or time.perf_counter() - start >= budget_s:
+                return False, item, time.thread_time() - cpu0
+    except StopIteration as done:
+        return True, done.value, time.thread_time() - cpu0
+
+
+def _train_slice(session: Session, steps: int,
+                 budget_s: float) -> tuple[int, bytes | Generator[Any, None, bytes] | None, float]:
+    """Train up to ``steps`` within the slice; once they are all done (or diverged), the frame: encoded
+    if it fit in what was left of the slice, else the generator that goes on making it.
 
     Also returns the thread CPU time used (the session's own cost, for its frame rate).
     """
-    cpu0 = time.thread_time()
+    start, cpu0 = time.perf_counter(), time.thread_time()
     done = session.train(steps, budget_s)
-    frame = _encode(session) if done >= steps or session.state == "diverged" else None
-    return done, frame, time.thread_time() - cpu0
+    work: bytes | Generator[Any, None, bytes] | None = None
+    if done >= steps or session.state == "diverged":
+        work = _frame_steps(session)
+        left = budget_s - (time.perf_counter() - start)
+        if left > 0:
+            finished, value, _ = _advance(work, left)
+            if finished:
+                work = value
+    return done, work, time.thread_time() - cpu0
 
 
 def _error_from(exc: Exception, scene_field: str, config_prefix: str, msg: Any = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ calls them ``z`` and ``a``; the translation happens only here).
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,17 +28,48 @@ DEPTH_MAP = 64  # side of the region maps sent in a depth answer
 FD_EPS = 1e-6
 # the check costs two forward passes per parameter: larger nets check a spread subset of this size
 FD_MAX_PARAMETERS = 2000
+FD_CHUNK = 100  # parameters checked per piece of work (200 forward passes of one point)
 SEEDS_MAX_UNITS = 16  # the seeds panel trains a dozen copies: only for the lecture's small networks
 SEEDS_MAX_POINTS = 400
+SEEDS_PIECE = 50
+
+
+Steps = Generator[Any, None, dict[str, Any]]
 
 
 def compute(session: Session, what: str, **args: Any) -> dict[str, Any]:
     """Dispatch one ``lecture`` request; ValueError names a ``what`` that does not exist."""
-    fn = {"walkthrough": walkthrough, "gallery": lambda s: gallery(), "saturation": saturation,
-          "depth": depth, "backprop": backprop, "universality": universality, "seeds": seeds}.get(what)
+    return _finish(compute_steps(session, what, **args))
+
+
+def compute_steps(session: Session, what: str, **args: Any) -> Steps:
+    """``compute`` as pieces of bounded work: a generator that yields between pieces (a training step, a
+    chunk of finite differences) and returns the panel's numbers. A piece may yield a concurrent Future
+    (a region count in the worker process, app/regioncount.py) to be waited for before the next one.
+
+    The first piece copies what the panel reads from the session (network, data, config), so the
+    session may train between the later pieces without mixing two networks in one panel.
+    """
+    fn = {"walkthrough": walkthrough, "gallery": lambda s: gallery(), "saturation": saturation_steps,
+          "depth": depth_steps, "backprop": backprop_steps, "universality": universality,
+          "seeds": seeds_steps}.get(what)
     if fn is None:
         raise ValueError(f"what: unknown lecture panel {what!r}; expected one of: {', '.join(WHATS)}")
-    return fn(session, **args) if args else fn(session)
+    result = fn(session, **args) if args else fn(session)
+    if isinstance(result, Generator):
+        result = yield from result
+    return result
+
+
+def _finish(steps: Generator[Any, None, Any]) -> Any:
+    """Run pieces of work to the end at once, waiting here for any Future a piece hands out."""
+    while True:
+        try:
+            item = next(steps)
+        except StopIteration as done:
+            return done.value
+        if item is not None:
+            item.result()
 
 
 def _round(a: np.ndarray, digits: int = 4) -> list:
@@ -89,12 +121,20 @@ def saturation(session: Session, steps: int = SATURATION_STEPS,
     """Train two copies of the session's current network (same start, same batches) with sigmoid +
     squared error and sigmoid + cross-entropy; record loss, accuracy and output gradient every ``every``
     steps. Both losses are reported as cross-entropy too, so the curves share a scale."""
+    return _finish(saturation_steps(session, steps, every))
+
+
+def saturation_steps(session: Session, steps: int = SATURATION_STEPS,
+                     every: int = SATURATION_EVERY) -> Steps:
+    """``saturation`` in pieces of one training step (or one recording) each."""
     if session.network.output != "sigmoid":
         raise ValueError("what: the saturation comparison needs a sigmoid output")
     d, cfg = session.data, session.config
+    start = session.network.copy()
+    yield
     runs: dict[str, Any] = {}
     for loss in ("squared_error", "cross_entropy"):
-        net = session.network.copy()
+        net = start.copy()
         net.loss_name = loss
         rng = np.random.default_rng(cfg.seed)
         trainer = Trainer(net, make_optimizer("sgd", lr=cfg.learning_rate), d.train_x, d.train_y,
@@ -103,8 +143,9 @@ def saturation(session: Session, steps: int = SATURATION_STEPS,
         record: dict[str, list] = {"step": [], "loss": [], "cross_entropy": [], "accuracy": [],
                                    "output_gradient": []}
         for step in range(0, steps + 1, every):
-            if step:
-                trainer.step(every)
+            for _ in range(every if step else 0):
+                trainer.step(1)
+                yield
             fwd = net.forward(d.train_x)
             record["step"].append(step)
             record["loss"].append(float(outputs.loss_and_delta("sigmoid", loss, fwd.z[-1], fwd.output, T)[0]))
@@ -112,6 +153,7 @@ def saturation(session: Session, steps: int = SATURATION_STEPS,
                 float(outputs.loss_and_delta("sigmoid", "cross_entropy", fwd.z[-1], fwd.output, T)[0]))
             record["accuracy"].append(net.accuracy(d.train_x, d.train_y))
             record["output_gradient"].append(_output_gradient(net, d.train_x, T))
+            yield
         runs[loss] = record
     return {"runs": runs, "steps": steps, "every": every}
 
@@ -128,9 +170,13 @@ def companion_hidden(hidden: list[int]) -> list[int]:
     return [4] * (total // 4) + ([total % 4] if total % 4 else [])
 
 
-def _region_panel(net: Network, session: Session, label: str) -> dict[str, Any]:
+def _region_panel(net: Network, session: Session, label: str) -> Steps:
+    """One side of the depth comparison. The exact count of a big network is made in the region-count
+    worker process (seconds and hundreds of MB for 8 x 64 units: never on a training thread)."""
+    from app import regioncount
     from app.engine.grid import GridEvaluator
     from app.engine.regions import (
+        POLYGON_LIMIT,
         PolygonsUnavailable,
         RegionTracker,
         region_count,
@@ -138,29 +184,44 @@ def _region_panel(net: Network, session: Session, label: str) -> dict[str, Any]:
         region_polygons,
     )
 
-    cfg = session.config
-    info = region_count(net, session.data.box, cfg.features).to_dict()
-    grid = GridEvaluator(session.data.box, DEPTH_MAP, cfg.features, dtype=np.float64)
+    cfg, data = session.config, session.data
+    if regioncount.small(net) or not net.piecewise_linear:
+        info = region_count(net, data.box, cfg.features, budget=regioncount.BUDGET).to_dict()
+    else:
+        counting = regioncount.submit(net, data.box, cfg.features)
+        yield counting
+        info = counting.result()[0]
+    yield
+    grid = GridEvaluator(data.box, DEPTH_MAP, cfg.features, dtype=np.float64)
     tracker = RegionTracker()  # one numbering for the map and the polygons
     ids = region_map(net, grid, tracker)
     if ids.ndim == 1:
         ids = np.broadcast_to(ids.reshape(1, -1), (DEPTH_MAP, DEPTH_MAP))
-    try:  # the exact regions, drawn as vector paths; the map stays for when there are none
-        exact = region_polygons(net, session.data.box, cfg.features)
-        polygons = exact.to_lists(tracker.ids(exact.patterns))
-    except PolygonsUnavailable:
-        polygons = None
+    polygons = None  # the exact regions, drawn as vector paths; the map stays for when there are none
+    if info.get("count") is not None and info["count"] <= POLYGON_LIMIT:  # more regions: more cells
+        yield
+        try:
+            exact = region_polygons(net, data.box, cfg.features)
+            polygons = exact.to_lists(tracker.ids(exact.patterns))
+        except PolygonsUnavailable:
+            pass
     return {"label": label, "hidden": list(net.sizes[1:-1]), "regions": info, "map": ids.tolist(),
-            "polygons": polygons, "box": list(session.data.box),
-            "train_loss": float(net.loss(session.data.train_x, session.data.train_t))}
+            "polygons": polygons, "box": list(data.box),
+            "train_loss": float(net.loss(data.train_x, data.train_t))}
 
 
 def depth(session: Session) -> dict[str, Any]:
     """The session's net beside a companion with the same hidden units in another shape, trained by
     the same optimizer settings to the same step count (caught up here; cached on the session)."""
-    net, cfg = session.network, session.config
+    return _finish(depth_steps(session))
+
+
+def depth_steps(session: Session) -> Steps:
+    """``depth`` in pieces: one catch-up step of the companion each, then each side's regions."""
+    net, cfg = session.network.copy(), session.config
     if not net.piecewise_linear:
         raise ValueError("what: the depth comparison needs piecewise-linear units (e.g. relu)")
+    step_count = session.step_count
     cache = session.lecture_cache
     if "depth" not in cache:
         rng = np.random.default_rng(cfg.seed + 1)
@@ -171,15 +232,17 @@ def depth(session: Session) -> dict[str, Any]:
                           session.data.train_y, batch_size=cfg.batch_size, rng=rng, shuffle=cfg.shuffle)
         cache["depth"] = trainer
     trainer = cache["depth"]
-    behind = session.step_count - trainer.step_count
-    if behind > 0:
+    yield
+    while trainer.step_count < step_count:
         with np.errstate(over="ignore", invalid="ignore"):
-            trainer.step(behind)
+            trainer.step(1)
+        yield
     deep_first = len(cfg.hidden) > 1
-    mine = _region_panel(net, session, "deep-narrow" if deep_first else "shallow-wide")
-    theirs = _region_panel(trainer.net, session, "shallow-wide" if deep_first else "deep-narrow")
+    mine = yield from _region_panel(net, session, "deep-narrow" if deep_first else "shallow-wide")
+    theirs = yield from _region_panel(trainer.net.copy(), session,
+                                      "shallow-wide" if deep_first else "deep-narrow")
     panels = [theirs, mine] if deep_first else [mine, theirs]
-    return {"step": session.step_count, "panels": panels}
+    return {"step": step_count, "panels": panels}
 
 
 # --- backprop step-through --------------------------------------------------------------------------
@@ -188,7 +251,12 @@ def backprop(session: Session, x: list[float] | None = None, y: float | None = N
     ``x`` with label ``y`` (without ``y``: the training point nearest ``x``, with its label; without ``x``
     either: ``default_point``), and the largest difference
     between those gradients and central finite differences of the loss."""
-    net, d = session.network, session.data
+    return _finish(backprop_steps(session, x, y))
+
+
+def backprop_steps(session: Session, x: list[float] | None = None, y: float | None = None) -> Steps:
+    """``backprop`` in pieces: the finite differences a chunk of parameters at a time."""
+    net, d = session.network.copy(), session.data
     if x is None:
         x = [float(v) for v in d.train_raw[default_point(session)]]
     raw = np.asarray([x], dtype=float)[:, :d.train_raw.shape[1]]
@@ -213,7 +281,10 @@ def backprop(session: Session, x: list[float] | None = None, y: float | None = N
                        "b_next": _round(net.biases[l] - lr * grads.biases[l], 6)})
     size = net.flat.size
     checked = np.unique(np.linspace(0, size - 1, min(size, FD_MAX_PARAMETERS)).astype(int))
-    fd = finite_differences(net, X, T, checked)
+    fd = np.empty(checked.size)
+    for at in range(0, checked.size, FD_CHUNK):
+        yield
+        fd[at:at + FD_CHUNK] = finite_differences(net, X, T, checked[at:at + FD_CHUNK])
     return {"x": [float(v) for v in raw[0]], "y": float(y), "input": _round(X[0], 6),
             "loss": float(grads.loss), "output": _round(fwd.output[0], 6), "layers": layers,
             "learning_rate": lr,
@@ -273,6 +344,11 @@ def seeds(session: Session, count: int = 12, steps: int = 600) -> dict[str, Any]
     """Train the session's config with seeds 0..count-1 (each exactly as the page's seed field would build
     it) and report per seed whether it solved the task and which hidden units are dead (inactive on every
     training point)."""
+    return _finish(seeds_steps(session, count, steps))
+
+
+def seeds_steps(session: Session, count: int = 12, steps: int = 600) -> Steps:
+    """``seeds`` in pieces of at most ``SEEDS_PIECE`` training steps."""
     from app.session import Session
 
     if sum(session.config.hidden) > SEEDS_MAX_UNITS or session.data.train_x.shape[0] > SEEDS_MAX_POINTS:
@@ -280,8 +356,11 @@ def seeds(session: Session, count: int = 12, steps: int = 600) -> dict[str, Any]
                          f"most {SEEDS_MAX_UNITS} hidden units and {SEEDS_MAX_POINTS} training points")
     out = []
     for seed in range(count):
+        yield
         other = Session(session.config.merged({"seed": seed}))
-        other.train(steps)
+        for at in range(0, steps, SEEDS_PIECE):
+            yield
+            other.train(min(SEEDS_PIECE, steps - at))
         net, d = other.network, other.data
         out.append({"seed": seed, "loss": float(net.loss(d.train_x, d.train_t)),
                     "solved": bool(np.all(np.abs(net.predict(d.train_x)[:, 0] - d.train_y) < 0.25)),

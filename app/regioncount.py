@@ -6,6 +6,11 @@ A playing session whose last count took longer than ``SLOW_S`` asks this module 
 previous count until the new one arrives. One worker process serves the whole server process, so counting
 never takes more than one core. It is spawned (not forked), so it shares no lock with this process's
 threads, and only when first needed.
+
+Memory: regioncam holds ~16 kB per cell of a deep network (a trained 8 x 64 ReLU net with 153,000 regions
+peaked at 2.7 GB). Counts stop past ``BUDGET`` regions ("more than N"), which keeps the worker to a few
+hundred MB; ``MEMORY_LIMIT`` caps its data segment as a backstop (regioncam aborts the worker past it,
+and the count reports that instead of retrying).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,6 +35,13 @@ SMALL_UNITS = 64
 # What a frame says while the first count of a network is being made (the page shows the note).
 COUNTING = {"count": None, "bound": None, "upper": None, "exact": False,
             "note": "counting linear regions\u2026"}
+BUDGET = 20_000  # regions an exact count goes up to; past it the count says "more than BUDGET"
+WORKER_NICE = 10  # the worker's niceness above the server's
+MEMORY_LIMIT = 1536 * 2**20  # bytes of data segment (heap and anonymous maps) the worker may hold
+# What a count reports when the worker ran out of memory anyway (it is not tried again for that network).
+TOO_MANY = {"count": None, "bound": None, "upper": None, "exact": False,
+            "note": f"too many linear regions to count within the worker's memory bound "
+                    f"({MEMORY_LIMIT >> 20} MB)"}
 
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
@@ -46,25 +59,53 @@ def submit(net: Network, box: tuple[float, float], features: list[str], polygons
 
     ``net`` is pickled at the call: later training does not change what is counted.
     """
+    job, args = (_polygons, ()) if polygons else (_count, (BUDGET,))
+    pool = _worker()
+    try:
+        return pool.submit(job, net, tuple(box), list(features), *args)
+    except RuntimeError:  # the worker died (BrokenProcessPool) or the pool is shut down: once afresh
+        _discard(pool)
+        return _worker().submit(job, net, tuple(box), list(features), *args)
+
+
+def _worker() -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        pool = _pool
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_limit_memory, initargs=(MEMORY_LIMIT,))
+        return _pool
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+
+
+def _limit_memory(limit: int) -> None:
+    """In the worker: cap its data segment at ``limit`` bytes (no-op where the platform has no rlimits),
+    and lower its CPU priority: a count runs for seconds on a core the server's sessions also need, and
+    the frames of every session matter more than one session's count arriving sooner."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(WORKER_NICE)
     try:
-        return pool.submit(_polygons if polygons else _count, net, tuple(box), list(features))
-    except RuntimeError:  # the worker died (BrokenProcessPool) or the pool is shut down: start afresh
-        with _lock:
-            if _pool is pool:
-                _pool = None
-        raise
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        cap = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not POSIX, or not allowed
+        log.warning("could not limit the region-count worker's memory")
 
 
-def _count(net: Network, box: tuple[float, float], features: list[str]) -> tuple[dict[str, Any], float]:
+def _count(net: Network, box: tuple[float, float], features: list[str],
+           budget: int) -> tuple[dict[str, Any], float]:
     from app.engine.regions import region_count
 
     start = time.monotonic()
-    info = region_count(net, box, features)
+    info = region_count(net, box, features, budget=budget)
     return info.to_dict(), time.monotonic() - start
 
 

@@ -8,12 +8,16 @@ same initial weights, and the same config trains to the same numbers step for st
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import itertools
 import json
 import logging
 import math
 import time
+from collections.abc import Generator
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +28,7 @@ from app.config import LIVE_FIELDS, MAX_SEED, ConfigError, SessionConfig
 from app.engine import Network, Trainer, make_optimizer, outputs
 from app.engine.datasets import make_dataset, split
 from app.engine.features import feature_map
-from app.engine.grid import GridEvaluator, is_one_d, thumbnails
+from app.engine.grid import GridEvaluator, GridResult, is_one_d, thumbnails
 
 log = logging.getLogger("mlp_playground.session")
 
@@ -235,6 +239,12 @@ class Session:
 
         return lecture.compute(self, what, **args)
 
+    def lecture_steps(self, what: str, **args: Any) -> Generator[Any, None, dict[str, Any]]:
+        """``lecture`` as pieces of bounded work (see ``app.lecture.compute_steps``)."""
+        from app import lecture
+
+        return lecture.compute_steps(self, what, **args)
+
     def set_param(self, kind: str, layer: int, index, value: float) -> None:
         """Set one weight, bias or unit parameter (ValueError / IndexError name what was wrong)."""
         idx = tuple(index) if isinstance(index, list | tuple) else index
@@ -291,14 +301,14 @@ class Session:
         """
         start = time.perf_counter()
         done = 0
-        chunk = 4
-        # overflow on the way to divergence is expected: the trainer detects it and reports the step
+        # overflow on the way to divergence is expected: the trainer detects it and reports the step.
+        # The budget is checked after every step: one full-batch step of the biggest network takes
+        # ~40 ms, so a slice holds the pool at most one step past its budget.
         with np.errstate(over="ignore", invalid="ignore"):
             while done < n and not self.trainer.diverged:
-                k = min(chunk, n - done)
-                self.trainer.step(k)
-                done += k
-                if budget_s is not None and time.perf_counter() - start > budget_s:
+                self.trainer.step(1)
+                done += 1
+                if budget_s is not None and time.perf_counter() - start >= budget_s:
                     break
         if self.trainer.diverged:
             self.playing = False
@@ -375,15 +385,21 @@ class Session:
 
     def snapshot(self) -> Snapshot:
         """The current state as a Snapshot (one batched grid pass for the output and every hidden unit)."""
-        if self.trainer.diverged:  # inf and NaN weights are expected here; the header says "diverged"
-            with np.errstate(all="ignore"):
-                return self._snapshot()
-        return self._snapshot()
+        return finish(self.snapshot_steps())
 
-    def _snapshot(self) -> Snapshot:
+    def snapshot_steps(self) -> Generator[None, None, Snapshot]:
+        """``snapshot`` in pieces: a generator that yields between pieces of bounded work (one layer of
+        the grid pass, the metrics, the regions) and returns the Snapshot, so that a server can run a big
+        network's frame in slices. Nothing else may use the session until it is done."""
+        if self.trainer.diverged:  # inf and NaN weights are expected here; the header says "diverged"
+            return (yield from _quietly(self._snapshot()))
+        return (yield from self._snapshot())
+
+    def _snapshot(self) -> Generator[None, None, Snapshot]:
         net, d, cfg = self.network, self.data, self.config
         g = cfg.grid
-        result = self._evaluator().evaluate(net)
+        result = yield from self._evaluator().evaluate_steps(net)
+        yield
         line = len(result.shape) == 1  # no feature reads x2: every row of the map is the same line
         out = result.output
         snap = Snapshot(header={}, output=None, output_range=self._output_range())
@@ -394,7 +410,7 @@ class Session:
             col = 1 if cfg.output == "softmax" else 0
             snap.output = _as_map(out[:, col], g, line)
         if self.view.thumbnails and cfg.hidden:
-            thumbs = thumbnails(result, min(cfg.thumbnail, g))
+            thumbs = yield from _thumbnail_steps(result, min(cfg.thumbnail, g))
             snap.thumbnails = np.broadcast_to(thumbs[:, None, :], (*thumbs.shape[:1], thumbs.shape[1],
                                                                    thumbs.shape[1])) if line else thumbs
         if self.view.unit is not None:
@@ -404,12 +420,16 @@ class Session:
         self._regions_drawn = None
         self.polygons_held = False  # set when this frame draws the grid map only because the net is playing
         if self.view.regions:
-            regions, snap.region_map, snap.region_polygons = self._region_view()
+            yield
+            regions, snap.region_map, snap.region_polygons = yield from self._region_view()
+        yield
+        metrics = self._metrics()  # a forward pass over every point: about a third of a full-batch step
+        yield
         snap.header = {
             "step": self.step_count,
             "epoch": self.trainer.epochs_done(),
             "state": self.state,
-            **self._metrics(),
+            **metrics,
             **_plain_params(net),
             "regions": regions,
             "regions_drawn": self._regions_drawn,
@@ -451,11 +471,11 @@ class Session:
         hits = predicted == y.astype(int)
         return _num(loss), float(np.mean(hits)), int(np.sum(predicted == outputs.UNDECIDED))
 
-    def _region_view(self) -> tuple[dict[str, Any] | None, np.ndarray | None, Any]:
+    def _region_view(self) -> Generator[None, None, tuple[dict[str, Any] | None, np.ndarray | None, Any]]:
         """The region count (``{count, bound, upper, exact, note}``) and either the exact polygons with a
         stable region id per cell or, where there are none, the region map with the same ids; sets
-        ``_regions_drawn`` to which of the two, and why not the polygons."""
-        from app.engine.regions import RegionTracker, region_count, region_map  # only if asked for
+        ``_regions_drawn`` to which of the two, and why not the polygons. In pieces (a generator)."""
+        from app.engine.regions import RegionTracker, region_count  # only if asked for
 
         net, cfg = self.network, self.config
         key = (self.step_count, hash(net.flat.tobytes()))
@@ -466,6 +486,9 @@ class Session:
             try:
                 regions, cost = job[1].result()
                 self._region_info = (job[0], now, regions, cost)
+            except BrokenProcessPool:  # the worker died: past its memory bound; not counted here either
+                log.warning("the region-count worker died counting a %s network", net.sizes)
+                self._region_info = (job[0], now, regioncount.TOO_MANY, REGION_COUNT_EVERY)
             except Exception:  # the worker failed: count here, as for a small network
                 log.exception("region count in the worker process failed")
                 self._region_info = None
@@ -483,7 +506,7 @@ class Session:
                     except RuntimeError:
                         log.warning("region count worker unavailable; counting on the training thread")
                 if self._region_job is None:
-                    info = region_count(net, self.data.box, cfg.features)
+                    info = region_count(net, self.data.box, cfg.features, budget=regioncount.BUDGET)
                     self._region_info = (key, now, info.to_dict(), time.monotonic() - now)
         regions = self._region_info[2] if self._region_info is not None else regioncount.COUNTING
         self._regions_drawn = None
@@ -495,7 +518,8 @@ class Session:
         if polygons is not None:
             self._regions_drawn = "polygons"
             return regions, None, (polygons, self._regions.ids(polygons.patterns))
-        grid = region_map(net, self._evaluator(), self._regions)
+        yield
+        grid = yield from _region_map_steps(net, self._evaluator(), self._regions)
         if grid.ndim == 1:
             grid = np.broadcast_to(grid.reshape(1, -1), (cfg.grid, cfg.grid))
         self._regions_drawn = f"grid map: {why}"
@@ -549,6 +573,54 @@ class Session:
         if any (the hub sends a paused session a frame when it arrives)."""
         job = self._region_job or self._polygon_job
         return job[1] if job is not None else None
+
+
+REGION_MAP_ROWS = 1000  # grid points per piece of a region map: ~10 ms behind 8 layers of 64 units
+
+
+def _region_map_steps(net: Network, grid: GridEvaluator, tracker: Any) -> Generator[None, None, np.ndarray]:
+    """``region_map(net, grid, tracker)`` in pieces: the activation patterns (a float64 pass of the whole
+    network, ~0.3 s on a 200 x 200 grid behind 8 x 64 units) a chunk of points at a time."""
+    from app.engine.regions import activation_patterns
+
+    X = grid.inputs
+    parts = []
+    for start in range(0, X.shape[0], REGION_MAP_ROWS):
+        parts.append(activation_patterns(net, X[start:start + REGION_MAP_ROWS]))
+        yield
+    return tracker.ids(np.concatenate(parts)).reshape(grid.shape)
+
+
+def _thumbnail_steps(result: GridResult, size: int) -> Generator[None, None, np.ndarray]:
+    """``thumbnails(result, size)`` a hidden layer at a time (512 thumbnails of 64 px sampled from a
+    200 x 200 grid are ~40 ms in one go)."""
+    parts = []
+    for start, stop in itertools.pairwise(result.offsets):
+        parts.append(thumbnails(dataclasses.replace(result, maps=result.maps[start:stop]), size))
+        yield
+    return np.concatenate(parts)
+
+
+def finish(steps: Generator[Any, None, Any]) -> Any:
+    """Run a generator of work pieces (``snapshot_steps``, app.lecture's panels) to its end at once and
+    return what it returns."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def _quietly(steps: Generator[Any, None, Any]) -> Generator[Any, None, Any]:
+    """``steps`` with NumPy's floating-point warnings off inside each piece (not across the pauses, when
+    other work runs on the thread)."""
+    while True:
+        with np.errstate(all="ignore"):
+            try:
+                item = next(steps)
+            except StopIteration as done:
+                return done.value
+        yield item
 
 
 _ENGINE_FIELDS = {"n": "points", "noise": "noise", "classes": "classes", "points": "custom_points",

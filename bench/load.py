@@ -9,10 +9,16 @@
 3. Broadcast: one presenter and N viewers of its room (skipped if the server has no rooms).
 4. Heavy neighbour: N/2 default sessions alone, then with one heavy session (8 hidden layers of 64 ReLU
    units, 50 steps a frame) beside them; the drop in their median frame rate (target: at most 20%).
+5. Hostile: N/2 default sessions alone, then beside one client doing the worst the schema allows (8 x 64
+   ReLU units on 5,000 spiral points in one full batch, 1,000 steps a frame on a 200 x 200 grid with 64 px
+   thumbnails and the region map, 'step n=1000', the lecture panels, a flood of 'regenerate' just under
+   the rate limit); their frame rates (target: each keeps >= 80% of its rate alone) and how long a new
+   client waits for its welcome, alone and beside it (target: < 1 s).
 
     python bench/load.py [--budget 240] [--measure 4] [--max-n 1024] [--capacity N] [--viewers N]
     python bench/load.py --only heavy [--capacity N]         # phase 4 alone
     python bench/load.py --only broadcast [--viewers 300]    # phase 3 alone
+    python bench/load.py --only hostile [--capacity N]       # phase 5 alone
 
 The clients run in this one process on the same machine, so they compete with the server for its cores:
 the figures are a lower bound of what separate client machines would see.
@@ -25,7 +31,9 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -263,6 +271,143 @@ async def heavy_neighbour(n: int, args: argparse.Namespace) -> None:
         server.stop()
 
 
+HOSTILE_CONFIG = {"dataset": "spiral", "hidden": [64] * 8, "points": 5000, "train_ratio": 1,
+                  "batch_size": 5000, "activation": "relu", "grid": 200, "thumbnail": 64,
+                  "steps_per_frame": 1000}
+WELCOME_TARGET_S = 1.0
+HOSTILE_KEEP = 0.8
+
+
+async def welcome_wait(url: str) -> float:
+    """Seconds from opening a socket to the welcome of a new session (inf if none came in 30 s)."""
+    t0 = time.perf_counter()
+    try:
+        async with connect(url, max_size=None, open_timeout=30, close_timeout=1) as ws:
+            await ws.send(json.dumps({"type": "hello"}))
+            async with asyncio.timeout(30):
+                async for message in ws:
+                    if isinstance(message, str) and json.loads(message)["type"] == "welcome":
+                        return time.perf_counter() - t0
+    except (TimeoutError, OSError, ConnectionClosed):
+        pass
+    return float("inf")
+
+
+async def welcome_waits(url: str, samples: int) -> list[float]:
+    waits = []
+    for _ in range(samples):
+        waits.append(await welcome_wait(url))
+        await asyncio.sleep(0.3)
+    return waits
+
+
+async def hostile_client(url: str, sent: dict) -> None:
+    """The worst the schema allows, kept up until cancelled; ``sent`` counts what it sent."""
+    async with connect(url, max_size=None, open_timeout=60, close_timeout=1) as ws:
+        async def drain() -> None:
+            async for message in ws:
+                if isinstance(message, str):
+                    msg = json.loads(message)
+                    if msg["type"] == "error":
+                        sent["errors"] = sent.get("errors", 0) + 1
+                        sent["last_error"] = msg["message"]
+
+        reader = asyncio.create_task(drain())
+        try:
+            await ws.send(json.dumps({"type": "hello", "config": HOSTILE_CONFIG}))
+            await ws.send(json.dumps({"type": "view", "regions": True}))
+            await ws.send(json.dumps({"type": "play"}))
+            heavy = [{"type": "step", "n": 1000}, {"type": "lecture", "what": "depth"},
+                     {"type": "lecture", "what": "backprop"}, {"type": "lecture", "what": "saturation"},
+                     {"type": "export", "format": "json"}]
+            tick = 0
+            while True:
+                # cycles of 2 s: the heavy requests, a second of training, then a second of 'regenerate'
+                # at 40 a second (the rate limit is 60) and 'play' again
+                phase = tick % 80
+                burst = heavy if phase == 0 else [{"type": "regenerate"}] if phase >= 40 else []
+                if phase == 79:
+                    burst = [{"type": "play"}]
+                for m in burst:
+                    await ws.send(json.dumps(m))
+                    sent[m["type"]] = sent.get(m["type"], 0) + 1
+                tick += 1
+                await asyncio.sleep(0.025)
+        finally:
+            reader.cancel()
+
+
+def start_hostile_client(url: str) -> subprocess.Popen:
+    """The hostile client in its own process: receiving its 2.4 MB frames here would slow this process's
+    clients and probes (a real attacker's CPU is not the server's)."""
+    return subprocess.Popen([sys.executable, __file__, "--hostile-client", url], stdout=subprocess.PIPE,
+                            text=True)
+
+
+def stop_hostile_client(attacker: subprocess.Popen) -> tuple[dict, bool]:
+    """Stop it; what it sent, and whether it was still connected."""
+    alive = attacker.poll() is None
+    attacker.send_signal(signal.SIGINT)
+    try:
+        return json.loads(attacker.communicate(timeout=30)[0] or "{}"), alive
+    except (subprocess.TimeoutExpired, ValueError):
+        attacker.kill()
+        attacker.wait()
+        return {}, alive
+
+
+async def hostile(n: int, args: argparse.Namespace, rounds: int = 2) -> bool:
+    """n default sessions and new clients' welcomes, alone and beside one hostile client, in one server.
+
+    Windows alone and beside a (new) hostile client alternate, ``rounds`` of each, so that the machine's
+    other load, which comes and goes, falls on both alike; its session's work stops within a slice once
+    its client has gone."""
+    server = Server(max_sessions=max(64, n + 16))
+    try:
+        light = await open_clients(server.url, n)
+        await asyncio.sleep(args.settle)
+        alone, beside = [0.0] * n, [0.0] * n
+        welcome_alone, welcome_beside, latencies, sent, alive = [], [], [], {}, True
+        for _ in range(rounds):
+            for i, r in enumerate(await rates(light, args.measure)):
+                alone[i] += r / rounds
+            welcome_alone += await welcome_waits(server.url, 3)
+            attacker = start_hostile_client(server.url)
+            await asyncio.sleep(args.settle)
+            probe = HealthProbe(server)
+            for i, r in enumerate(await rates(light, args.measure)):
+                beside[i] += r / rounds
+            welcome_beside += await welcome_waits(server.url, 5)
+            probe.stop()
+            latencies += probe.latencies
+            round_sent, round_alive = stop_hostile_client(attacker)
+            alive = alive and round_alive
+            for k, v in round_sent.items():
+                if isinstance(v, int):
+                    sent[k] = sent.get(k, 0) + v
+            await asyncio.sleep(args.settle)  # its session stops within a slice once its client is gone
+        keep = [b / a if a > 0 else float("nan") for a, b in zip(alone, beside, strict=True)]
+        worst_wait = max(welcome_beside)
+        ok = min(keep) >= HOSTILE_KEEP and worst_wait < WELCOME_TARGET_S and alive
+        print(f"hostile: {n} default sessions p50 {statistics.median(alone):.1f} frames/s alone (min "
+              f"{min(alone):.1f}), beside the hostile client p50 {statistics.median(beside):.1f} (min "
+              f"{min(beside):.1f}), {rounds} interleaved windows of {args.measure:g} s each; each keeps min "
+              f"{100 * min(keep):.0f}% / p50 {100 * statistics.median(keep):.0f}% of its rate (target >= "
+              f"{100 * HOSTILE_KEEP:.0f}%)", flush=True)
+        print(f"hostile: welcome of a new client alone max {1000 * max(welcome_alone):.0f} ms, beside the "
+              f"hostile client p50 {1000 * statistics.median(welcome_beside):.0f} ms, max "
+              f"{1000 * worst_wait:.0f} ms over {len(welcome_beside)} (target < "
+              f"{1000 * WELCOME_TARGET_S:.0f} ms); /healthz p99 beside it {1000 * pct(latencies, 99):.1f} ms",
+              flush=True)
+        counts = ", ".join(f"{k} {v}" for k, v in sent.items() if k != "errors")
+        print(f"hostile: the hostile clients sent {counts}, got {sent.get('errors', 0)} errors"
+              f"{'' if alive else ' and were disconnected'}: {'PASS' if ok else 'FAIL'}", flush=True)
+        await asyncio.gather(*(c.stop() for c in light))
+        return ok
+    finally:
+        server.stop()
+
+
 async def main_async(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + args.budget
     print(f"{os.cpu_count()} CPUs; default scene; target >= {TARGET_FPS:g} frames/s per session; "
@@ -273,6 +418,9 @@ async def main_async(args: argparse.Namespace) -> None:
         return
     if args.only == "broadcast":
         await broadcast(args.viewers or 300, args)
+        return
+    if args.only == "hostile":
+        await hostile(max((args.capacity or 16) // 2, 1), args)
         return
     if args.capacity:
         cap = args.capacity
@@ -293,6 +441,15 @@ async def main_async(args: argparse.Namespace) -> None:
     else:
         print("broadcast: skipped (this server has no rooms)")
     await heavy_neighbour(max(cap // 2, 1), args)
+    await hostile(max(cap // 2, 1), args)
+
+
+def run_hostile_client(url: str) -> None:
+    """The hostile client alone (a subprocess of the hostile phase): on SIGINT, print what it sent."""
+    sent: dict = {}
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(hostile_client(url, sent))
+    print(json.dumps(sent), flush=True)
 
 
 def main() -> None:
@@ -306,10 +463,14 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=0, help="viewers of the broadcast (default: capacity)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="server processes for the capacity search (default: one per CPU)")
-    parser.add_argument("--only", choices=["heavy", "broadcast"],
-                        help="one phase alone: heavy (with --capacity / 2 light sessions, default 8) or "
-                             "broadcast (with --viewers viewers, default 300)")
+    parser.add_argument("--only", choices=["heavy", "broadcast", "hostile"],
+                        help="one phase alone: heavy or hostile (with --capacity / 2 light sessions, "
+                             "default 8) or broadcast (with --viewers viewers, default 300)")
+    parser.add_argument("--hostile-client", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.hostile_client:
+        run_hostile_client(args.hostile_client)
+        return
     sys.path.insert(0, str(ROOT))
     asyncio.run(main_async(args))
 

@@ -237,34 +237,56 @@ class GridEvaluator:
 
         Raises ValueError when the network's input size differs from the number of features.
         """
+        fold = self._prepare(net)
+        a = self._inputs_1
+        # exp overflows to inf on saturated units, which is the right limit (see _exp_layer).
+        with np.errstate(over="ignore"):
+            for l in range(net.depth):
+                a = self._layer(net, l, a, fold)
+        return self._result
+
+    def evaluate_steps(self, net: Network):
+        """``evaluate`` as a generator that yields after each layer and returns the ``GridResult``: a
+        server runs a big network's pass in slices between other sessions' work. The parameters are read
+        at the start, so training between the slices does not mix two networks; nothing else may use this
+        evaluator until the generator is done (it fills the shared buffers)."""
+        fold = self._prepare(net)
+        a = self._inputs_1
+        for l in range(net.depth):
+            with np.errstate(over="ignore"):  # not across the pause: other work runs on the thread then
+                a = self._layer(net, l, a, fold)
+            if l < net.depth - 1:
+                yield
+        return self._result
+
+    def _prepare(self, net: Network) -> bool:
+        """Check the network, (re)allocate the buffers, copy the parameters; whether biases are folded."""
         if net.sizes[0] != len(self.features):
             raise ValueError(f"network has {net.sizes[0]} inputs but the grid maps {len(self.features)} "
                              f"features {list(self.features)}")
         if self._key != self._structure(net):
             self._allocate(net)
         np.multiply(net.flat, self._scales, out=self._params, casting="same_kind")
-        fold = self._fold_biases(net)
-        a = self._inputs_1
-        # exp overflows to inf on saturated units, which is the right limit (see _exp_layer).
-        with np.errstate(over="ignore"):
-            for l in range(net.depth):
-                kind, unit = net.kinds[l], _unit_name(net, l)
-                h = self._output if kind == "output" else self._hidden[self._offsets[l]:self._offsets[l + 1]]
-                if kind == "rbf":
-                    self._rbf(l, net, self._inputs_t if l == 0 else a, h)
-                elif kind == "maxout":
-                    self._maxout(l, net, a, h)
-                elif unit in _EXP_SCALE:
-                    if not (l == 0 and self._sep is not None and self._separable(net, unit, h)):
-                        self._exp_layer(l, unit, a, h, fold and l > 0)
-                else:
-                    self._affine(l, a, h)
-                    if kind == "output":
-                        self._output_unit(unit, h)
-                    else:
-                        self._unit(unit, h, net.unit_params[l], net.options)
-                a = h
-        return self._result
+        return self._fold_biases(net)
+
+    def _layer(self, net: Network, l: int, a: np.ndarray, fold: bool) -> np.ndarray:
+        """Layer ``l`` from its input ``a`` ``(fan_in, N)``; returns its output buffer ``(units, N)``."""
+        kind, unit = net.kinds[l], _unit_name(net, l)
+        h = self._output if kind == "output" else self._hidden[self._offsets[l]:self._offsets[l + 1]]
+        if kind == "rbf":
+            self._rbf(l, net, self._inputs_t if l == 0 else a, h)
+        elif kind == "maxout":
+            self._maxout(l, net, a, h)
+        elif unit in _EXP_SCALE:
+            if not (l == 0 and self._sep is not None and self._separable(net, unit, h)):
+                self._exp_layer(l, unit, a, h, fold and l > 0)
+        else:
+            self._affine(l, a, h)
+            if kind == "output":
+                self._output_unit(unit, h)
+            else:
+                self._unit(unit, h, net.unit_params[l], net.options)
+        return h
 
     def _affine(self, l: int, a: np.ndarray, z: np.ndarray, bias: bool = True) -> None:
         """``z = s (W^T a + b)`` ``(units, N)`` from the scaled parameter copy. Without ``bias`` the

@@ -212,9 +212,16 @@ def _add_unit(rc, name: str, units: int, params: dict, options: dict, k: int) ->
         raise ValueError(f"activation {name!r} is not piecewise linear")
 
 
-def _regioncam_partition(net: Network, box: tuple[float, float], one_d: bool):
+class _OverBudget(Exception):
+    """The partition passed the region budget (see ``region_count``'s ``budget``)."""
+
+
+def _regioncam_partition(net: Network, box: tuple[float, float], one_d: bool, budget: int | None = None,
+                         max_cells: int | None = None):
     """regioncam's partition of the view box (or segment) by ``net``'s hidden units (identity features),
-    and ``(c, s)``: its coordinates ``u`` are the input ``x = c + s u``."""
+    and ``(c, s)``: its coordinates ``u`` are the input ``x = c + s u``. Raises ``_OverBudget`` once there
+    are provably more than ``budget`` regions, ``PolygonsUnavailable`` once there are more than
+    ``max_cells`` cells (both stop before the later layers multiply the memory)."""
     rc = regioncam.Regioncam1D(size=2.0) if one_d else regioncam.Regioncam(size=1.0)
     # Read back the square regioncam starts from (its size convention differs between 1-D and 2-D) and
     # fold the affine map from it onto the view box into the first layer: x = c + s u.
@@ -237,12 +244,22 @@ def _regioncam_partition(net: Network, box: tuple[float, float], one_d: bool):
         rc.linear(W.astype(np.float32), b.astype(np.float32))
         _add_unit(rc, name, net.sizes[l + 1], net.unit_params[l], net.options, k)
         prev_maxout = name == "maxout"
+        # regioncam's memory grows with its cells (~16 kB each behind 8 layers of 64): past the budget,
+        # stop once the whole network's patterns at one point per cell (a lower bound of its regions,
+        # since later layers only split cells) prove there are more regions than the budget.
+        if budget is not None and not one_d and rc.num_faces > budget and \
+                count_patterns(net, c + s * _cell_points(rc, one_d)) > budget:
+            raise _OverBudget
+        if max_cells is not None and not one_d and l < len(net.activations) - 1 and rc.num_faces > max_cells:
+            # later layers only split cells: stop before they multiply the memory
+            raise PolygonsUnavailable(f"at least {rc.num_faces} cells, more than the limit of {max_cells}")
     return rc, c, s
 
 
-def _regioncam_count(net: Network, box: tuple[float, float], one_d: bool) -> int:
-    """Exact number of activation regions of ``net`` (identity features) in the box (or on the segment)."""
-    rc, c, s = _regioncam_partition(net, box, one_d)
+def _regioncam_count(net: Network, box: tuple[float, float], one_d: bool, budget: int | None = None) -> int:
+    """Exact number of activation regions of ``net`` (identity features) in the box (or on the segment);
+    raises ``_OverBudget`` once there are provably more than ``budget``."""
+    rc, c, s = _regioncam_partition(net, box, one_d, budget)
     # regioncam's cells refine the activation regions: its float32 geometry leaves slivers of area ~1e-14
     # where a line passes (almost) through a vertex, and the running max of maxout also splits where two
     # losing pieces swap order. Every region holds at least one cell, and the pattern at a point inside a
@@ -278,7 +295,7 @@ def _centroids(vertices: np.ndarray, offsets: np.ndarray, indices: np.ndarray) -
 
 # --- counting -------------------------------------------------------------------------------------
 def region_count(net: Network, box=(-6.0, 6.0), features=("x1", "x2"), method: str = "auto",
-                 resolution: int = 400) -> RegionInfo:
+                 resolution: int = 400, budget: int | None = None) -> RegionInfo:
     """Number of linear regions of ``net`` in the view box ``[lo, hi]^2`` (a segment for 1-D data).
 
     ``method``: "auto" (exact through regioncam when possible, else the grid), "exact" (raise
@@ -286,6 +303,8 @@ def region_count(net: Network, box=(-6.0, 6.0), features=("x1", "x2"), method: s
     ``resolution`` cell centres, a lower bound). Smooth units give ``count=None``. With non-identity
     input features, patterns are counted on the grid in the input plane (the network is piecewise linear
     in its features, not in ``(x1, x2)``; one pattern may show as several pieces) and no bound is given.
+    ``budget``: the exact count stops once there are more regions than this (it bounds the memory) and
+    reports ``count=budget``, not exact, with a note saying "more than".
     """
     box = _check_box(box)
     features = validate_features(features)
@@ -321,8 +340,11 @@ def region_count(net: Network, box=(-6.0, 6.0), features=("x1", "x2"), method: s
             reason = "the features are not the identity"
         if reason is None:
             try:
-                count = _regioncam_count(net, box, one_d)
+                count = _regioncam_count(net, box, one_d, budget)
                 return RegionInfo(count, bound, True, f"exact (regioncam); {bound_note}", upper)
+            except _OverBudget:
+                note = f"more than {budget} regions: the exact count stops there to bound its memory"
+                return RegionInfo(budget, bound, False, f"{note}; {bound_note}", upper)
             except Exception as exc:  # a failure of the optional exact path must not lose the count
                 if method == "exact":
                     raise RuntimeError(f"no exact region count: regioncam failed: {exc}") from exc
@@ -411,7 +433,7 @@ def region_polygons(net: Network, box=(-6.0, 6.0), features=("x1", "x2"),
         raise ValueError(f"network has {net.sizes[0]} inputs but {len(features)} features {list(features)}")
     if one_d:
         return _strips(net, box, limit, start)
-    rc, c, s = _regioncam_partition(net, box, one_d=False)
+    rc, c, s = _regioncam_partition(net, box, one_d=False, max_cells=limit)
     if rc.num_faces > limit:
         raise PolygonsUnavailable(f"{rc.num_faces} cells, more than the limit of {limit}")
     vertices, offsets, indices = _cells(rc)

@@ -303,3 +303,19 @@ def test_per_axis_features_add_up_to_the_grid_inputs():
     summed = (by_row[:, None, :] + by_column[None, :, :]).reshape(49, -1)
     np.testing.assert_allclose(summed, grid.inputs, atol=1e-14)
     assert np.all(grid._axes[:, -1] == 0.5)  # the two halves of the bias
+
+
+def test_evaluate_steps_yields_between_layers_and_gives_what_evaluate_gives():
+    net = Network([2, 6, 5, 4, 1], activation=["tanh", "relu", "sigmoid"], output="sigmoid", seed=3)
+    steps = GridEvaluator((-6, 6), 30).evaluate_steps(net)
+    pauses = 0
+    while True:
+        try:
+            next(steps)
+            pauses += 1
+        except StopIteration as done:
+            sliced = done.value
+            break
+    whole = GridEvaluator((-6, 6), 30).evaluate(net)
+    assert pauses == net.depth - 1
+    assert np.array_equal(sliced.output, whole.output) and np.array_equal(sliced.hidden, whole.hidden)

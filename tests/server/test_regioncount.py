@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app import protocol as p
@@ -102,3 +105,44 @@ def test_a_paused_session_whose_count_was_slow_gets_a_frame_when_its_new_count_a
 
     headers, edited = asyncio.run(go())
     assert len(headers) == 3 and headers[1] == headers[0] and headers[2] == edited != headers[0]
+
+
+def many_regions_net() -> Network:
+    """4 x 64 ReLU units with spread biases: about 24,000 regions in the default box."""
+    net = Network([2, 64, 64, 64, 64, 1], activation="relu", output="sigmoid", init="he", seed=3)
+    rng = np.random.default_rng(0)
+    for b in net.biases[:-1]:
+        b[...] = rng.normal(0.0, 2.0, b.shape)
+    net.weights[0][...] *= 3.0
+    return net
+
+
+def test_an_exact_count_past_the_budget_reports_more_than_the_budget():
+    net = Network([2, 32, 32, 1], activation="relu", output="sigmoid", init="he", seed=2)
+    net.biases[0][...] = np.linspace(-4.0, 4.0, 32)  # lines across the whole box: hundreds of regions
+    full = region_count(net, (-6.0, 6.0))
+    assert full.exact and full.count > 300
+    over = region_count(net, (-6.0, 6.0), budget=300)
+    assert over.to_dict() | {"note": None} == {"count": 300, "bound": full.bound, "upper": full.upper,
+                                                 "exact": False, "note": None}
+    assert over.note.startswith("more than 300 regions")
+    assert region_count(net, (-6.0, 6.0), budget=full.count) == full  # at the budget: still exact
+
+
+def test_the_worker_stops_at_its_region_budget_and_its_memory_stays_bounded(monkeypatch):
+    regioncount.shutdown()  # a fresh worker: its peak memory is this count's alone
+    monkeypatch.setattr(regioncount, "BUDGET", 2000)
+    regions, _ = regioncount.submit(many_regions_net(), (-6.0, 6.0), ["x1", "x2"]).result(timeout=300)
+    (pid,) = regioncount._pool._processes
+    peak_mb = int(next(line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                       if line.startswith("VmHWM:"))) / 1024
+    assert regions["count"] == 2000 and not regions["exact"] and "more than 2000" in regions["note"]
+    # counted in full, this network's ~24,000 regions take ~340 MB; stopped at 2,000, well under 200 MB
+    assert peak_mb < 200, peak_mb
+
+
+def test_the_worker_runs_at_a_lower_cpu_priority_than_the_server():
+    net = Network([2, 4, 1], activation="relu", output="sigmoid", seed=1)
+    regioncount.submit(net, (-6.0, 6.0), ["x1", "x2"]).result(timeout=120)
+    (pid,) = regioncount._pool._processes
+    assert os.getpriority(os.PRIO_PROCESS, pid) >= os.getpriority(os.PRIO_PROCESS, 0) + 1
