@@ -6,6 +6,7 @@ import { decodeFrame } from "./frame.js";
 const TOKEN_KEY = "mlp-playground.token";
 
 // Close codes after which reconnecting would be wrong (see docs/protocol.md).
+const UNKNOWN_ROOM = 4004; // app/protocol.py CLOSE_UNKNOWN_ROOM
 const FINAL = {
   4000: "this session is now open in another tab or window",
   4002: "the session was idle too long and was freed; reload to start again",
@@ -77,6 +78,13 @@ export class Socket {
     if (FINAL[event.code]) {
       // Coming back would fight the tab that took the session over, or be refused again.
       this.handlers.onStatus("closed", FINAL[event.code]);
+      return;
+    }
+    if (event.code === UNKNOWN_ROOM) {
+      // The room in the link is gone and the server built nothing: greet again at once, without it (the error
+      // before the close said so). No outage to report.
+      this.handlers.onStatus("connecting", "");
+      this.connect();
       return;
     }
     const delay = Math.min(8000, 250 * 2 ** this.attempt);
