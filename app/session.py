@@ -299,17 +299,9 @@ class Session:
 
         Returns the number of steps done; stops playing when the network diverges.
         """
-        start = time.perf_counter()
-        done = 0
-        # overflow on the way to divergence is expected: the trainer detects it and reports the step.
-        # The budget is checked after every step: one full-batch step of the biggest network takes
-        # ~40 ms, so a slice holds the pool at most one step past its budget.
-        with np.errstate(over="ignore", invalid="ignore"):
-            while done < n and not self.trainer.diverged:
-                self.trainer.step(1)
-                done += 1
-                if budget_s is not None and time.perf_counter() - start >= budget_s:
-                    break
+        # The budget is checked after every step, and within a big batch's step after every chunk of it
+        # (Trainer.train_for), so a slice holds the pool at most one piece past its budget.
+        done = self.trainer.train_for(n, math.inf if budget_s is None else budget_s)
         if self.trainer.diverged:
             self.playing = False
         return done
