@@ -853,8 +853,8 @@ def _encode(session: Session) -> bytes:
 def _frame_steps(session: Session) -> Generator[None, None, bytes]:
     """The session's encoded frame, as pieces of work (see ``Session.snapshot_steps``)."""
     snap = yield from session.snapshot_steps()
-    yield  # quantizing and packing a big frame (512 thumbnails) is a piece of its own
-    return p.encode_snapshot(snap)
+    yield
+    return (yield from p.encode_snapshot_steps(snap))  # 512 thumbnails quantized in blocks
 
 
 def _dataset_message(session: Session) -> tuple[dict[str, Any], str]:

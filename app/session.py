@@ -25,7 +25,7 @@ import numpy as np
 
 from app import regioncount, scenes
 from app.config import LIVE_FIELDS, MAX_SEED, ConfigError, SessionConfig
-from app.engine import Network, Trainer, make_optimizer, outputs
+from app.engine import Network, Trainer, fastpath, make_optimizer, outputs
 from app.engine.datasets import make_dataset, split
 from app.engine.features import feature_map
 from app.engine.grid import GridEvaluator, GridResult, is_one_d, thumbnails
@@ -415,7 +415,7 @@ class Session:
             yield
             regions, snap.region_map, snap.region_polygons = yield from self._region_view()
         yield
-        metrics = self._metrics()  # a forward pass over every point: about a third of a full-batch step
+        metrics = yield from self._metrics_steps()  # a forward pass over every point, in chunks of points
         yield
         snap.header = {
             "step": self.step_count,
@@ -432,21 +432,29 @@ class Session:
         }
         return snap
 
-    def _metrics(self) -> dict[str, Any]:
+    def _metrics_steps(self) -> Generator[None, None, dict[str, Any]]:
         """Loss and accuracy on the whole training and test sets (None where they do not apply), from ONE
-        forward pass over both sets (one pass costs about what each set's own would)."""
+        forward pass over both sets (one pass costs about what each set's own would). The pass goes a chunk
+        of ``fastpath.chunk_rows`` points at a time (one chunk for a small network), yielding in between."""
         d, net = self.data, self.network
         if self._eval_x is None or self._eval_x[0] is not d:
             self._eval_x = (d, np.concatenate([d.train_x, d.test_x]) if d.test_t is not None else d.train_x)
-        fwd = net.forward(self._eval_x[1])
+        X = self._eval_x[1]
+        rows = max(1, fastpath.CHUNK_WORK // net.flat.size)
+        zs, outs = [], []
+        for start in range(0, X.shape[0], rows):
+            fwd = net.forward(X[start:start + rows])
+            zs.append(fwd.z[-1])
+            outs.append(fwd.output)
+            if start + rows < X.shape[0]:
+                yield
+        z, out = (zs[0], outs[0]) if len(zs) == 1 else (np.concatenate(zs), np.concatenate(outs))
         n = d.train_x.shape[0]
-        train_loss, train_acc, train_tie = self._set_metrics(fwd.z[-1][:n], fwd.output[:n], d.train_y,
-                                                             d.train_t)
+        train_loss, train_acc, train_tie = self._set_metrics(z[:n], out[:n], d.train_y, d.train_t)
         if d.test_t is None:
             test_loss = test_acc = test_tie = None
         else:
-            test_loss, test_acc, test_tie = self._set_metrics(fwd.z[-1][n:], fwd.output[n:], d.test_y,
-                                                              d.test_t)
+            test_loss, test_acc, test_tie = self._set_metrics(z[n:], out[n:], d.test_y, d.test_t)
         return {"train_loss": train_loss, "test_loss": test_loss, "train_accuracy": train_acc,
                 "test_accuracy": test_acc, "train_undecided": train_tie, "test_undecided": test_tie}
 

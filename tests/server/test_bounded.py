@@ -10,6 +10,8 @@ import asyncio
 import json
 import threading
 
+import pytest
+
 from app import protocol as p
 from app.config import SessionConfig
 from app.hub import Connection, Hub, Live
@@ -229,3 +231,55 @@ def test_a_frame_with_the_region_map_is_the_same_made_in_pieces(monkeypatch):
             break
     assert pieces > 900 / 7
     assert (snap.region_map == region_map(s.network, s._evaluator(), RegionTracker())).all()
+
+
+def _big_session():
+    return Session(SessionConfig(dataset="spiral", hidden=[64] * 8, points=5000, train_ratio=0.5,
+                                 activation="relu", grid=40, thumbnail=16))
+
+
+def test_the_metrics_of_a_big_network_are_made_in_several_pieces_with_one_pass_numbers(monkeypatch):
+    from app.engine import fastpath
+    from app.session import finish
+
+    s = _big_session()
+    steps = s._metrics_steps()
+    pieces = 0
+    while True:
+        try:
+            next(steps)
+            pieces += 1
+        except StopIteration as done:
+            chunked = done.value
+            break
+    assert pieces >= 4  # 5,000 points in chunks of ~1,000
+    monkeypatch.setattr(fastpath, "CHUNK_WORK", 10**12)  # one pass over every point
+    whole = finish(s._metrics_steps())
+    assert chunked.keys() == whole.keys()
+    for key, value in whole.items():
+        assert chunked[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
+
+
+def test_a_small_networks_metrics_are_one_piece():
+    s = Session(SessionConfig(hidden=[8, 8], points=500))
+    steps = s._metrics_steps()
+    with pytest.raises(StopIteration):
+        next(steps)
+
+
+def test_a_frame_with_512_thumbnails_is_encoded_in_pieces_to_the_same_bytes():
+    from app import protocol as p
+
+    s = Session(SessionConfig(hidden=[64] * 8, activation="relu", grid=64, thumbnail=64))
+    snap = s.snapshot()
+    steps = p.encode_snapshot_steps(snap)
+    pieces = 0
+    while True:
+        try:
+            next(steps)
+            pieces += 1
+        except StopIteration as done:
+            frame = done.value
+            break
+    assert pieces == 512 // p.THUMBNAIL_PIECE
+    assert frame == p.encode_snapshot(snap)
