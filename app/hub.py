@@ -560,7 +560,8 @@ class Hub:
                 raise p.ProtocolError(p.E_BAD_MESSAGE, "fork: only a viewer of a room can fork (hello with "
                                                        "watch)", "type")
             elif isinstance(msg, p.Export):
-                filename, content = await self.call(live, s.export, msg.format)
+                fmt = msg.format
+                filename, content = await self.call_sliced(live, lambda: s.export_steps(fmt))
                 conn.send(p.export(msg.format, filename, content))
         except p.ProtocolError as exc:
             conn.send(exc.to_message())

@@ -283,3 +283,27 @@ def test_a_frame_with_512_thumbnails_is_encoded_in_pieces_to_the_same_bytes():
             break
     assert pieces == 512 // p.THUMBNAIL_PIECE
     assert frame == p.encode_snapshot(snap)
+
+
+def test_a_big_networks_json_export_is_made_a_layer_per_piece_with_the_same_document():
+    s = _big_session()
+    steps = s.export_steps("json")
+    pieces = 0
+    while True:
+        try:
+            next(steps)
+            pieces += 1
+        except StopIteration as done:
+            filename, text = done.value
+            break
+    assert pieces == len(s.network.weights)
+    assert filename == "mlp-playground.json"
+    assert json.loads(text) == {"config": s.config.model_dump(), "step": s.step_count,
+                                "parameters": s.network.get_parameters()}
+    assert len(text.splitlines()) < 1000  # a weight row per line, not 30,000 lines of one number each
+
+
+def test_an_export_in_an_unknown_format_is_refused_naming_the_formats():
+    s = Session(SessionConfig(hidden=[4]))
+    with pytest.raises(ValueError, match="unknown export format 'xml'; expected json or csv"):
+        s.export("xml")
