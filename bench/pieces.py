@@ -79,7 +79,7 @@ def main() -> None:
                 note(f"lecture {what} piece", pieces(s.lecture_steps(what)))
             except Exception as exc:  # the region count's process can die when the machine runs out of memory
                 print(f"lecture {what} failed: {exc!r}", flush=True)
-        note("export json", [once(s.export, "json")])
+        note("export json piece", pieces(s.export_steps("json")))
         note("inspect", [once(s.inspect, (0.5, 0.5), 1)])
         note("regenerate", [once(s.regenerate)])
         note("reset", [once(s.reset)])

@@ -10,6 +10,7 @@ import asyncio
 import json
 import threading
 
+import numpy as np
 import pytest
 
 from app import protocol as p
@@ -307,3 +308,19 @@ def test_an_export_in_an_unknown_format_is_refused_naming_the_formats():
     s = Session(SessionConfig(hidden=[4]))
     with pytest.raises(ValueError, match="unknown export format 'xml'; expected json or csv"):
         s.export("xml")
+
+
+def test_regenerate_keeps_the_grid_evaluator_and_draws_the_same_frame_as_a_fresh_session():
+    s = Session(SessionConfig(hidden=[16, 16], activation="relu", grid=40))
+    s.snapshot()
+    grid = s._grid
+    s.regenerate()
+    assert s._grid is grid  # not made (and its buffers first-touched) afresh
+    fresh = Session(s.config)
+    mine, theirs = s.snapshot(), fresh.snapshot()
+    assert np.array_equal(mine.output, theirs.output)
+    assert np.array_equal(mine.thumbnails, theirs.thumbnails)
+    s.configure({"grid": 50})
+    assert s._grid is None or s._grid.size == 50
+    s.configure({"dataset": "xor"})
+    assert s.snapshot().output.shape == (50, 50)
