@@ -560,7 +560,8 @@ class Hub:
                 raise p.ProtocolError(p.E_BAD_MESSAGE, "fork: only a viewer of a room can fork (hello with "
                                                        "watch)", "type")
             elif isinstance(msg, p.Export):
-                filename, content = await self.call(live, s.export, msg.format)
+                fmt = msg.format
+                filename, content = await self.call_sliced(live, lambda: s.export_steps(fmt))
                 conn.send(p.export(msg.format, filename, content))
         except p.ProtocolError as exc:
             conn.send(exc.to_message())
@@ -853,8 +854,8 @@ def _encode(session: Session) -> bytes:
 def _frame_steps(session: Session) -> Generator[None, None, bytes]:
     """The session's encoded frame, as pieces of work (see ``Session.snapshot_steps``)."""
     snap = yield from session.snapshot_steps()
-    yield  # quantizing and packing a big frame (512 thumbnails) is a piece of its own
-    return p.encode_snapshot(snap)
+    yield
+    return (yield from p.encode_snapshot_steps(snap))  # 512 thumbnails quantized in blocks
 
 
 def _dataset_message(session: Session) -> tuple[dict[str, Any], str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -360,8 +361,29 @@ def _align8(n: int) -> int:
     return n + (-n % 8)
 
 
+THUMBNAIL_PIECE = 64  # thumbnails quantized per piece of encode_snapshot_steps: ~1 ms of 64 px ones
+
+
+def encode_snapshot_steps(snap: Any) -> Generator[None, None, bytes]:
+    """``encode_snapshot`` in pieces (a generator yielding between them, returning the same bytes): the
+    thumbnails, by far the biggest array (512 of 64 px: 2 M values), are quantized a block at a time."""
+    thumbs = None
+    if snap.thumbnails is not None:
+        t = snap.thumbnails
+        thumbs = np.empty(t.shape, dtype=np.uint8)
+        for start in range(0, t.shape[0], THUMBNAIL_PIECE):
+            quantize(t[start:start + THUMBNAIL_PIECE], -1.0, 1.0, thumbs[start:start + THUMBNAIL_PIECE])
+            yield
+    return _encode_snapshot(snap, thumbs)
+
+
 def encode_snapshot(snap: Any) -> bytes:
     """The frame of a ``session.Snapshot``: float maps quantized to uint8 with their ranges."""
+    return _encode_snapshot(snap, None)
+
+
+def _encode_snapshot(snap: Any, thumbs: np.ndarray | None) -> bytes:
+    """``encode_snapshot`` with the thumbnails already quantized (``thumbs``) or not (None)."""
     arrays = []
     if snap.output is not None:
         lo, hi = snap.output_range
@@ -371,7 +393,8 @@ def encode_snapshot(snap: Any) -> bytes:
     if snap.confidence is not None:
         arrays.append(FrameArray("confidence", quantize(snap.confidence, 0.0, 1.0), (0.0, 1.0)))
     if snap.thumbnails is not None:
-        arrays.append(FrameArray("thumbnails", quantize(snap.thumbnails, -1.0, 1.0), (-1.0, 1.0)))
+        arrays.append(FrameArray("thumbnails", quantize(snap.thumbnails, -1.0, 1.0) if thumbs is None
+                                 else thumbs, (-1.0, 1.0)))
     if snap.unit is not None:
         lo, hi = _finite_range(snap.unit)
         arrays.append(FrameArray("unit", quantize(snap.unit, lo, hi), (lo, hi)))

@@ -25,7 +25,7 @@ import numpy as np
 
 from app import regioncount, scenes
 from app.config import LIVE_FIELDS, MAX_SEED, ConfigError, SessionConfig
-from app.engine import Network, Trainer, make_optimizer, outputs
+from app.engine import Network, Trainer, fastpath, make_optimizer, outputs
 from app.engine.datasets import make_dataset, split
 from app.engine.features import feature_map
 from app.engine.grid import GridEvaluator, GridResult, is_one_d, thumbnails
@@ -129,7 +129,12 @@ class Session:
         data.train_t = net.encode_targets(data.train_y)
         data.test_t = net.encode_targets(data.test_y) if len(data.test_y) else None
         self.config, self.rng, self.data, self.network, self.trainer = config, rng, data, net, trainer
-        self._grid = None
+        # The grid evaluator is kept when its grid is the same (a 'regenerate', a reset): making it afresh
+        # means first-touching ~80 MB of buffers behind 8 x 64 units, ~50 ms in each piece of the next frame.
+        grid = getattr(self, "_grid", None)
+        if grid is None or not (list(grid.box) == list(data.box) and grid.size == config.grid
+                                and list(grid.features) == list(config.features)):
+            self._grid = None
         self._regions = None
         self._region_info = None
         self._region_job = None  # a count of the old network from the worker process is of no use now
@@ -299,17 +304,9 @@ class Session:
 
         Returns the number of steps done; stops playing when the network diverges.
         """
-        start = time.perf_counter()
-        done = 0
-        # overflow on the way to divergence is expected: the trainer detects it and reports the step.
-        # The budget is checked after every step: one full-batch step of the biggest network takes
-        # ~40 ms, so a slice holds the pool at most one step past its budget.
-        with np.errstate(over="ignore", invalid="ignore"):
-            while done < n and not self.trainer.diverged:
-                self.trainer.step(1)
-                done += 1
-                if budget_s is not None and time.perf_counter() - start >= budget_s:
-                    break
+        # The budget is checked after every step, and within a big batch's step after every chunk of it
+        # (Trainer.train_for), so a slice holds the pool at most one piece past its budget.
+        done = self.trainer.train_for(n, math.inf if budget_s is None else budget_s)
         if self.trainer.diverged:
             self.playing = False
         return done
@@ -342,10 +339,14 @@ class Session:
 
     def export(self, fmt: str) -> tuple[str, str]:
         """``(filename, content)``: config and parameters as JSON, or the data as CSV."""
+        return finish(self.export_steps(fmt))
+
+    def export_steps(self, fmt: str) -> Generator[None, None, tuple[str, str]]:
+        """``export`` in pieces: the JSON a weight matrix at a time (see ``_parameters_json``)."""
         if fmt == "json":
-            doc = {"config": self.config.model_dump(), "step": self.step_count,
-                   "parameters": self.network.get_parameters()}
-            return "mlp-playground.json", json.dumps(doc, indent=1)
+            head = json.dumps({"config": self.config.model_dump(), "step": self.step_count}, indent=1)
+            body = yield from _parameters_json(self.network)
+            return "mlp-playground.json", f'{head[:-2]},\n "parameters": {body}\n}}'
         if fmt == "csv":
             buf = io.StringIO()
             buf.write("x1,x2,label,set\n")
@@ -423,7 +424,7 @@ class Session:
             yield
             regions, snap.region_map, snap.region_polygons = yield from self._region_view()
         yield
-        metrics = self._metrics()  # a forward pass over every point: about a third of a full-batch step
+        metrics = yield from self._metrics_steps()  # a forward pass over every point, in chunks of points
         yield
         snap.header = {
             "step": self.step_count,
@@ -440,21 +441,29 @@ class Session:
         }
         return snap
 
-    def _metrics(self) -> dict[str, Any]:
+    def _metrics_steps(self) -> Generator[None, None, dict[str, Any]]:
         """Loss and accuracy on the whole training and test sets (None where they do not apply), from ONE
-        forward pass over both sets (one pass costs about what each set's own would)."""
+        forward pass over both sets (one pass costs about what each set's own would). The pass goes a chunk
+        of ``fastpath.chunk_rows`` points at a time (one chunk for a small network), yielding in between."""
         d, net = self.data, self.network
         if self._eval_x is None or self._eval_x[0] is not d:
             self._eval_x = (d, np.concatenate([d.train_x, d.test_x]) if d.test_t is not None else d.train_x)
-        fwd = net.forward(self._eval_x[1])
+        X = self._eval_x[1]
+        rows = max(1, fastpath.CHUNK_WORK // net.flat.size)
+        zs, outs = [], []
+        for start in range(0, X.shape[0], rows):
+            fwd = net.forward(X[start:start + rows])
+            zs.append(fwd.z[-1])
+            outs.append(fwd.output)
+            if start + rows < X.shape[0]:
+                yield
+        z, out = (zs[0], outs[0]) if len(zs) == 1 else (np.concatenate(zs), np.concatenate(outs))
         n = d.train_x.shape[0]
-        train_loss, train_acc, train_tie = self._set_metrics(fwd.z[-1][:n], fwd.output[:n], d.train_y,
-                                                             d.train_t)
+        train_loss, train_acc, train_tie = self._set_metrics(z[:n], out[:n], d.train_y, d.train_t)
         if d.test_t is None:
             test_loss = test_acc = test_tie = None
         else:
-            test_loss, test_acc, test_tie = self._set_metrics(fwd.z[-1][n:], fwd.output[n:], d.test_y,
-                                                              d.test_t)
+            test_loss, test_acc, test_tie = self._set_metrics(z[n:], out[n:], d.test_y, d.test_t)
         return {"train_loss": train_loss, "test_loss": test_loss, "train_accuracy": train_acc,
                 "test_accuracy": test_acc, "train_undecided": train_tie, "test_undecided": test_tie}
 
@@ -599,6 +608,24 @@ def _thumbnail_steps(result: GridResult, size: int) -> Generator[None, None, np.
         parts.append(thumbnails(dataclasses.replace(result, maps=result.maps[start:stop]), size))
         yield
     return np.concatenate(parts)
+
+
+def _parameters_json(net: Network) -> Generator[None, None, str]:
+    """``net.get_parameters()`` as indented JSON with one weight row per line, a layer per piece.
+
+    ``json.dumps(..., indent=1)`` runs its pure-Python encoder and puts every number on its own line
+    (~50 ms and 30,000 lines for 8 layers of 64 units); each row here goes through the C encoder."""
+    def matrix(rows: list) -> str:
+        return "[\n" + ",\n".join("    " + json.dumps(row) for row in rows) + "\n   ]"
+
+    weights = []
+    for w in net.weights:
+        weights.append(matrix(w.tolist()))
+        yield
+    biases = ",\n".join("   " + json.dumps(b.tolist()) for b in net.biases)
+    units = ",\n".join("   " + json.dumps({k: v.tolist() for k, v in p.items()}) for p in net.unit_params)
+    return ('{\n  "weights": [\n   ' + ",\n   ".join(weights) + '\n  ],\n  "biases": [\n' + biases
+            + '\n  ],\n  "unit_params": [\n' + units + "\n  ]\n }")
 
 
 def finish(steps: Generator[Any, None, Any]) -> Any:

@@ -11,6 +11,8 @@ whenever it supports the network and optimizer, otherwise on ``net.loss_and_grad
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable, Generator
 
 import numpy as np
 
@@ -59,6 +61,7 @@ class Trainer:
         self._fast: FastPath | None = None
         self._order_version = 0  # bumped with every new epoch order, so the fast path reloads its copy
         self._fast_version = -1
+        self._pending: tuple[Generator, tuple, np.ndarray] | None = None  # a chunked step under way
         self.reset_progress()
 
     @property
@@ -84,6 +87,7 @@ class Trainer:
 
     def reset_progress(self) -> None:
         """Back to step 0: clear optimizer state and counters (the caller re-initialises the network)."""
+        self._pending = None
         self.optimizer.reset()
         self.step_count = 0
         self.epoch = 0
@@ -143,8 +147,97 @@ class Trainer:
         Overflow on the way to divergence is expected and reported through ``diverged``, so NumPy's
         floating-point warnings are silenced here rather than printed once per step.
         """
+        self._pending = None  # a chunked step under way is dropped: this one starts from the same batch
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._step(n)
+            if self._resume_or_start() is None:
+                return self._step(n)
+            # a big batch: the same chunked steps as train_for, so both give the same bits
+            for _ in range(n):
+                if self.diverged:
+                    break
+                work = self._resume_or_start()
+                if work is None:
+                    self._step(1)
+                else:
+                    for _ in work:
+                        pass
+                    self._pending = None
+            return math.nan if self.diverged else self.last_loss
+
+    def train_for(self, n: int, budget_s: float, clock: Callable[[], float] = time.perf_counter) -> int:
+        """Train up to ``n`` mini-batches, stopping once ``budget_s`` seconds of ``clock`` are spent;
+        returns the number of steps completed.
+
+        A batch too big for one piece of bounded work (``FastPath.chunk_rows``) is trained in chunks, the
+        budget checked between them: when it runs out mid-step, the step is kept and the next call goes on
+        with it (it changes nothing until its last chunk). If anything it depends on changed in between
+        (weights, batch size, penalty, optimizer, data order) it is dropped and that batch starts afresh.
+        """
+        start = clock()
+        done = 0
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            while done < n and not self.diverged:
+                work = self._resume_or_start()
+                if work is None:
+                    self._step(1)
+                    done += 1
+                else:
+                    try:
+                        while True:
+                            next(work)
+                            if clock() - start >= budget_s:
+                                return done
+                    except StopIteration:
+                        self._pending = None
+                        done += 1
+                if clock() - start >= budget_s:
+                    break
+        return done
+
+    def _pending_key(self) -> tuple:
+        opt = self.optimizer
+        return (self._order_version, self._cursor, self._batch_size, self.regularization, self.reg_rate,
+                id(opt), opt.t, id(self._fast), self.use_fast_path, self.net.flat.ctypes.data)
+
+    def _resume_or_start(self) -> Generator[None, None, None] | None:
+        """The chunked step to go on with (the one under way if still valid, else a new one), or None when
+        the next batch is small enough for one call (or the general path trains it)."""
+        if self._pending is not None:
+            work, key, weights = self._pending
+            if key == self._pending_key() and np.array_equal(weights, self.net.flat):
+                return work
+            self._pending = None
+        fast = self._fast_path()
+        rows = self.X.shape[0]
+        start = 0 if self._cursor >= rows else self._cursor
+        if fast is None or min(self._batch_size, rows - start) <= fast.chunk_rows():
+            return None
+        if self._cursor >= rows:  # the epoch turns over now, as _step_fast would
+            self.epoch += 1
+            self._cursor = 0
+            self._new_epoch_order()
+        work = self._chunked_step(fast)
+        self._pending = (work, self._pending_key(), self.net.flat.copy())
+        return work
+
+    def _chunked_step(self, fast: FastPath) -> Generator[None, None, None]:
+        """One step of the batch at the cursor on the fast path in pieces (see ``train_for``); the
+        counters move only once it is done."""
+        if self._fast_version != self._order_version:
+            fast.load_epoch(self._Xo, self._To)
+            self._fast_version = self._order_version
+        rows = self.X.shape[0]
+        start, stop = self._cursor, min(self._cursor + self._batch_size, rows)
+        A0, T0 = fast.batch_data(start, stop, self._batch_size)
+        l1 = self.reg_rate if self.regularization == "l1" else 0.0
+        l2 = self.reg_rate if self.regularization == "l2" else 0.0
+        loss, finite = yield from fast.step_pieces(A0, T0, self.optimizer, l1, l2, self.rng)
+        self._cursor = stop
+        self.step_count += 1
+        self.last_loss = loss
+        if not finite:
+            self.diverged = True
+            self.diverged_at = self.step_count
 
     def _step(self, n: int) -> float:
         l1 = self.reg_rate if self.regularization == "l1" else 0.0

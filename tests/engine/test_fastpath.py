@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.engine import Network
+from app.engine import Network, fastpath
 from app.engine.fastpath import FastPath, unsupported_reason
 from app.engine.optimizers import Optimizer, make_optimizer
 from app.engine.training import Trainer
@@ -322,3 +322,77 @@ def test_walking_the_batch_size_through_many_values_keeps_memory_bounded():
     largest = sum(a.nbytes for a in FastPath(net).batch(59).arrays())
     layout = trainer._Xo.nbytes + trainer._To.nbytes
     assert fast.nbytes() <= 4 * largest + layout + 3 * net.flat.nbytes
+
+
+@pytest.mark.parametrize("sizes,activation,output,loss,opt,options,reg,batch", CASES)
+def test_a_batch_trained_in_chunks_gives_the_general_paths_numbers(monkeypatch, sizes, activation, output,
+                                                                    loss, opt, options, reg, batch):
+    # Chunks of 4 rows: every batch of every case is accumulated from several pieces.
+    X, y = _problem(61, classes=sizes[-1] if output == "softmax" else 2)
+    y = _targets(output, X, y)
+    lr = 0.01 if opt == "adam" else 0.05
+    rate = 1e-3 if reg else 0.0
+
+    def make():
+        return Network(sizes, activation=activation, output=output, loss=loss, init="glorot", seed=3)
+
+    net = make()
+    monkeypatch.setattr(fastpath, "CHUNK_WORK", 4 * net.flat.size)
+    trainer = Trainer(net, make_optimizer(opt, lr, **options), X, y, batch_size=batch,
+                      regularization=reg, reg_rate=rate, rng=np.random.default_rng(5))
+    losses = [trainer.step(1) for _ in range(25)]
+    assert trainer._fast is not None and trainer._fast._chunks  # the chunked path really ran
+    ref_net = make()
+    ref_losses = _reference(ref_net, make_optimizer(opt, lr, **options), X, y, batch, 25,
+                            l1=rate if reg == "l1" else 0.0, l2=rate if reg == "l2" else 0.0)
+    np.testing.assert_allclose(net.flat, ref_net.flat, rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-11, atol=1e-12)
+
+
+def _big_trainer(seed=0):
+    """The worst the schema allows: 8 x 64 ReLU units, 5,000 points in one full batch."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-6, 6, size=(5000, 2))
+    y = (np.hypot(X[:, 0], X[:, 1]) < 3).astype(int)
+    net = Network([2] + [64] * 8 + [1], activation="relu", output="sigmoid", seed=seed)
+    return Trainer(net, make_optimizer("adam", 0.003), X, y, batch_size=5000, rng=np.random.default_rng(1))
+
+
+def test_a_full_batch_step_of_the_biggest_network_is_made_in_several_pieces_of_the_same_step():
+    sliced, whole = _big_trainer(), _big_trainer()
+    calls = 0
+    while sliced.step_count < 2:
+        # a budget of zero: each call does one piece of work and returns
+        sliced.train_for(2 - sliced.step_count, 0.0)
+        calls += 1
+    assert calls >= 2 * 4  # ~1,000 rows per piece: at least four pieces per step of 5,000 rows
+    saved = fastpath.CHUNK_WORK
+    try:
+        fastpath.CHUNK_WORK = 10**12  # the one-piece step
+        whole.step(2)
+        assert not whole._fast._chunks
+    finally:
+        fastpath.CHUNK_WORK = saved
+    np.testing.assert_allclose(sliced.net.flat, whole.net.flat, rtol=1e-12, atol=1e-12)
+    assert sliced.last_loss == pytest.approx(whole.last_loss, rel=1e-12)
+
+
+def test_a_step_made_in_pieces_gives_the_same_bits_as_one_made_at_once():
+    sliced, at_once = _big_trainer(), _big_trainer()
+    while sliced.step_count < 3:
+        sliced.train_for(3 - sliced.step_count, 0.0)
+    at_once.step(3)
+    assert np.array_equal(sliced.net.flat, at_once.net.flat)
+    assert sliced.last_loss == at_once.last_loss
+
+
+def test_a_step_whose_weights_change_between_its_pieces_starts_again_from_the_new_weights():
+    sliced, fresh = _big_trainer(), _big_trainer()
+    sliced.train_for(1, 0.0)  # one piece of the first step
+    assert sliced.step_count == 0 and sliced._pending is not None
+    sliced.net.flat[:5] += 0.25
+    fresh.net.flat[:5] += 0.25
+    while sliced.step_count < 1:
+        sliced.train_for(1, 0.0)
+    fresh.step(1)
+    assert np.array_equal(sliced.net.flat, fresh.net.flat)

@@ -10,6 +10,9 @@ import asyncio
 import json
 import threading
 
+import numpy as np
+import pytest
+
 from app import protocol as p
 from app.config import SessionConfig
 from app.hub import Connection, Hub, Live
@@ -234,3 +237,95 @@ def test_a_frame_with_the_region_map_is_the_same_made_in_pieces(monkeypatch):
             break
     assert pieces > 900 / 7
     assert (snap.region_map == region_map(s.network, s._evaluator(), RegionTracker())).all()
+
+
+def _big_session():
+    return Session(SessionConfig(dataset="spiral", hidden=[64] * 8, points=5000, train_ratio=0.5,
+                                 activation="relu", grid=40, thumbnail=16))
+
+
+def test_the_metrics_of_a_big_network_are_made_in_several_pieces_with_one_pass_numbers(monkeypatch):
+    from app.engine import fastpath
+    from app.session import finish
+
+    s = _big_session()
+    steps = s._metrics_steps()
+    pieces = 0
+    while True:
+        try:
+            next(steps)
+            pieces += 1
+        except StopIteration as done:
+            chunked = done.value
+            break
+    assert pieces >= 4  # 5,000 points in chunks of ~1,000
+    monkeypatch.setattr(fastpath, "CHUNK_WORK", 10**12)  # one pass over every point
+    whole = finish(s._metrics_steps())
+    assert chunked.keys() == whole.keys()
+    for key, value in whole.items():
+        assert chunked[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
+
+
+def test_a_small_networks_metrics_are_one_piece():
+    s = Session(SessionConfig(hidden=[8, 8], points=500))
+    steps = s._metrics_steps()
+    with pytest.raises(StopIteration):
+        next(steps)
+
+
+def test_a_frame_with_512_thumbnails_is_encoded_in_pieces_to_the_same_bytes():
+    from app import protocol as p
+
+    s = Session(SessionConfig(hidden=[64] * 8, activation="relu", grid=64, thumbnail=64))
+    snap = s.snapshot()
+    steps = p.encode_snapshot_steps(snap)
+    pieces = 0
+    while True:
+        try:
+            next(steps)
+            pieces += 1
+        except StopIteration as done:
+            frame = done.value
+            break
+    assert pieces == 512 // p.THUMBNAIL_PIECE
+    assert frame == p.encode_snapshot(snap)
+
+
+def test_a_big_networks_json_export_is_made_a_layer_per_piece_with_the_same_document():
+    s = _big_session()
+    steps = s.export_steps("json")
+    pieces = 0
+    while True:
+        try:
+            next(steps)
+            pieces += 1
+        except StopIteration as done:
+            filename, text = done.value
+            break
+    assert pieces == len(s.network.weights)
+    assert filename == "mlp-playground.json"
+    assert json.loads(text) == {"config": s.config.model_dump(), "step": s.step_count,
+                                "parameters": s.network.get_parameters()}
+    assert len(text.splitlines()) < 1000  # a weight row per line, not 30,000 lines of one number each
+
+
+def test_an_export_in_an_unknown_format_is_refused_naming_the_formats():
+    s = Session(SessionConfig(hidden=[4]))
+    with pytest.raises(ValueError, match="unknown export format 'xml'; expected json or csv"):
+        s.export("xml")
+
+
+def test_regenerate_keeps_the_grid_evaluator_and_draws_the_same_frame_as_a_fresh_session():
+    s = Session(SessionConfig(hidden=[16, 16], activation="relu", grid=40))
+    s.snapshot()
+    grid = s._grid
+    s.regenerate()
+    assert s._grid is grid  # not made (and its buffers first-touched) afresh
+    fresh = Session(s.config)
+    mine, theirs = s.snapshot(), fresh.snapshot()
+    assert np.array_equal(mine.output, theirs.output)
+    assert np.array_equal(mine.thumbnails, theirs.thumbnails)
+    s.configure({"grid": 50})
+    assert s._grid is None or s._grid.size == 50
+    s.configure({"dataset": "xor"})
+    assert s.snapshot().output.shape == (50, 50)
