@@ -166,6 +166,7 @@ export class NetworkView {
     }
     this.biasEls.push(outBias);
     document.getElementById("layer-count").textContent = String(s.hidden.length);
+    document.getElementById("layer-noun").textContent = s.hidden.length === 1 ? "hidden layer" : "hidden layers";
     document.getElementById("add-layer").disabled = s.hidden.length >= s.maxLayers;
     document.getElementById("remove-layer").disabled = s.hidden.length === 0;
     this.layout();
