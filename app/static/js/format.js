@@ -41,6 +41,16 @@ export function count(n) {
   return `${mantissa.replace(/\.?0+$/, "")} \u00d7 10${power}`;
 }
 
+/**
+ * A frame's region count as it reads ({count, exact, note} of a `regions` header): "53" when exact, "> 20,000"
+ * when the count stopped at its budget (the server's note starts "more than"), "\u2265 1,234" for a lower
+ * bound sampled on a grid.
+ */
+export function regionCount(regions) {
+  if (regions.exact !== false || regions.count === null || regions.count === undefined) return count(regions.count);
+  return `${/^more than/.test(regions.note || "") ? ">" : "\u2265"} ${count(regions.count)}`;
+}
+
 /** A value typed by someone else (a link, a paste) shortened for a notice: long values keep their start. */
 export function clip(text, max = 40) {
   const s = String(text);

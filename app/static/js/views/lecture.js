@@ -3,7 +3,7 @@
 // universality contributions, seeds), drawn below the three columns. The panel asks again when a frame
 // shows that the numbers it drew are stale, with at most one request in flight.
 
-import { trimmed as fmt } from "../format.js";
+import { count, regionCount, trimmed as fmt } from "../format.js";
 import { drawRegionPolygons } from "../heatmap.js";
 import { placeLabels } from "../labelPlacement.js";
 import { hiddenUnit, inputUnit, unitAt } from "../notation.js";
@@ -345,8 +345,8 @@ export class LecturePanel {
       row.append(el("figure", { class: "lec-depth", "data-label": p.label }, canvas,
         el("figcaption", {},
           el("strong", { text: `${p.label}: hidden ${JSON.stringify(p.hidden)}` }),
-          el("div", { class: "lec-count", text: `regions: ${r.count ?? "\u2013"}${r.exact ? " (exact)" : " (lower bound)"}` }),
-          el("div", { text: `Montufar et al. bound: ${r.bound ?? "\u2013"}; no net of this shape exceeds ${r.upper ?? "\u2013"}` }),
+          el("div", { class: "lec-count", text: `regions: ${regionCount(r)}${r.exact ? " (exact)" : " (lower bound)"}` }),
+          el("div", { text: `Montufar et al. bound: ${count(r.bound)}; no net of this shape exceeds ${count(r.upper)}` }),
           el("div", { text: `training loss ${fmt(p.train_loss)}` }))));
     }
     this.body.replaceChildren(el("p", { class: "hint", text: `Both nets at step ${d.step}, trained on the same data with the same settings.` }), row);

@@ -4,7 +4,7 @@
 
 import { classCss, classLut, diverging, divergingCss, divergingLut } from "../colors.js";
 import { drawRegionPolygons, framePolygons, Heatmap, paintRegions } from "../heatmap.js";
-import { count } from "../format.js";
+import { count, regionCount } from "../format.js";
 import { formatNumber } from "./popups.js";
 
 /** Point sets up to this size are drawn with 5.5 px points (3 px above it). */
@@ -229,11 +229,8 @@ export class OutputView {
     // tooltip adds Montufar et al.'s number, what the best such net is known to reach.
     const known = (v) => v !== null && v !== undefined;
     const bound = known(regions.upper) ? ` (max ${count(regions.upper)})` : "";
-    // not exact: either the count stopped at its budget (the server's note says "more than N") or it is a
-    // lower bound from sampling a grid
-    const stopped = regions.exact === false && /^more than/.test(regions.note || "");
-    const prefix = regions.exact !== false ? "" : stopped ? "> " : "\u2265 ";
-    el.textContent = `${prefix}${count(regions.count)} linear region${regions.count === 1 && !prefix ? "" : "s"}${bound}`;
+    const plural = regions.count === 1 && regions.exact !== false ? "" : "s";
+    el.textContent = `${regionCount(regions)} linear region${plural}${bound}`;
     const reach = known(regions.bound) && this.depth > 1
       ? `The best network of this shape is known to reach at least ${count(regions.bound)} (Montufar et al. 2014). ` : "";
     const how = drawn === "polygons" ? "Drawn as exact polygons." : drawn ? `Drawn as a ${drawn}.` : "";
