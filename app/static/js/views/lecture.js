@@ -313,7 +313,8 @@ export class LecturePanel {
           { text: "cross-entropy on the training set", xref: "x domain", yref: "y domain", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom", showarrow: false },
           { text: "mean |dl/da| at the output (log scale)", xref: "x2 domain", yref: "y2 domain", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom", showarrow: false },
         ],
-        yaxis2: { type: "log" }, xaxis: { title: { text: "step", standoff: 2 } }, xaxis2: { title: { text: "step", standoff: 2 } },
+        // one label a decade: Plotly's own 2 and 5 between them crowd the small plot into a column of digits
+        yaxis2: { type: "log", dtick: 1 }, xaxis: { title: { text: "step", standoff: 2 } }, xaxis2: { title: { text: "step", standoff: 2 } },
         legend: { orientation: "h", x: 0, y: -0.2, yanchor: "top" } },
       PLOT_CONFIG);
     }).catch(() => {});
