@@ -38,11 +38,13 @@ def test_the_adam_fields_are_wide_enough_for_their_values(new_page):
 
 def test_the_column_heads_stay_inside_the_diagram_in_a_softmax_embed(new_page):
     page = new_page("?scene=softmax&embed=1", width=960, height=540)
-    wait_js(page, "[...document.querySelectorAll('.layer-head')].some((e) => e.textContent.includes('3 classes'))")
+    wait_js(page, "[...document.querySelectorAll('.layer-head')]"
+                  ".some((e) => e.textContent.includes('3 classes'))")
     diagram = page.locator("#diagram").bounding_box()
     heads = page.evaluate("""[...document.querySelectorAll('.layer-head')].map((e) => {
         const r = e.getBoundingClientRect();
         return [e.textContent.trim(), r.left, r.right];
     })""")
     for text, left, right in heads:
-        assert diagram["x"] <= left and right <= diagram["x"] + diagram["width"] + 0.5, (text, left, right, diagram)
+        inside = diagram["x"] <= left and right <= diagram["x"] + diagram["width"] + 0.5
+        assert inside, (text, left, right, diagram)
