@@ -12,6 +12,8 @@ const FINAL = {
   4003: "too many messages; reload to start again",
 };
 
+const UNKNOWN_ROOM = 4004; // hello.watch named no open room
+
 export class Socket {
   /**
    * @param {object} handlers
@@ -63,6 +65,7 @@ export class Socket {
     const msg = JSON.parse(data);
     if (msg.type === "welcome") {
       this.attempt = 0;
+      this.leftRoom = false;
       this.token = msg.token;
       safeStorage().setItem(TOKEN_KEY, JSON.stringify({ token: msg.token, key: this.resumeKey }));
       this.handlers.onStatus("open", "");
@@ -77,6 +80,13 @@ export class Socket {
     if (FINAL[event.code]) {
       // Coming back would fight the tab that took the session over, or be refused again.
       this.handlers.onStatus("closed", FINAL[event.code]);
+      return;
+    }
+    if (event.code === UNKNOWN_ROOM && !this.leftRoom) {
+      // not an outage: the room link was stale (the error before the close said so, and the notice shows it);
+      // the page stopped watching and goes straight on to a session of its own
+      this.leftRoom = true; // once per welcome: a second 4004 in a row goes through the back-off below
+      this.connect();
       return;
     }
     const delay = Math.min(8000, 250 * 2 ** this.attempt);
