@@ -194,3 +194,26 @@ def test_a_click_picks_the_data_point_nearest_the_pointer_and_rings_it(backprop_
         px = area["x"] + (nearest[0] - lo) / (hi - lo) * area["width"]
         py = area["y"] + (hi - nearest[1]) / (hi - lo) * area["height"]
         assert abs(cx - px) <= 1 and abs(cy - py) <= 1, ((cx, cy), (px, py))  # centred on the point's dot
+
+
+def test_every_label_of_every_stage_lies_inside_the_network_column(backprop_page):
+    # at 1280x720 the output unit sits near the column's right edge: its delta must not run past it
+    page, _ = backprop_page
+    page.set_viewport_size({"width": 1280, "height": 720})
+    wait_js(page, "!document.querySelector('.bp-stepper').hidden")
+    column = page.locator("#network").bounding_box()
+    right, bottom = column["x"] + column["width"], column["y"] + column["height"]
+    stages = int(page.evaluate("document.querySelector('.bp-stage').textContent").split("/")[1].split(":")[0])
+    for stage in range(stages):
+        wait_js(page, f"document.querySelector('.bp-overlay').dataset.stage === '{stage}'")
+        page.wait_for_timeout(100)  # the labels follow the diagram's next layout
+        boxes = page.evaluate("""[...document.querySelectorAll('.bp-overlay .bp-label')].map((e) => {
+            const r = e.getBoundingClientRect();
+            return [e.textContent, r.left, r.top, r.right, r.bottom];
+        }).filter((b) => b[3] > b[1])""")
+        assert boxes
+        for text, left, top, r, b in boxes:
+            assert left >= column["x"] and r <= right + 0.5 and top >= column["y"] and b <= bottom + 0.5, \
+                f"stage {stage}: {text!r} at ({left:.0f}, {top:.0f})-({r:.0f}, {b:.0f}), column {column}"
+        if stage < stages - 1:
+            page.click(".bp-stepper button:text('Next')")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 from .helpers import header_where, screenshot, wait_js
@@ -145,3 +146,36 @@ def test_a_link_to_the_universality_scene_keeps_the_function_chosen_in_its_panel
     wait_js(again, "window.__mlp.config.dataset === 'step'")
     assert again.evaluate("window.__mlp.config.features") == ["x1"]
     assert not again.is_visible("#notice"), again.inner_text("#notice-text")
+
+
+def test_train_with_it_in_the_gallery_keeps_the_scene_and_its_panel_in_the_link(new_page):
+    # the activation gallery sets no weights by hand: its link is its config, so a changed unit keeps scene=
+    page = new_page("?scene=activations", width=1280, height=900)
+    page.wait_for_selector(".lec-card[data-unit='tanh'] button")
+    page.click(".lec-card[data-unit='tanh'] button")
+    wait_js(page, "window.__mlp.config.activation === 'tanh' && location.search.includes('activation=tanh')")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["scene"] == ["activations"] and query["activation"] == ["tanh"]
+
+    again = new_page(page.url[page.url.index("?"):], width=1280, height=900)
+    again.wait_for_selector(".lec-card[data-unit='tanh']")  # the gallery is back on screen
+    wait_js(again, "window.__mlp.config.activation === 'tanh' && window.__mlp.config.dataset === 'circle'")
+    assert again.evaluate("window.__mlp.config.hidden") == [6, 4]
+
+
+def test_load_in_the_seeds_panel_keeps_the_scene_so_the_link_reproduces_that_seed(new_page):
+    page = new_page("?scene=xor-learned", width=1280, height=900)
+    button = page.locator(".lec-seeds tr:nth-child(3) button")
+    button.wait_for(timeout=60_000)
+    seed = int(page.inner_text(".lec-seeds tr:nth-child(3) td:first-child"))
+    header_where(page, "h.step === 0")
+    before = page.evaluate("JSON.stringify(window.__mlp.header.weights)")
+    button.click()
+    wait_js(page, f"window.__mlp.config.seed === {seed} && location.search.includes('seed={seed}')")
+    assert parse_qs(urlsplit(page.url).query)["scene"] == ["xor-learned"]
+    changed = f"h.step === 0 && JSON.stringify(h.weights) !== {json.dumps(before)}"
+    weights = header_where(page, changed)["weights"]
+
+    again = new_page(page.url[page.url.index("?"):], width=1280, height=900)
+    again.wait_for_selector(".lec-seeds", timeout=60_000)  # the seeds panel is back on screen
+    assert header_where(again, "h.step === 0")["weights"] == weights

@@ -134,3 +134,31 @@ def test_discretize_and_test_points_are_page_toggles_kept_in_the_link(new_page):
     assert colours == 2
     page.check("#show-test")
     assert "discretize=1" in page.url and "test=1" in page.url
+
+
+def _badge_for(page, regions: dict, depth: int) -> str:
+    """The badge the output view draws for ``regions`` (a frame header's) on a ``depth``-layer net."""
+    return page.evaluate("""([regions, depth]) => import('/static/js/views/output.js').then((m) => {
+        m.OutputView.prototype.drawBadge.call({ showRegions: true, depth }, regions, 'polygons');
+        return document.getElementById('region-badge').textContent;
+    })""", [regions, depth])
+
+
+def test_a_count_stopped_at_its_budget_reads_more_than_with_grouped_digits_and_a_readable_bound(new_page):
+    from app.engine.network import Network
+    from app.engine.regions import region_count
+
+    # six layers of 64: the ceiling is ~1e26, and the engine's own "stopped at the budget" answer
+    net = Network([2] + [64] * 6 + [1], activation="relu", init="he", seed=0)
+    info = region_count(net, budget=20).to_dict()
+    assert info["exact"] is False and info["note"].startswith("more than 20 ")
+    info["count"] = 20_000  # the server's budget (app/regioncount.py), with the note it then sends
+    info["note"] = info["note"].replace("more than 20 ", "more than 20000 ", 1)
+    page = new_page()
+    text = _badge_for(page, info, 6)
+    power = "[\u2070-\u2079\u00b9\u00b2\u00b3]+"
+    assert re.fullmatch(rf"> 20,000 linear regions \(max \d\.\d\d? \u00d7 10{power}\)", text), text
+    assert "e+" not in text
+    # a grid count is a lower bound, not a stopped one: it keeps "at least"
+    grid = {**info, "count": 1234, "note": "lower bound: distinct activation patterns on a 400x400 grid"}
+    assert _badge_for(page, grid, 6).startswith("\u2265 1,234 linear regions")

@@ -26,6 +26,31 @@ export function grouped(n, width = 0) {
   return String(Math.floor(n)).padStart(width, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
+const SUPERSCRIPT = { "-": "\u207b", 0: "\u2070", 1: "\u00b9", 2: "\u00b2", 3: "\u00b3", 4: "\u2074", 5: "\u2075",
+  6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
+
+/**
+ * A count that may be astronomically large (a bound on linear regions): grouped digits up to a billion
+ * ("20,000"), above that three significant digits times a power of ten ("3.52 \u00d7 10\u00b2\u2076").
+ */
+export function count(n) {
+  if (n === null || n === undefined || !Number.isFinite(+n)) return DASH;
+  if (Math.abs(n) < 1e9) return (n < 0 ? "-" : "") + grouped(Math.abs(Math.round(n)));
+  const [mantissa, exponent] = (+n).toExponential(2).split("e");
+  const power = String(+exponent).replace(/./g, (c) => SUPERSCRIPT[c]);
+  return `${mantissa.replace(/\.?0+$/, "")} \u00d7 10${power}`;
+}
+
+/**
+ * A frame's region count as it reads ({count, exact, note} of a `regions` header): "53" when exact, "> 20,000"
+ * when the count stopped at its budget (the server's note starts "more than"), "\u2265 1,234" for a lower
+ * bound sampled on a grid.
+ */
+export function regionCount(regions) {
+  if (regions.exact !== false || regions.count === null || regions.count === undefined) return count(regions.count);
+  return `${/^more than/.test(regions.note || "") ? ">" : "\u2265"} ${count(regions.count)}`;
+}
+
 /** A value typed by someone else (a link, a paste) shortened for a notice: long values keep their start. */
 export function clip(text, max = 40) {
   const s = String(text);

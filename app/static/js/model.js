@@ -95,8 +95,11 @@ export class PageModel {
       if (!this.pending.has(k)) this.pending.set(k, this.config[k]);
       this.config[k] = v;
     }
-    // a change that rebuilds the network leaves the scene's hand-set weights behind: the link must not claim them
-    if (Object.keys(patch).some((k) => !this.live.has(k))) this.ui.scene = null;
+    // A change that rebuilds the network leaves a scene's hand-set weights behind: the link must not claim them.
+    // A scene without hand-set weights (xor-learned's seeds, the activation gallery) is its config and its
+    // panel: the link keeps scene= and names the changed fields, which reproduces both.
+    const scene = this.sceneNamed(this.ui.scene);
+    if (scene && scene.parameters && Object.keys(patch).some((k) => !this.live.has(k))) this.ui.scene = null;
     return patch;
   }
 

@@ -6,12 +6,13 @@ import { decodeFrame } from "./frame.js";
 const TOKEN_KEY = "mlp-playground.token";
 
 // Close codes after which reconnecting would be wrong (see docs/protocol.md).
-const UNKNOWN_ROOM = 4004; // app/protocol.py CLOSE_UNKNOWN_ROOM
 const FINAL = {
   4000: "this session is now open in another tab or window",
   4002: "the session was idle too long and was freed; reload to start again",
   4003: "too many messages; reload to start again",
 };
+
+const UNKNOWN_ROOM = 4004; // hello.watch named no open room
 
 export class Socket {
   /**
@@ -64,6 +65,7 @@ export class Socket {
     const msg = JSON.parse(data);
     if (msg.type === "welcome") {
       this.attempt = 0;
+      this.leftRoom = false;
       this.token = msg.token;
       safeStorage().setItem(TOKEN_KEY, JSON.stringify({ token: msg.token, key: this.resumeKey }));
       this.handlers.onStatus("open", "");
@@ -80,10 +82,10 @@ export class Socket {
       this.handlers.onStatus("closed", FINAL[event.code]);
       return;
     }
-    if (event.code === UNKNOWN_ROOM) {
-      // The room in the link is gone and the server built nothing: greet again at once, without it (the error
-      // before the close said so). No outage to report.
-      this.handlers.onStatus("connecting", "");
+    if (event.code === UNKNOWN_ROOM && !this.leftRoom) {
+      // not an outage: the room link was stale (the error before the close said so, and the notice shows it);
+      // the page stopped watching and goes straight on to a session of its own
+      this.leftRoom = true; // once per welcome: a second 4004 in a row goes through the back-off below
       this.connect();
       return;
     }

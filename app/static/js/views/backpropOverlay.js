@@ -135,8 +135,11 @@ export class BackpropOverlay {
         row.textContent = `${name === "delta" ? "\u03b4" : name} ${bpNumber(v)}`;
         e.append(row);
       }
-      if (c === net.geom.cols - 1) { // the output column is at the right edge: its numbers go below the unit
-        e.style.left = `${colX(c) - sizes[c] / 2 + 6}px`;
+      if (c === net.geom.cols - 1) {
+        // the output column is at the right edge: its numbers go below the unit, ending where the unit ends
+        // (a label wider than a small unit would otherwise run out of the column)
+        e.style.left = `${colX(c) + sizes[c] / 2}px`;
+        e.style.transform = "translateX(-100%)";
         e.style.top = `${y(c, j) + sizes[c] + 3}px`;
       } else {
         e.style.left = `${colX(c) + sizes[c] / 2 + 3}px`;

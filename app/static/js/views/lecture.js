@@ -3,7 +3,7 @@
 // universality contributions, seeds), drawn below the three columns. The panel asks again when a frame
 // shows that the numbers it drew are stale, with at most one request in flight.
 
-import { trimmed as fmt } from "../format.js";
+import { count, regionCount, trimmed as fmt } from "../format.js";
 import { drawRegionPolygons } from "../heatmap.js";
 import { placeLabels } from "../labelPlacement.js";
 import { hiddenUnit, inputUnit, unitAt } from "../notation.js";
@@ -313,7 +313,8 @@ export class LecturePanel {
           { text: "cross-entropy on the training set", xref: "x domain", yref: "y domain", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom", showarrow: false },
           { text: "mean |dl/da| at the output (log scale)", xref: "x2 domain", yref: "y2 domain", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom", showarrow: false },
         ],
-        yaxis2: { type: "log" }, xaxis: { title: { text: "step", standoff: 2 } }, xaxis2: { title: { text: "step", standoff: 2 } },
+        // one label a decade: Plotly's own 2 and 5 between them crowd the small plot into a column of digits
+        yaxis2: { type: "log", dtick: 1 }, xaxis: { title: { text: "step", standoff: 2 } }, xaxis2: { title: { text: "step", standoff: 2 } },
         legend: { orientation: "h", x: 0, y: -0.2, yanchor: "top" } },
       PLOT_CONFIG);
     }).catch(() => {});
@@ -345,8 +346,8 @@ export class LecturePanel {
       row.append(el("figure", { class: "lec-depth", "data-label": p.label }, canvas,
         el("figcaption", {},
           el("strong", { text: `${p.label}: hidden ${JSON.stringify(p.hidden)}` }),
-          el("div", { class: "lec-count", text: `regions: ${r.count ?? "\u2013"}${r.exact ? " (exact)" : " (lower bound)"}` }),
-          el("div", { text: `Montufar et al. bound: ${r.bound ?? "\u2013"}; no net of this shape exceeds ${r.upper ?? "\u2013"}` }),
+          el("div", { class: "lec-count", text: `regions: ${regionCount(r)}${r.exact ? " (exact)" : " (lower bound)"}` }),
+          el("div", { text: `Montufar et al. bound: ${count(r.bound)}; no net of this shape exceeds ${count(r.upper)}` }),
           el("div", { text: `training loss ${fmt(p.train_loss)}` }))));
     }
     this.body.replaceChildren(el("p", { class: "hint", text: `Both nets at step ${d.step}, trained on the same data with the same settings.` }), row);

@@ -5,6 +5,8 @@ import { loadPlotly } from "../plotly.js";
 
 const REDRAW_MS = 500;
 const MAX_POINTS = 600;
+const TICK_FONT = 9; // px
+const MARGIN = { l: 34, r: 8, t: 8, b: 18 };
 
 export class LossChart {
   constructor(el) {
@@ -27,16 +29,25 @@ export class LossChart {
       this.el,
       [line("train", "#0877bd", "solid"), line("test", "#2b2b2b", "dot")],
       {
-        margin: { l: 34, r: 8, t: 8, b: 18 },
+        margin: MARGIN,
         showlegend: false, // the loss numbers above the chart carry the line styles as their key
         xaxis: { tickfont: { size: 9 }, zeroline: false, rangemode: "tozero" },
-        yaxis: { tickfont: { size: 9 }, rangemode: "tozero" },
+        yaxis: { tickfont: { size: TICK_FONT }, rangemode: "tozero", nticks: this.yTicks() },
         paper_bgcolor: "rgba(0,0,0,0)",
         plot_bgcolor: "#fff",
       },
       { displayModeBar: false, staticPlot: false, responsive: true },
     );
     this.ready = true;
+  }
+
+  /**
+   * At most as many y ticks as fit with a free line between labels: Plotly's own choice crowds five labels
+   * into the embed's 50 px plot area. Plotly takes `nticks` as a ceiling and picks round values below it.
+   */
+  yTicks() {
+    const plotHeight = (this.el.clientHeight || 80) - MARGIN.t - MARGIN.b;
+    return Math.max(2, Math.floor(plotHeight / (3 * TICK_FONT)) + 1);
   }
 
   /** Add one frame's losses; a step below the last one means the session was reset. */
@@ -79,9 +90,11 @@ export class LossChart {
     // A run that blows up would flatten the whole curve against zero: switch to a log axis while it does.
     const values = this.train.concat(this.test).filter((v) => v !== null && v > 0);
     const log = values.length > 1 && Math.max(...values) > 1000 * Math.min(...values);
-    if (log !== this.log) {
+    const nticks = this.yTicks(); // the box may have changed size (a window resize, the embed's layout)
+    if (log !== this.log || nticks !== this.el.layout.yaxis.nticks) {
       this.log = log;
-      window.Plotly.relayout(this.el, { "yaxis.type": log ? "log" : "linear", "yaxis.rangemode": log ? "normal" : "tozero" });
+      window.Plotly.relayout(this.el, { "yaxis.type": log ? "log" : "linear", "yaxis.rangemode": log ? "normal" : "tozero",
+        "yaxis.nticks": nticks });
     }
     this.redrawMs.push(performance.now() - t0);
     if (this.redrawMs.length > 100) this.redrawMs.shift();

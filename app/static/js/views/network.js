@@ -166,6 +166,7 @@ export class NetworkView {
     }
     this.biasEls.push(outBias);
     document.getElementById("layer-count").textContent = String(s.hidden.length);
+    document.getElementById("layer-noun").textContent = s.hidden.length === 1 ? "hidden layer" : "hidden layers";
     document.getElementById("add-layer").disabled = s.hidden.length >= s.maxLayers;
     document.getElementById("remove-layer").disabled = s.hidden.length === 0;
     this.layout();
@@ -238,7 +239,10 @@ export class NetworkView {
     const y = (c, j) => HEAD + j * steps[c];
     this.geom = { sizes, colX, y, cols };
     this.heads.forEach((el, c) => {
-      el.style.left = `${colX(c)}px`;
+      // centred over its column, but kept inside the diagram: "Output (3 classes)" is wider than the room
+      // right of the output column
+      const half = el.offsetWidth / 2;
+      el.style.left = `${Math.max(half, Math.min(colX(c), W - half))}px`;
     });
     const place = (el, c, j) => {
       el.style.width = el.style.height = `${sizes[c]}px`;

@@ -4,6 +4,7 @@
 
 import { classCss, classLut, diverging, divergingCss, divergingLut } from "../colors.js";
 import { drawRegionPolygons, framePolygons, Heatmap, paintRegions } from "../heatmap.js";
+import { count, regionCount } from "../format.js";
 import { formatNumber } from "./popups.js";
 
 /** Point sets up to this size are drawn with 5.5 px points (3 px above it). */
@@ -227,10 +228,11 @@ export class OutputView {
     // "max" is the ceiling no network of this shape exceeds (regions.upper). For deep rectifier nets the
     // tooltip adds Montufar et al.'s number, what the best such net is known to reach.
     const known = (v) => v !== null && v !== undefined;
-    const bound = known(regions.upper) ? ` (max ${regions.upper})` : "";
-    el.textContent = `${regions.exact === false ? "\u2265 " : ""}${regions.count} linear regions${bound}`;
+    const bound = known(regions.upper) ? ` (max ${count(regions.upper)})` : "";
+    const plural = regions.count === 1 && regions.exact !== false ? "" : "s";
+    el.textContent = `${regionCount(regions)} linear region${plural}${bound}`;
     const reach = known(regions.bound) && this.depth > 1
-      ? `The best network of this shape is known to reach at least ${regions.bound} (Montufar et al. 2014). ` : "";
+      ? `The best network of this shape is known to reach at least ${count(regions.bound)} (Montufar et al. 2014). ` : "";
     const how = drawn === "polygons" ? "Drawn as exact polygons." : drawn ? `Drawn as a ${drawn}.` : "";
     el.title = [reach + (regions.note || ""), how].filter(Boolean).join(" ");
   }
