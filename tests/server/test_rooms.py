@@ -103,14 +103,14 @@ async def play_until(hub: Hub, live: Live, ws: FakeWS, frames: int) -> None:
 
 def test_each_frame_is_encoded_once_for_the_whole_room_not_once_per_viewer(monkeypatch):
     encoded: list[bytes] = []
-    real = p.encode_snapshot
+    real = p.encode_snapshot_steps  # the hub encodes a frame in pieces
 
     def counting(snap):
-        frame = real(snap)
+        frame = yield from real(snap)
         encoded.append(frame)
         return frame
 
-    monkeypatch.setattr(p, "encode_snapshot", counting)
+    monkeypatch.setattr(p, "encode_snapshot_steps", counting)
 
     async def go():
         hub = Hub(Settings())
