@@ -3,6 +3,7 @@
 // universality contributions, seeds), drawn below the three columns. The panel asks again when a frame
 // shows that the numbers it drew are stale, with at most one request in flight.
 
+import { el } from "../dom.js";
 import { count, regionCount, trimmed as fmt } from "../format.js";
 import { drawRegionPolygons } from "../heatmap.js";
 import { placeLabels } from "../labelPlacement.js";
@@ -17,18 +18,6 @@ const plotly = loadPlotly;
 const PLOT_CONFIG = { displayModeBar: false, responsive: true };
 const LAYOUT = { margin: { l: 40, r: 10, t: 24, b: 30 }, font: { size: 11 }, paper_bgcolor: "rgba(0,0,0,0)",
   plot_bgcolor: "rgba(0,0,0,0)" };
-
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else if (k === "text") e.textContent = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) if (c != null) e.append(c);
-  return e;
-}
 
 /** A matrix as a small table with a caption (one row per example). */
 function matrix(title, rows) {

@@ -5,6 +5,8 @@
 // ending the room; the banner's "Show QR code" and the share panel's button bring it back. broadcast.js
 // installs it with its socket and hands it every server message after its own handling.
 
+import { el } from "../dom.js";
+
 const $ = (id) => document.getElementById(id);
 /** The document event a newly opened room fires (views/lecture.js re-sends its panel request on it). */
 export const ROOM_OPENED = "mlp-room-opened";
@@ -133,51 +135,22 @@ class PresentView {
 }
 
 function buildDialog() {
-  const root = document.createElement("dialog");
-  root.id = "present-dialog";
-  root.className = "present-dialog";
-  root.setAttribute("aria-labelledby", "present-title");
-  const title = document.createElement("h2");
-  title.id = "present-title";
-  title.textContent = "Join the room";
-  const codeLine = document.createElement("p");
-  codeLine.className = "present-code-line";
-  codeLine.append("Room code ");
-  const code = document.createElement("strong");
-  code.id = "present-code";
-  code.className = "present-code";
-  codeLine.append(code);
-  const qr = document.createElement("img");
-  qr.id = "present-qr";
-  qr.className = "present-qr";
-  qr.alt = "QR code of the viewer link";
-  const link = document.createElement("a");
-  link.id = "present-link";
-  link.className = "present-link";
-  link.target = "_blank";
-  link.rel = "noopener";
-  const status = document.createElement("p");
-  status.id = "present-status";
-  status.className = "present-status";
-  status.setAttribute("role", "status");
-  const actions = document.createElement("div");
-  actions.className = "present-actions";
-  const copy = document.createElement("button");
-  copy.id = "present-copy";
-  copy.type = "button";
-  copy.textContent = "Copy link";
-  const close = document.createElement("button");
-  close.id = "present-close";
-  close.type = "button";
-  close.textContent = "Back to the network (keep presenting)";
-  actions.append(copy, close);
-  const warning = document.createElement("p");
-  warning.id = "present-warning";
-  warning.className = "present-warning";
-  warning.hidden = true;
-  warning.textContent = "Only this computer can open this address: start the server with --host 0.0.0.0 "
-    + "and open the page by this computer's network address.";
-  root.append(title, codeLine, qr, link, warning, status, actions);
+  const title = el("h2", { id: "present-title", text: "Join the room" });
+  const code = el("strong", { id: "present-code", class: "present-code" });
+  const codeLine = el("p", { class: "present-code-line" }, "Room code ", code);
+  const qr = el("img", { id: "present-qr", class: "present-qr", alt: "QR code of the viewer link" });
+  const link = el("a", { id: "present-link", class: "present-link", target: "_blank", rel: "noopener" });
+  const status = el("p", { id: "present-status", class: "present-status", role: "status" });
+  const copy = el("button", { id: "present-copy", type: "button", text: "Copy link" });
+  const close = el("button", { id: "present-close", type: "button", text: "Back to the network (keep presenting)" });
+  const actions = el("div", { class: "present-actions" }, copy, close);
+  const warning = el("p", {
+    id: "present-warning", class: "present-warning", hidden: true,
+    text: "Only this computer can open this address: start the server with --host 0.0.0.0 "
+      + "and open the page by this computer's network address.",
+  });
+  const root = el("dialog", { id: "present-dialog", class: "present-dialog", "aria-labelledby": "present-title" },
+    title, codeLine, qr, link, warning, status, actions);
   document.body.append(root);
   return { root, code, qr, link, warning, status, copy, close };
 }
