@@ -847,10 +847,6 @@ def _settled() -> None:
     """Nothing: a call that returns once the session's running call (if any) has finished."""
 
 
-def _encode(session: Session) -> bytes:
-    return p.encode_snapshot(session.snapshot())
-
-
 def _frame_steps(session: Session) -> Generator[None, None, bytes]:
     """The session's encoded frame, as pieces of work (see ``Session.snapshot_steps``)."""
     snap = yield from session.snapshot_steps()

@@ -12,7 +12,7 @@ import json
 import sys
 import tracemalloc
 
-from app.hub import _encode
+from app import protocol as p
 from app.server import create_app
 from app.session import Session
 from app.settings import Settings
@@ -49,7 +49,7 @@ def session_bytes() -> int:
     """Traced bytes one such session (with its encoded frame) holds."""
     gc.collect()
     before = tracemalloc.get_traced_memory()[0]
-    held = (s := Session(scene="playground", overrides=HELLO_CONFIG)), _encode(s)
+    held = (s := Session(scene="playground", overrides=HELLO_CONFIG)), p.encode_snapshot(s.snapshot())
     size = tracemalloc.get_traced_memory()[0] - before
     del held, s
     return size
