@@ -148,7 +148,8 @@ def loss_slice(net: Network, X: NDArray[np.float64], T: NDArray[np.float64], d1:
             for j, a in enumerate(alphas):
                 np.add(row, a * u, out=probe.flat)
                 fwd = probe.forward(inputs)
-                value, _ = outputs.loss_and_delta(probe.output, probe.loss_name, fwd.z[-1], fwd.output, targets)
+                value, _ = outputs.loss_and_delta(probe.output, probe.loss_name, fwd.z[-1], fwd.output,
+                                                  targets)
                 if l1 or l2:
                     value += probe.regularization(l1, l2)
                 loss[i, j] = value if np.isfinite(value) else np.nan
