@@ -77,6 +77,18 @@ class History:
             self._thin()
         return True
 
+    def amend(self, trainer: Trainer) -> None:
+        """The parameters changed outside training (a hand-set weight, a scene's weights): the current
+        state replaces what was kept at this step and after it."""
+        self.truncate_after(trainer.step_count - 1)
+        self._steps.append(trainer.step_count)
+        self._states.append(trainer.checkpoint())
+
+    def restart(self, trainer: Trainer) -> None:
+        """A run that starts here (restored at some step after a server restart): forget the rest."""
+        self.clear()
+        self.amend(trainer)
+
     def at(self, step: int) -> TrainerState:
         """The checkpoint kept at ``step``, else the latest one before it. ValueError names the range when
         nothing is kept at or before ``step``."""

@@ -16,6 +16,7 @@ Slices are computed with evaluation-mode forward passes on copies; the network p
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -135,25 +136,37 @@ def loss_slice(net: Network, X: NDArray[np.float64], T: NDArray[np.float64], d1:
         raise ValueError(f"span must be finite (a_min, a_max, b_min, b_max) with min < max, got {span!r}")
     alphas = np.linspace(a_lo, a_hi, resolution)
     betas = np.linspace(b_lo, b_hi, resolution)
+    loss = np.empty((resolution, resolution))
+    for i, row in enumerate(loss_rows(net, X, T, u, v, alphas, betas, l1, l2)):
+        loss[i] = row
+    return alphas, betas, loss
+
+
+def loss_rows(net: Network, X: NDArray[np.float64], T: NDArray[np.float64], d1: Vector, d2: Vector,
+              alphas: Vector, betas: Vector, l1: float = 0.0, l2: float = 0.0
+              ) -> Generator[Vector, None, None]:
+    """The slice one row at a time: row ``i`` ``(len(alphas),)`` holds the losses at ``betas[i]``, so a
+    server can compute a slice in pieces between other work. Arguments as for ``loss_slice`` (the
+    directions are not checked again here)."""
     inputs = np.asarray(X, dtype=float)
-    # targets are checked and encoded once: the 41 x 41 loop then runs only forward passes
+    # targets are checked and encoded once: the loop then runs only forward passes
     targets = net.encode_targets(np.asarray(T, dtype=float)) if np.ndim(T) == 1 else np.asarray(T, float)
     net.forward(inputs[:1])  # the input shape is checked here, with its own error, before the loop
     probe = net.copy()
     center = net.flat.copy()
-    loss = np.empty((resolution, resolution))
-    with np.errstate(all="ignore"):
-        for i, b in enumerate(betas):
-            row = center + b * v
+    for b in betas:
+        row = np.empty(len(alphas))
+        base = center + b * d2
+        with np.errstate(all="ignore"):
             for j, a in enumerate(alphas):
-                np.add(row, a * u, out=probe.flat)
+                np.add(base, a * d1, out=probe.flat)
                 fwd = probe.forward(inputs)
                 value, _ = outputs.loss_and_delta(probe.output, probe.loss_name, fwd.z[-1], fwd.output,
                                                   targets)
                 if l1 or l2:
                     value += probe.regularization(l1, l2)
-                loss[i, j] = value if np.isfinite(value) else np.nan
-    return alphas, betas, loss
+                row[j] = value if np.isfinite(value) else np.nan
+        yield row
 
 
 def landscape(net: Network, X: NDArray[np.float64], T: NDArray[np.float64], *,
@@ -182,14 +195,14 @@ def landscape(net: Network, X: NDArray[np.float64], T: NDArray[np.float64], *,
     path = project(trajectory, center, d1, d2) if trajectory is not None else None
     span = (-radius, radius, -radius, radius)
     if kind == "pca" and path is not None:
-        span = _span_around(path)
+        span = span_around(path)
     alphas, betas, loss = loss_slice(net, X, T, d1, d2, span, resolution, l1, l2)
     targets = np.asarray(T, dtype=float)
     center_loss = net.loss(X, targets, l1=l1, l2=l2)
     return LossSlice(kind, alphas, betas, loss, float(center_loss), path, explained)
 
 
-def _span_around(path: NDArray[np.float64]) -> tuple[float, float, float, float]:
+def span_around(path: NDArray[np.float64]) -> tuple[float, float, float, float]:
     """A square-ish window holding the whole path and the origin, with a quarter of margin each side."""
     lo = np.minimum(path.min(axis=0), 0.0)
     hi = np.maximum(path.max(axis=0), 0.0)
