@@ -51,3 +51,12 @@ def test_no_network_exceeds_its_upper_bound(activation):
         info = region_count(net, box=(-6, 6))
         assert info.upper == upper_bound(net.sizes, net.activations, net.options["maxout_k"])
         assert info.count <= info.upper
+
+
+def test_upper_bound_refuses_bad_sizes_and_smooth_or_miscounted_units_naming_the_argument():
+    with pytest.raises(ValueError, match=r"^sizes: expected"):
+        upper_bound([2, 0, 1], "relu")
+    with pytest.raises(ValueError, match=r"^activations: 'tanh' is not piecewise linear"):
+        upper_bound([2, 3, 1], "tanh")
+    with pytest.raises(ValueError, match=r"^activations: 1 names for 2 hidden layers"):
+        upper_bound([2, 3, 3, 1], ["relu"])
