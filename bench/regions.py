@@ -29,7 +29,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from app.config import SessionConfig  # noqa: E402
-from app.engine import regions  # noqa: E402
+from app.engine import partition, regions  # noqa: E402
 from app.engine.grid import GridEvaluator  # noqa: E402
 from app.protocol import FrameArray, _polygon_arrays  # noqa: E402
 from app.session import Session  # noqa: E402
@@ -100,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 5 if args.quick else 25
     print(f"Python {platform.python_version()}, NumPy {np.__version__}, regioncam "
-          f"{getattr(regions.regioncam, '__version__', 'not installed')}, {platform.machine()}; "
+          f"{getattr(partition.regioncam, '__version__', 'not installed')}, {platform.machine()}; "
           f"polygon limit {regions.POLYGON_LIMIT} cells; median of {repeats}\n")
     head = f"{'network':44} {'regions':>7} {'cells':>6} | {'polygons ms':>11} {'bytes':>7} | " \
            f"{'grid ms':>7} {'bytes':>6} | {'ms ratio':>8}"

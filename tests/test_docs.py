@@ -6,6 +6,8 @@ import io
 import re
 from pathlib import Path
 
+import app.engine
+
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "python-api.md").read_text()
 
 
@@ -40,3 +42,14 @@ def test_architecture_doc_lists_every_module():
     assert not missing, f"modules without a row in docs/architecture.md's module table: {missing}"
     assert not gone, f"rows of docs/architecture.md's module table for modules gone from app/: {gone}"
     assert all(listed.values()), f"rows without a job: {[m for m, job in listed.items() if not job]}"
+
+
+def test_every_code_block_of_the_python_api_doc_is_python_so_that_it_runs():
+    fences = re.findall(r"^```(\S*)", DOC, flags=re.M)
+    openings = fences[0::2]  # a block opens with its language and closes with a bare fence
+    assert openings and set(openings) == {"python"} and set(fences[1::2]) == {""}
+
+
+def test_the_python_api_doc_names_everything_app_engine_exports():
+    missing = [name for name in app.engine.__all__ if not re.search(rf"\b{name}\b", DOC)]
+    assert missing == []

@@ -4,11 +4,8 @@ Pure NumPy. Every random draw comes from the ``numpy.random.Generator`` passed i
 so a session's seed reproduces its data bit for bit. Classification labels are ``0..K-1`` (TensorFlow
 Playground's -1/+1 become 0/1); regression targets are floats.
 
-TensorFlow Playground's sets (circle, xor, gauss, spiral, reg-plane, reg-gauss) follow the definitions of
-its ``src/dataset.ts``: the same shapes, radii, paddings and noise scales. Where its noise moves the point
-used for labelling but not the drawn point (circle, xor, reg-*), ours does the same, and every set draws
-its noise whatever the noise level, so moving the noise slider with a fixed seed changes labels or spreads
-points but never reshuffles the data.
+This module holds the table of sets (``DATASETS``), the argument checks and ``make_dataset``/``split``;
+the shapes themselves are drawn in ``generators`` (TensorFlow Playground's definitions, ours beside them).
 
 ``noise`` is a fraction in [0, 0.5], TensorFlow Playground's slider value / 100.
 """
@@ -17,15 +14,20 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, SupportsFloat, SupportsIndex, TypeGuard
 
 import numpy as np
 
-BOX_2D = (-6.0, 6.0)
+from . import generators as gen
+from .generators import BOX_2D as BOX_2D
+from .generators import MAX_NOISE as MAX_NOISE
+from .generators import GenerateFn
+
 MIN_POINTS = 2
 MAX_POINTS = 10_000
-MAX_NOISE = 0.5
 MIN_CLASSES = 2
 MAX_CLASSES = 6
 
@@ -71,11 +73,6 @@ class Dataset:
         return int(self.X.shape[1])
 
 
-Pair = tuple[np.ndarray, np.ndarray]
-# A generator maps (rng, n, noise, classes) to (X, y); it gets arguments already validated.
-GenerateFn = Callable[[np.random.Generator, int, float, int], Pair]
-
-
 @dataclass(frozen=True)
 class DatasetSpec:
     """What the UI needs to know about one entry of ``DATASETS``.
@@ -107,202 +104,6 @@ class DatasetSpec:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Generators
-
-
-def _halves(n: int) -> tuple[int, int]:
-    """Two class sizes that add up to n (TF Playground makes n/2 of each)."""
-    return n - n // 2, n // 2
-
-
-def _class_counts(n: int, k: int) -> np.ndarray:
-    """k class sizes that add up to n and differ by at most one."""
-    counts = np.full(k, n // k, dtype=np.int64)
-    counts[: n % k] += 1
-    return counts
-
-
-def _labels(counts: Iterable[int], classes: Iterable[int]) -> np.ndarray:
-    return np.repeat(np.asarray(list(classes), dtype=np.int64), np.asarray(list(counts), dtype=np.int64))
-
-
-def _gauss_variance(noise: float) -> float:
-    # TF Playground: d3 linear scale from noise [0, 0.5] to variance [0.5, 4].
-    return 0.5 + noise / MAX_NOISE * (4.0 - 0.5)
-
-
-def _circle(rng: np.random.Generator, n: int, noise: float, classes: int) -> Pair:
-    # Class 1 (TF's +1) inside radius 2.5, class 0 in the band 3.5..5; the radius is uniform (not the
-    # area), as in TF. Noise shifts the point that is labelled, not the drawn point.
-    radius = 5.0
-    n_in, n_out = _halves(n)
-    r = np.concatenate([rng.uniform(0.0, radius * 0.5, n_in), rng.uniform(radius * 0.7, radius, n_out)])
-    angle = rng.uniform(0.0, 2.0 * math.pi, n)
-    X = np.column_stack([r * np.sin(angle), r * np.cos(angle)])
-    shifted = X + rng.uniform(-radius, radius, (n, 2)) * noise
-    y = (np.hypot(shifted[:, 0], shifted[:, 1]) < radius * 0.5).astype(np.int64)
-    return X, y
-
-
-def _xor(rng: np.random.Generator, n: int, noise: float, classes: int) -> Pair:
-    # Uniform in [-5, 5]^2, pushed 0.3 away from both axes; class 1 where x1 * x2 >= 0 (TF's +1).
-    padding = 0.3
-    X = rng.uniform(-5.0, 5.0, (n, 2))
-    X += np.where(X > 0, padding, -padding)
-    shifted = X + rng.uniform(-5.0, 5.0, (n, 2)) * noise
-    y = (shifted[:, 0] * shifted[:, 1] >= 0).astype(np.int64)
-    return X, y
-
-
-def _gauss(rng: np.random.Generator, n: int, noise: float, classes: int) -> Pair:
-    # Class 1 around (2, 2), class 0 around (-2, -2); noise widens both (variance 0.5 .. 4).
-    n_pos, n_neg = _halves(n)
-    centers = np.repeat(np.array([[2.0, 2.0], [-2.0, -2.0]]), [n_pos, n_neg], axis=0)
-    X = centers + math.sqrt(_gauss_variance(noise)) * rng.standard_normal((n, 2))
-    return X, _labels([n_pos, n_neg], [1, 0])
-
-
-def _arms(rng: np.random.Generator, counts: np.ndarray, offsets: np.ndarray, noise: float) -> np.ndarray:
-    """Spiral arms as in TF Playground: point i of m on an arm has r = 5 i / m and angle
-    1.75 * 2 pi * i / m + offset, at (r sin t, r cos t); noise adds U(-1, 1) * noise to each coordinate."""
-    parts = []
-    for m, offset in zip(counts, offsets, strict=True):
-        frac = np.arange(m) / m
-        r = 5.0 * frac
-        t = 1.75 * 2.0 * math.pi * frac + offset
-        parts.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
-    X = np.concatenate(parts)
-    return X + rng.uniform(-1.0, 1.0, X.shape) * noise
-
-
-def _spiral(rng: np.random.Generator, n: int, noise: float, classes: int) -> Pair:
-    # Two arms half a turn apart: offset 0 is class 1 (TF's +1), offset pi class 0.
-    counts = np.array(_halves(n))
-    X = _arms(rng, counts, np.array([0.0, math.pi]), noise)
-    return X, _labels(counts, [1, 0])
-
-
-def _spirals(rng: np.random.Generator, n: int, noise: float, classes: int) -> Pair:
-    # K arms evenly spaced in angle; arm k is class k. K = 2 has TF's spiral geometry.
-    counts = _class_counts(n, classes)
-    X = _arms(rng, counts, 2.0 * math.pi * np.arange(classes) / classes, noise)
-    return X, _labels(counts, range(classes))
-
-
-MOON_SCALE = 3.5
-
-
-def _moons(rng: np.random.Generator, n: int, noise: float, classes: int) -> Pair:
-    # Two interleaved half circles of radius 1: class 0 is (cos t, sin t), class 1 is
-    # (1 - cos t, 1/2 - sin t), t in [0, pi]; centred and scaled by 3.5 to fill the box. Noise is a
-    # Gaussian displacement with standard deviation `noise` in the moons' own units.
-    n0, n1 = _halves(n)
-    t = rng.uniform(0.0, math.pi, n)
-    upper = np.column_stack([np.cos(t[:n0]), np.sin(t[:n0])])
-    lower = np.column_stack([1.0 - np.cos(t[n0:]), 0.5 - np.sin(t[n0:])])
-    P = np.concatenate([upper, lower]) - np.array([0.5, 0.25])
-    X = MOON_SCALE * (P + noise * rng.standard_normal((n, 2)))
-    return X, _labels([n0, n1], [0, 1])
-
-
-CHECKER_CELL = 3.0  # a 4 x 4 board over [-6, 6]^2
-
-
-def _checker_parity(X: np.ndarray) -> np.ndarray:
-    cells = np.floor((X - BOX_2D[0]) / CHECKER_CELL).astype(np.int64)
-    return (cells[:, 0] + cells[:, 1]) % 2
-
-
-def _checkerboard(rng: np.random.Generator, n: int, noise: float, classes: int) -> Pair:
-    # Class c fills the cells (i, j) with (i + j) % 2 == c: each point picks one of its class's 8 cells
-    # and a uniform position inside, so the classes are exactly balanced. Noise shifts the point that is
-    # labelled by up to `noise` cells, as TF does for xor.
-    side = round((BOX_2D[1] - BOX_2D[0]) / CHECKER_CELL)
-    grid = np.array([(i, j) for i in range(side) for j in range(side)])
-    cells_of = [grid[(grid.sum(axis=1) % 2) == c] for c in (0, 1)]
-    counts = _halves(n)
-    labels = _labels(counts, [0, 1])
-    pick = rng.integers(0, len(cells_of[0]), n)
-    cells = np.concatenate([cells_of[c][pick[labels == c]] for c in (0, 1)])
-    X = BOX_2D[0] + (cells + rng.uniform(0.0, 1.0, (n, 2))) * CHECKER_CELL
-    shifted = X + rng.uniform(-CHECKER_CELL, CHECKER_CELL, (n, 2)) * noise
-    return X, _checker_parity(shifted)
-
-
-BLOB_RADIUS = 4.0
-
-
-def _blob_centers(k: int) -> np.ndarray:
-    """k centres evenly spaced on a circle of radius 4, the first at the top."""
-    angle = math.pi / 2 + 2.0 * math.pi * np.arange(k) / k
-    return BLOB_RADIUS * np.column_stack([np.cos(angle), np.sin(angle)])
-
-
-def _blobs(rng: np.random.Generator, n: int, noise: float, classes: int) -> Pair:
-    # One isotropic Gaussian per class, with TF's gauss variance scale (0.5 .. 4 as noise goes 0 .. 0.5).
-    y = _labels(_class_counts(n, classes), range(classes))
-    X = _blob_centers(classes)[y] + math.sqrt(_gauss_variance(noise)) * rng.standard_normal((n, 2))
-    return X, y
-
-
-def _xor4(rng: np.random.Generator, n: int, noise: float, classes: int) -> Pair:
-    # The lecture's four points, exactly; nothing random.
-    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    return X, np.array([0, 1, 1, 0], dtype=np.int64)
-
-
-def _uniform_box_with_label_noise(rng: np.random.Generator, n: int, noise: float) -> Pair:
-    """TF's regression sampling: points uniform in [-6, 6]^2 and the point used for the target shifted by
-    U(-6, 6) * noise per coordinate."""
-    radius = 6.0
-    X = rng.uniform(-radius, radius, (n, 2))
-    return X, X + rng.uniform(-radius, radius, (n, 2)) * noise
-
-
-def _reg_plane(rng: np.random.Generator, n: int, noise: float, classes: int) -> Pair:
-    # Target (x1 + x2) / 10: TF's linear scale from [-10, 10] to [-1, 1], not clamped.
-    X, shifted = _uniform_box_with_label_noise(rng, n, noise)
-    return X, (shifted[:, 0] + shifted[:, 1]) / 10.0
-
-
-REG_GAUSSIANS = np.array([[-4.0, 2.5, 1.0], [0.0, 2.5, -1.0], [4.0, 2.5, 1.0],
-                          [-4.0, -2.5, -1.0], [0.0, -2.5, 1.0], [4.0, -2.5, -1.0]])
-
-
-def _reg_gauss(rng: np.random.Generator, n: int, noise: float, classes: int) -> Pair:
-    # Six signed cones of radius 2 (height clamp(1 - d / 2, 0, 1)); the target is the signed height of
-    # the cone that is largest in absolute value, the first one on ties, 0 outside all of them.
-    X, shifted = _uniform_box_with_label_noise(rng, n, noise)
-    d = np.hypot(shifted[:, :1] - REG_GAUSSIANS[:, 0], shifted[:, 1:] - REG_GAUSSIANS[:, 1])
-    heights = REG_GAUSSIANS[:, 2] * np.clip(1.0 - d / 2.0, 0.0, 1.0)
-    # argmax takes the first maximum, TF's tie rule; outside all cones that is the first (+1) cone, so
-    # the target is 0.0 (never -0.0).
-    pick = np.argmax(np.abs(heights), axis=1)
-    return X, heights[np.arange(n), pick]
-
-
-BUMP_WIDTH = 1.5
-
-FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "sine": np.sin,
-    "step": lambda x: (x >= 0).astype(np.float64),
-    "abs": lambda x: np.abs(x) / BOX_2D[1],
-    "bump": lambda x: np.exp(-0.5 * (x / BUMP_WIDTH) ** 2),
-}
-
-
-def _function(f: Callable[[np.ndarray], np.ndarray]) -> GenerateFn:
-    """1-D function fitting: x uniform in the box, target f(x) plus Gaussian noise of std `noise`."""
-
-    def generate(rng: np.random.Generator, n: int, noise: float, classes: int) -> Pair:
-        x = rng.uniform(BOX_2D[0], BOX_2D[1], n)
-        y = f(x) + noise * rng.standard_normal(n)
-        return x[:, None], y
-
-    return generate
-
-
-# ---------------------------------------------------------------------------------------------------
 # Registry
 
 _ALL = frozenset({"n", "noise"})
@@ -312,37 +113,37 @@ DATASETS: dict[str, DatasetSpec] = {
     s.name: s
     for s in [
         DatasetSpec("circle", "classification", "A disc of one class inside a ring of the other.",
-                    500, 2, _ALL, generate=_circle),
+                    500, 2, _ALL, generate=gen.circle),
         DatasetSpec("xor", "classification", "Four quadrants: the class is the sign of x1 * x2.",
-                    500, 2, _ALL, generate=_xor),
+                    500, 2, _ALL, generate=gen.xor),
         DatasetSpec("gauss", "classification", "Two Gaussian clouds; noise widens them until they overlap.",
-                    500, 2, _ALL, generate=_gauss),
+                    500, 2, _ALL, generate=gen.gauss),
         DatasetSpec("spiral", "classification", "Two interleaved spiral arms.", 500, 2, _ALL,
-                    generate=_spiral),
+                    generate=gen.spiral),
         DatasetSpec("moons", "classification", "Two interleaved half circles.", 500, 2, _ALL,
-                    generate=_moons),
+                    generate=gen.moons),
         DatasetSpec("checkerboard", "classification", "A 4 x 4 checkerboard of two classes.", 500, 2, _ALL,
-                    generate=_checkerboard),
+                    generate=gen.checkerboard),
         DatasetSpec("spirals", "classification", "K interleaved spiral arms, one class each.", 500, 3, _K,
-                    class_range=(MIN_CLASSES, MAX_CLASSES), generate=_spirals),
+                    class_range=(MIN_CLASSES, MAX_CLASSES), generate=gen.spirals),
         DatasetSpec("blobs", "classification", "K Gaussian blobs on a circle, one class each.", 500, 3, _K,
-                    class_range=(MIN_CLASSES, MAX_CLASSES), generate=_blobs),
+                    class_range=(MIN_CLASSES, MAX_CLASSES), generate=gen.blobs),
         DatasetSpec("xor4", "classification", "The lecture's four XOR points (0,0), (0,1), (1,0), (1,1).",
-                    4, 2, frozenset(), box=(-0.5, 1.5), generate=_xor4),
+                    4, 2, frozenset(), box=(-0.5, 1.5), generate=gen.xor4),
         DatasetSpec("user", "classification", "Points you place yourself.", None, 2,
                     frozenset({"classes", "points"}), class_range=(MIN_CLASSES, MAX_CLASSES)),
         DatasetSpec("reg-plane", "regression", "Regression: the target is (x1 + x2) / 10.", 1200, 0, _ALL,
-                    generate=_reg_plane),
+                    generate=gen.reg_plane),
         DatasetSpec("reg-gauss", "regression", "Regression: six signed cones, +1 and -1 alternating.",
-                    1200, 0, _ALL, generate=_reg_gauss),
+                    1200, 0, _ALL, generate=gen.reg_gauss),
         DatasetSpec("sine", "function", "Fit y = sin(x) on [-6, 6].", 200, 0, _ALL, dims=1,
-                    generate=_function(FUNCTIONS["sine"])),
+                    generate=gen.function(gen.FUNCTIONS["sine"])),
         DatasetSpec("step", "function", "Fit the step y = 1 for x >= 0, else 0.", 200, 0, _ALL, dims=1,
-                    generate=_function(FUNCTIONS["step"])),
+                    generate=gen.function(gen.FUNCTIONS["step"])),
         DatasetSpec("abs", "function", "Fit y = |x| / 6.", 200, 0, _ALL, dims=1,
-                    generate=_function(FUNCTIONS["abs"])),
+                    generate=gen.function(gen.FUNCTIONS["abs"])),
         DatasetSpec("bump", "function", "Fit the smooth bump y = exp(-x^2 / (2 * 1.5^2)).", 200, 0, _ALL,
-                    dims=1, generate=_function(FUNCTIONS["bump"])),
+                    dims=1, generate=gen.function(gen.FUNCTIONS["bump"])),
     ]
 }
 
@@ -351,18 +152,20 @@ DATASETS: dict[str, DatasetSpec] = {
 # Argument checks: every message starts with the argument's name.
 
 
-def _is_real(v: object) -> bool:
+def _is_real(v: object) -> TypeGuard[SupportsFloat]:
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
-def _is_integer(v: object) -> bool:
+def _is_integer(v: object) -> TypeGuard[SupportsIndex]:
+    # numbers.Integral (Python and NumPy integers) all have __index__
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def _check_int(name: str, value: object, lo: int, hi: int) -> int:
-    if not _is_integer(value) or not lo <= value <= hi:
+    number = operator.index(value) if _is_integer(value) else None
+    if number is None or not lo <= number <= hi:
         raise ValueError(f"{name}: must be an integer in {lo}..{hi}, got {value!r}")
-    return int(value)
+    return number
 
 
 def _check_noise(noise: object) -> float:
@@ -416,7 +219,7 @@ def _user_points(points: object, classes: int | None) -> tuple[np.ndarray, np.nd
 
 
 def make_dataset(name: str, rng: np.random.Generator, n: int | None = None, noise: float = 0.0,
-                 classes: int | None = None, points: Iterable | None = None) -> Dataset:
+                 classes: int | None = None, points: Iterable[Any] | None = None) -> Dataset:
     """Generate the data set ``name`` (a key of ``DATASETS``) drawing only from ``rng``.
 
     ``n``: number of points (default: the set's ``default_n``); ``noise``: fraction in [0, 0.5];

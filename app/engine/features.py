@@ -20,12 +20,19 @@ class Feature(NamedTuple):
     fn: FeatureFn
 
 
+def _second(x2: np.ndarray | None) -> np.ndarray:
+    # validate_features keeps x2-based features from 1-D data; this makes the function say so itself
+    if x2 is None:
+        raise ValueError("features: this feature needs x2, but the data has one input (x1 only)")
+    return x2
+
+
 def _x1(x1: np.ndarray, x2: np.ndarray | None, out: np.ndarray) -> None:
     np.copyto(out, x1, casting="same_kind")
 
 
 def _x2(x1: np.ndarray, x2: np.ndarray | None, out: np.ndarray) -> None:
-    np.copyto(out, x2, casting="same_kind")
+    np.copyto(out, _second(x2), casting="same_kind")
 
 
 def _x1sq(x1: np.ndarray, x2: np.ndarray | None, out: np.ndarray) -> None:
@@ -33,11 +40,11 @@ def _x1sq(x1: np.ndarray, x2: np.ndarray | None, out: np.ndarray) -> None:
 
 
 def _x2sq(x1: np.ndarray, x2: np.ndarray | None, out: np.ndarray) -> None:
-    np.multiply(x2, x2, out=out)
+    np.multiply(_second(x2), _second(x2), out=out)
 
 
 def _x1x2(x1: np.ndarray, x2: np.ndarray | None, out: np.ndarray) -> None:
-    np.multiply(x1, x2, out=out)
+    np.multiply(x1, _second(x2), out=out)
 
 
 def _sin_x1(x1: np.ndarray, x2: np.ndarray | None, out: np.ndarray) -> None:
@@ -45,7 +52,7 @@ def _sin_x1(x1: np.ndarray, x2: np.ndarray | None, out: np.ndarray) -> None:
 
 
 def _sin_x2(x1: np.ndarray, x2: np.ndarray | None, out: np.ndarray) -> None:
-    np.sin(x2, out=out)
+    np.sin(_second(x2), out=out)
 
 
 FEATURES: dict[str, Feature] = {

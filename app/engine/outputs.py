@@ -14,18 +14,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from .activations import sigmoid, softplus
 
 
 @dataclass(frozen=True)
 class OutputPair:
-    """One allowed combination of output unit and loss."""
+    """One allowed combination of output unit and loss, and its functions (see ``get_pair``)."""
 
     output: str
     loss: str
     label: str
     note: str
+
+    def activate(self, z: npt.ArrayLike) -> np.ndarray:
+        """The output unit ``y = f(z)``, ``(n, K)`` from pre-activations ``z`` ``(n, K)``."""
+        return activate(self.output, np.asarray(z, dtype=float))
+
+    def loss_and_delta(self, z: npt.ArrayLike, t: npt.ArrayLike) -> tuple[float, np.ndarray]:
+        """Mean loss over the ``n`` examples and ``dL/dz`` ``(n, K)``, from pre-activations ``z`` and
+        encoded targets ``t`` (both ``(n, K)``; ``encode_targets`` makes ``t`` from class labels). The
+        targets are checked first, as the network checks them."""
+        z = np.asarray(z, dtype=float)
+        t = np.asarray(t, dtype=float)
+        if z.ndim != 2 or t.shape != z.shape:
+            raise ValueError(f"z and t: expected two arrays of one shape (n, K), got {list(z.shape)} and "
+                             f"{list(t.shape)}")
+        check_targets(self.output, self.loss, t)
+        return loss_and_delta(self.output, self.loss, z, activate(self.output, z), t)
 
 
 PAIRS: dict[tuple[str, str], OutputPair] = {
@@ -46,6 +63,12 @@ DEFAULT_LOSS = {"linear": "squared_error", "sigmoid": "cross_entropy", "softmax"
                 "tanh": "squared_error"}
 
 
+def get_pair(output: str, loss: str | None = None) -> OutputPair:
+    """The allowed pair of ``output`` and ``loss`` (None: the output's natural loss); ValueError listing
+    the allowed pairs otherwise."""
+    return PAIRS[check_pair(output, loss)]
+
+
 def check_pair(output: str, loss: str | None) -> tuple[str, str]:
     """Validate an output/loss choice; ``loss=None`` picks the output's natural loss."""
     if output not in DEFAULT_LOSS:
@@ -64,14 +87,17 @@ def activate(output: str, z: np.ndarray) -> np.ndarray:
     if output == "sigmoid":
         return sigmoid(z)
     if output == "tanh":
-        return np.tanh(z)
+        y: np.ndarray = np.tanh(z)
+        return y
     if output == "softmax":
         e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        p: np.ndarray = e / e.sum(axis=1, keepdims=True)
+        return p
     raise ValueError(f"unknown output {output!r}")
 
 
-def loss_and_delta(output: str, loss: str, z: np.ndarray, y: np.ndarray, t: np.ndarray):
+def loss_and_delta(output: str, loss: str, z: np.ndarray, y: np.ndarray,
+                   t: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean loss over examples and ``dL/dz`` (shape of ``z``), given ``y = activate(output, z)``."""
     n = z.shape[0]
     if loss == "squared_error":

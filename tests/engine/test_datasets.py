@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from app.engine.datasets import (
     DATASETS,
-    FUNCTIONS,
     MAX_CLASSES,
     MAX_POINTS,
     Dataset,
@@ -22,6 +21,7 @@ from app.engine.datasets import (
     make_dataset,
     split,
 )
+from app.engine.generators import FUNCTIONS
 
 
 def rng(seed: int = 0) -> np.random.Generator:

@@ -9,10 +9,10 @@ from app import protocol as p
 from app import regioncount
 from app import session as session_module
 from app.config import SessionConfig
-from app.engine import regions
+from app.engine import partition, regions
 from app.session import Session
 
-pytestmark = pytest.mark.skipif(regions.regioncam is None, reason="regioncam is not installed")
+pytestmark = pytest.mark.skipif(not partition.available(), reason="regioncam is not installed")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -77,7 +77,7 @@ def test_smooth_units_get_neither_polygons_nor_a_map():
 
 
 def test_beyond_the_polygon_limit_the_grid_map_is_drawn(monkeypatch):
-    monkeypatch.setattr(regions, "POLYGON_LIMIT", 5)
+    monkeypatch.setattr(partition, "POLYGON_LIMIT", 5)
     s = Session(scene="depth")
     header, arrays = frame(s)
     # the partition stops at the first layer past the limit (later layers only split cells)
