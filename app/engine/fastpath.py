@@ -1,9 +1,9 @@
-"""The training fast path: one SGD/momentum/Adam step on a mini-batch with no per-step allocation.
+"""The training fast path: one optimizer step on a mini-batch with no per-step allocation.
 
-``Trainer`` uses it whenever it applies (every element-wise hidden unit, every output/loss pair, the three
-built-in optimizers; maxout and rbf layers take the general path, see ``unsupported_reason``). It computes
-the same numbers as ``net.loss_and_gradients`` + ``optimizer.update`` up to rounding (~1e-15 per step),
-and is deterministic: the same inputs give the same bits.
+``Trainer`` uses it whenever it applies (every element-wise hidden unit, every output/loss pair, every
+optimizer with an ``apply``; maxout and rbf layers take the general path, see ``unsupported_reason``).
+It computes the same numbers as ``net.loss_and_gradients`` + ``optimizer.update`` up to rounding
+(~1e-15 per step), and is deterministic: the same inputs give the same bits.
 
 Where the speed comes from (a 2-8-8-8-8-1 step on a batch of 10 is ~30 NumPy calls on arrays of ~100
 numbers, so its cost is the number of calls, not the arithmetic):
@@ -15,8 +15,8 @@ numbers, so its cost is the number of calls, not the arithmetic):
 * All hidden activations (and a tanh output) live in one flat buffer, so the derivative of every layer
   that shares a unit comes from ``h`` in one or two calls (tanh: ``1 - h^2``; relu: ``sign(h)``).
 * Consecutive hidden layers of equal shape get their weight gradients from one batched ``matmul``.
-* The optimizer's scale is folded into the output delta (SGD and momentum back-propagate
-  ``-lr * dL/dz``), so the SGD update is one in-place add on the flat buffer.
+* The optimizer's ``grad_scale`` is folded into the output delta (SGD and momentum back-propagate
+  ``-lr * dL/dz``), and its ``apply`` steps from that: the SGD update is one in-place add.
 * Buffers are allocated once per batch size (an epoch the batch does not divide has two), and each epoch's
   shuffled data is laid out once as contiguous per-batch blocks.
 * Per-call overhead is trimmed where it is a sizeable part of a ~1 us call: products use the
@@ -34,11 +34,10 @@ import numpy as np
 
 from . import activations as act
 from . import outputs
-from .optimizers import SGD, Adam, Momentum, Optimizer
+from .optimizers import SGD, Optimizer
 
 # Units whose forward pass runs in place and whose derivative is computed from h = g(z) alone.
 _FROM_H = ("linear", "relu", "tanh", "sigmoid", "hard_tanh")
-_OPTIMIZERS = (SGD, Momentum, Adam)
 # Weight-row products per piece of a chunked step (``FastPath.step_pieces``): ~1,000 rows behind 8 hidden
 # layers of 64 units, a few ms of CPU, well inside a training slice. A batch this small or smaller (every
 # batch of a small network) is one call, as before.
@@ -49,8 +48,8 @@ def unsupported_reason(net, optimizer: Optimizer) -> str | None:
     """Why the fast path cannot train ``net`` with ``optimizer`` (None when it can)."""
     if any(kind in ("maxout", "rbf") for kind in net.kinds):
         return "maxout and rbf layers are trained by the general path"
-    if type(optimizer) not in _OPTIMIZERS:
-        return f"optimizer {type(optimizer).__name__} is not one of SGD, Momentum, Adam"
+    if type(optimizer).apply is Optimizer.apply:
+        return f"optimizer {type(optimizer).__name__} has no apply(), only update(): the general path runs it"
     return None
 
 
@@ -295,7 +294,7 @@ class FastPath:
         first step whose loss or parameters are not finite. Returns (steps done, last loss, all finite)."""
         n = self._Xo.shape[0]
         train, flat, ones, isfinite = self._train, self.flat, self.ones, math.isfinite
-        scale, full = _scale(optimizer), self.batch(B)
+        scale, full = optimizer.grad_scale, self.batch(B)
         loss = math.nan
         for done in range(1, steps + 1):
             stop = min(start + B, n)
@@ -356,7 +355,7 @@ class FastPath:
         loss = self._gradient(bt, A0, T0, scale, rng)
         if l1 or l2:
             self._add_regularization(scale, l1, l2)
-        self._update(optimizer)
+        optimizer.apply(self.flat, self.grad, self.tmp)
         return loss
 
     # --- a big batch in pieces ------------------------------------------------------------------------
@@ -374,7 +373,7 @@ class FastPath:
         Nothing is changed in the network until the last piece, so a caller may drop the generator
         between pieces. The chunking depends only on the sizes, so the same inputs give the same bits."""
         b, c = A0.shape[1], self.chunk_rows()
-        scale = _scale(optimizer)
+        scale = optimizer.grad_scale
         if self._acc is None:
             self._acc = np.zeros_like(self.flat)
         acc, grad = self._acc, self.grad
@@ -398,7 +397,7 @@ class FastPath:
         np.copyto(grad, acc)
         if l1 or l2:
             self._add_regularization(scale, l1, l2)
-        self._update(optimizer)
+        optimizer.apply(self.flat, self.grad, self.tmp)
         loss = total / b
         return loss, math.isfinite(loss) and math.isfinite(self.flat.dot(self.ones))
 
@@ -445,50 +444,6 @@ class FastPath:
         if r2 is not None:
             np.multiply(self.flat, r2, out=tmp)
             np.add(self.grad, tmp, out=self.grad)
-
-    def _update(self, opt: Optimizer) -> None:
-        """Apply the optimizer to ``flat`` from ``grad`` (already scaled, see ``step``), keeping its state
-        in the optimizer object so the general path can take over at any step."""
-        flat, g, tmp = self.flat, self.grad, self.tmp
-        opt.t += 1
-        kind = type(opt)
-        if kind is SGD:
-            np.add(flat, g, flat)
-        elif kind is Momentum:
-            if opt.v is None:
-                opt.v = np.zeros_like(flat)
-            v = opt.v
-            np.multiply(v, opt.beta, out=v)
-            np.add(v, g, out=v)
-            if opt.nesterov:
-                np.multiply(v, opt.beta, out=tmp)
-                np.add(tmp, g, out=tmp)
-                np.add(flat, tmp, out=flat)
-            else:
-                np.add(flat, v, out=flat)
-        else:  # Adam, on the unscaled gradient
-            if opt.m is None:
-                opt.m, opt.s = np.zeros_like(flat), np.zeros_like(flat)
-            m, s = opt.m, opt.s
-            np.multiply(m, opt.beta1, out=m)
-            np.multiply(g, 1.0 - opt.beta1, out=tmp)
-            np.add(m, tmp, out=m)
-            np.multiply(s, opt.beta2, out=s)
-            np.multiply(g, g, out=tmp)
-            np.multiply(tmp, 1.0 - opt.beta2, out=tmp)
-            np.add(s, tmp, out=s)
-            step = opt.lr * math.sqrt(1.0 - opt.beta2**opt.t) / (1.0 - opt.beta1**opt.t)
-            np.sqrt(s, out=tmp)
-            np.add(tmp, opt.eps, out=tmp)
-            np.divide(m, tmp, out=tmp)
-            np.multiply(tmp, step, out=tmp)
-            np.subtract(flat, tmp, out=flat)
-
-
-def _scale(optimizer: Optimizer) -> float:
-    """What the back-propagated deltas are multiplied by: SGD and momentum take ``-lr * gradient`` as
-    their step, Adam the plain gradient."""
-    return 1.0 if type(optimizer) is Adam else -optimizer.lr
 
 
 def _block_views(buf: np.ndarray, shape: tuple[int, int], B: int) -> list[np.ndarray]:
