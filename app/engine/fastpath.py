@@ -192,12 +192,12 @@ class FastPath:
         self.ones = np.ones_like(net.flat)
         self.tmp = np.zeros_like(net.flat)
         self.WbT, self.Wn, self.G = [], [], []
-        for l, (ws, bs, _) in enumerate(net._slices):
-            shape = (self.sizes[l] + 1, self.sizes[l + 1])
-            wb = net.flat[ws.start:bs.stop].reshape(shape)  # [W; b]: the bias is the last row
+        blocks = net.layer_blocks()
+        for block in blocks:
+            wb = block.wb(net.flat)  # [W; b]: the bias is the last row
             self.WbT.append(wb.T)
             self.Wn.append(wb[:-1])
-            self.G.append(self.grad[ws.start:bs.stop].reshape(shape))
+            self.G.append(block.wb(self.grad))
         self.fwd_fn = [_FORWARD.get(name) for name in self.names]
         self.output, self.loss_name = net.output, net.loss_name
         self.tanh_output = self.output == "tanh" and self.loss_name == "squared_error"
@@ -215,9 +215,9 @@ class FastPath:
                 self.grad_runs.extend((l, l) for l in range(a, b + 1))
                 continue
             self.grad_runs.append((a, b))
-            start, stop = net._slices[a][0].start, net._slices[b][1].stop
+            start, stop = blocks[a].span.start, blocks[b].span.stop
             self.Gstack[(a, b)] = self.grad[start:stop].reshape(b - a + 1, key[0] + 1, key[1])
-        self.prelu = {i: net._slices[i][2]["slope"] for i, name in enumerate(self.names) if name == "prelu"}
+        self.prelu = {i: blocks[i].params["slope"] for i, name in enumerate(self.names) if name == "prelu"}
         self._squared = self.loss_name == "squared_error" and self.output in ("linear", "tanh")
         self._batches: dict[int, _Batch] = {}
         self._blocks: dict[int, list] = {}

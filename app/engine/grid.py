@@ -183,23 +183,23 @@ class GridEvaluator:
         self._params = np.empty(net.flat.size, dtype=dt)
         self._scales = np.ones(net.flat.size)
         self._wT, self._bias = [], []  # per layer: W^T (units, fan_in) and b (units, 1), views
-        for l, (ws, bs, _) in enumerate(net._slices):
-            fan_in, cols = net.weights[l].shape
-            kind, unit = net.kinds[l], _unit_name(net, l)
+        blocks = net.layer_blocks()
+        for l, block in enumerate(blocks):
+            kind, unit = block.kind, _unit_name(net, l)
             if kind in ("affine", "output") and unit in _EXP_SCALE:
-                self._scales[ws.start:bs.stop] = _EXP_SCALE[unit]
+                self._scales[block.span] = _EXP_SCALE[unit]
             if l == 0 and kind != "rbf":  # [W; b]^T: the inputs' last row of ones adds the bias
-                self._wT.append(self._params[ws.start:bs.stop].reshape(fan_in + 1, cols).T)
+                self._wT.append(block.wb(self._params).T)
             else:
-                self._wT.append(self._params[ws].reshape(fan_in, cols).T)
-            self._bias.append(self._params[bs][:, None])
+                self._wT.append(block.W(self._params).T)
+            self._bias.append(block.b(self._params)[:, None])
         cols = [w.shape[1] for w in net.weights]
         # The biases of tanh/sigmoid layers after the first, gathered so that one call per evaluation
         # turns them into r = e^(-s b) and the numerators m (-2 r for tanh, r for sigmoid); see _exp_layer.
         folded = [l for l in range(1, net.depth) if net.kinds[l] in ("affine", "output")
                   and _unit_name(net, l) in _EXP_SCALE]
-        self._fold_index = np.array([i for l in folded for i in range(net._slices[l][1].start,
-                                                                     net._slices[l][1].stop)], dtype=np.intp)
+        self._fold_index = np.array([i for l in folded for i in range(blocks[l].biases.start,
+                                                                     blocks[l].biases.stop)], dtype=np.intp)
         units = [_unit_name(net, l) for l in folded for _ in range(cols[l])]
         self._fold_scale = np.array([-_EXP_SCALE[u] for u in units])
         self._fold_mult = np.array([-2.0 if u == "tanh" else 1.0 for u in units], dtype=dt)
@@ -338,8 +338,7 @@ class GridEvaluator:
         G^2, and one batched matmul ``[e^(sB), 1] @ [e^(sA); 1]`` writes ``e^(s z) + 1`` at every point.
         """
         g = self.size
-        ws, bs, _ = net._slices[0]
-        parts = self._axes @ net.flat[ws.start:bs.stop].reshape(-1, net.sizes[1])  # (2G, units): A; B
+        parts = self._axes @ net.layer_blocks()[0].wb(net.flat)  # (2G, units): A; B
         parts *= _EXP_SCALE[name]
         if max(float(parts.max()), -float(parts.min())) >= _EXP_LIMIT:
             return False
