@@ -30,7 +30,7 @@ import numpy as np
 
 from . import activations as act
 from .features import feature_map, is_identity, validate_features
-from .grid import GridEvaluator, _check_box, _check_size, grid_points, is_one_d
+from .grid import GridEvaluator, check_box, check_size, grid_points, is_one_d
 from .network import Network
 
 try:  # Exact counting; wheels exist for manylinux x86_64 only (see pyproject.toml).
@@ -306,9 +306,9 @@ def region_count(net: Network, box=(-6.0, 6.0), features=("x1", "x2"), method: s
     ``budget``: the exact count stops once there are more regions than this (it bounds the memory) and
     reports ``count=budget``, not exact, with a note saying "more than".
     """
-    box = _check_box(box)
+    box = check_box(box)
     features = validate_features(features)
-    resolution = _check_size(resolution, "resolution")
+    resolution = check_size(resolution, "resolution")
     if method not in ("auto", "exact", "grid"):
         raise ValueError(f"method: expected 'auto', 'exact' or 'grid', got {method!r}")
     if net.sizes[0] != len(features):
@@ -414,7 +414,7 @@ def region_polygons(net: Network, box=(-6.0, 6.0), features=("x1", "x2"),
     than ``(x1, x2)`` or ``(x1,)`` (the regions are then curved in the plane), or more than ``limit`` cells
     (default ``POLYGON_LIMIT``). With the one feature ``x1`` the regions are vertical strips of the box."""
     start = time.perf_counter()
-    box = _check_box(box)
+    box = check_box(box)
     features = validate_features(features)
     limit = POLYGON_LIMIT if limit is None else limit
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
