@@ -316,7 +316,7 @@ def test_walking_the_batch_size_through_many_values_keeps_memory_bounded():
         trainer.batch_size = batch
         trainer.step(5)
     fast = trainer._fast
-    assert len(fast._batches) <= 4 and len(fast._blocks) == 1
+    assert len(fast._batches) <= 4 and len(fast.epoch._layouts) == 1
     # At most four batch sizes' buffers (each no larger than the largest's), one epoch layout, and three
     # parameter-sized vectors: not the 49 sizes visited.
     largest = sum(a.nbytes for a in FastPath(net).batch(59).arrays())
