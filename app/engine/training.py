@@ -93,31 +93,24 @@ class Trainer:
 
     def set_regularization(self, kind: str | None, rate: float) -> None:
         """Change the penalty live to one kind: ``kind`` None | "l1" | "l2", ``rate`` >= 0 (the other
-        rate becomes 0)."""
+        rate becomes 0). With ``kind`` None the rate is kept in ``reg_rate`` but nothing is penalised."""
         if kind not in REGULARIZATIONS:
             raise ValueError(f"unknown regularization {kind!r}; expected none, l1 or l2")
         rate = _rate("regularization rate", rate)
         self.l1 = rate if kind == "l1" else 0.0
         self.l2 = rate if kind == "l2" else 0.0
+        #: the one-penalty form: None | "l1" | "l2" (| "l1+l2" after ``set_penalty`` with both)
+        self.regularization: str | None = kind
+        #: its rate (None after ``set_penalty`` with both: read ``l1`` and ``l2``)
+        self.reg_rate: float | None = rate
 
     def set_penalty(self, l1: float = 0.0, l2: float = 0.0) -> None:
         """Change both penalty rates live: ``l1 * sum|w| + l2/2 * sum(w^2)``, each rate >= 0."""
         l1, l2 = _rate("l1", l1), _rate("l2", l2)
         self.l1, self.l2 = l1, l2
-
-    @property
-    def regularization(self) -> str | None:
-        """The penalty in use: None, "l1", "l2" or "l1+l2"."""
-        kinds = [name for name, rate in (("l1", self.l1), ("l2", self.l2)) if rate]
-        return "+".join(kinds) or None
-
-    @property
-    def reg_rate(self) -> float | None:
-        """The rate of the one penalty in use (0.0 with none); None when both are set (read ``l1`` and
-        ``l2`` then)."""
-        if self.l1 and self.l2:
-            return None
-        return self.l1 or self.l2
+        kinds = [name for name, rate in (("l1", l1), ("l2", l2)) if rate]
+        self.regularization = "+".join(kinds) or None
+        self.reg_rate = None if len(kinds) == 2 else l1 or l2
 
     def reset_progress(self) -> None:
         """Back to step 0: clear optimizer state and counters (the caller re-initialises the network)."""
