@@ -656,7 +656,7 @@ class Hub:
 
     async def _lecture(self, live: Live, msg: p.Lecture, stop: list[bool]) -> None:
         s = live.session
-        args = {"x": list(msg.x) if msg.x else None, "y": msg.y} if msg.what == "backprop" else {}
+        args = msg.panel_args()
         try:
             work = s.lecture_steps(msg.what, **args)
             data = None
@@ -918,7 +918,7 @@ def _error_from(exc: Exception, scene_field: str, config_prefix: str, msg: Any =
     elif isinstance(msg, p.Configure):
         field = config_prefix
     elif isinstance(msg, p.Lecture):
-        field = "what"
+        field = getattr(exc, "field", "what")  # insight.InsightError names the request field at fault
     elif isinstance(msg, p.Inspect):  # a bad label or target, else the point
         field = "y" if text.startswith("y") or "target" in text else "x"
     return p.error(p.E_INVALID_VALUE, text, field)
