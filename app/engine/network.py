@@ -8,7 +8,8 @@ Conventions (as on the lecture's slides, ``W^T x + b`` with ``W`` stored column-
   ``(fan_in, fan_out)``. A maxout layer has ``fan_out * k`` columns (unit-major pieces); an rbf layer
   reads ``weights[l][:, j]`` as unit j's template and ignores its bias.
 * All parameters live in one flat float64 buffer; ``weights``, ``biases`` and ``unit_params`` are views
-  into it, so optimizers update everything with a handful of vectorised operations.
+  into it, so optimizers update everything with a handful of vectorised operations. ``layer_blocks()``
+  says where each layer's part sits in it (params.py), for code that works on the flat vector directly.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import pytest
 
 from app.engine.activations import ACTIVATIONS
 from app.engine.features import feature_map
-from app.engine.grid import GridEvaluator, grid_points, thumbnails
+from app.engine.grid import GridEvaluator, check_box, check_size, grid_points, thumbnails
 from app.engine.network import Network
 
 OUTPUTS = [("sigmoid", 1), ("softmax", 3), ("linear", 2), ("tanh", 1)]
@@ -319,3 +319,23 @@ def test_evaluate_steps_yields_between_layers_and_gives_what_evaluate_gives():
     whole = GridEvaluator((-6, 6), 30).evaluate(net)
     assert pauses == net.depth - 1
     assert np.array_equal(sliced.output, whole.output) and np.array_equal(sliced.hidden, whole.hidden)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"box": (3, -3)}, r"box: expected finite lo < hi, got \(3.0, -3.0\)"),
+    ({"box": "wide"}, "box: expected a pair"),
+    ({"box": (0, float("inf"))}, "box: expected finite lo < hi"),
+    ({"size": 1}, "size: expected an integer >= 2, got 1"),
+    ({"size": 2.5}, "size: expected an integer >= 2, got 2.5"),
+    ({"size": True}, "size: expected an integer >= 2, got True"),
+])
+def test_a_bad_box_or_size_is_refused_naming_it(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        GridEvaluator(**kwargs)
+
+
+def test_the_box_and_size_checks_are_public_for_the_other_grid_users():
+    assert check_box([-2, 5]) == (-2.0, 5.0)
+    assert check_size(np.int64(7), "resolution") == 7
+    with pytest.raises(ValueError, match="resolution: expected an integer >= 2"):
+        check_size(0, "resolution")
