@@ -1,9 +1,9 @@
-"""The training fast path: one SGD/momentum/Adam step on a mini-batch with no per-step allocation.
+"""The training fast path: one optimizer step on a mini-batch with no per-step allocation.
 
-``Trainer`` uses it whenever it applies (every element-wise hidden unit, every output/loss pair, the three
-built-in optimizers; maxout and rbf layers take the general path, see ``unsupported_reason``). It computes
-the same numbers as ``net.loss_and_gradients`` + ``optimizer.update`` up to rounding (~1e-15 per step),
-and is deterministic: the same inputs give the same bits.
+``Trainer`` uses it whenever it applies (every element-wise hidden unit, every output/loss pair, every
+optimizer with an ``apply``; maxout and rbf layers take the general path, see ``unsupported_reason``).
+It computes the same numbers as ``net.loss_and_gradients`` + ``optimizer.update`` up to rounding
+(~1e-15 per step), and is deterministic: the same inputs give the same bits.
 
 Where the speed comes from (a 2-8-8-8-8-1 step on a batch of 10 is ~30 NumPy calls on arrays of ~100
 numbers, so its cost is the number of calls, not the arithmetic):
@@ -15,8 +15,8 @@ numbers, so its cost is the number of calls, not the arithmetic):
 * All hidden activations (and a tanh output) live in one flat buffer, so the derivative of every layer
   that shares a unit comes from ``h`` in one or two calls (tanh: ``1 - h^2``; relu: ``sign(h)``).
 * Consecutive hidden layers of equal shape get their weight gradients from one batched ``matmul``.
-* The optimizer's scale is folded into the output delta (SGD and momentum back-propagate
-  ``-lr * dL/dz``), so the SGD update is one in-place add on the flat buffer.
+* The optimizer's ``grad_scale`` is folded into the output delta (SGD and momentum back-propagate
+  ``-lr * dL/dz``), and its ``apply`` steps from that: the SGD update is one in-place add.
 * Buffers are allocated once per batch size (an epoch the batch does not divide has two), and each epoch's
   shuffled data is laid out once as contiguous per-batch blocks.
 * Per-call overhead is trimmed where it is a sizeable part of a ~1 us call: products use the
@@ -28,253 +28,79 @@ numbers, so its cost is the number of calls, not the arithmetic):
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 
 import numpy as np
 
 from . import activations as act
 from . import outputs
-from .optimizers import SGD, Adam, Momentum, Optimizer
+from .fastdata import EpochBlocks
+from .fastplan import BatchBuffers, StepPlan
+from .fastunits import derivative_from_h
+from .network import Network
+from .optimizers import SGD, Optimizer
+from .params import Array
 
-# Units whose forward pass runs in place and whose derivative is computed from h = g(z) alone.
-_FROM_H = ("linear", "relu", "tanh", "sigmoid", "hard_tanh")
-_OPTIMIZERS = (SGD, Momentum, Adam)
+# A batch's buffers cache at most this many batch sizes (an epoch needs two; see FastPath.batch).
+_CACHED_SIZES = 4
 # Weight-row products per piece of a chunked step (``FastPath.step_pieces``): ~1,000 rows behind 8 hidden
 # layers of 64 units, a few ms of CPU, well inside a training slice. A batch this small or smaller (every
 # batch of a small network) is one call, as before.
 CHUNK_WORK = 30_000_000
 
 
-def unsupported_reason(net, optimizer: Optimizer) -> str | None:
+def unsupported_reason(net: Network, optimizer: Optimizer) -> str | None:
     """Why the fast path cannot train ``net`` with ``optimizer`` (None when it can)."""
     if any(kind in ("maxout", "rbf") for kind in net.kinds):
         return "maxout and rbf layers are trained by the general path"
-    if type(optimizer) not in _OPTIMIZERS:
-        return f"optimizer {type(optimizer).__name__} is not one of SGD, Momentum, Adam"
+    if type(optimizer).apply is Optimizer.apply:
+        return f"optimizer {type(optimizer).__name__} has no apply(), only update(): the general path runs it"
     return None
 
 
-# --- in-place hidden units -------------------------------------------------------------------------
-def _relu(z, out):
-    np.maximum(z, 0.0, out=out)
-
-
-def _sigmoid(z, out):
-    # Same operations in the same order as activations.sigmoid, so the values are identical.
-    np.multiply(z, 0.5, out)
-    np.tanh(out, out)
-    np.add(out, 1.0, out)
-    np.multiply(out, 0.5, out)
-
-
-def _linear(z, out):
-    np.copyto(out, z)
-
-
-def _hard_tanh(z, out):
-    np.clip(z, -1.0, 1.0, out=out)
-
-
-_FORWARD = {"linear": _linear, "relu": _relu, "tanh": np.tanh, "sigmoid": _sigmoid, "hard_tanh": _hard_tanh}
-
-
-def _derivative_from_h(name: str, h: np.ndarray, d: np.ndarray, one: np.ndarray) -> None:
-    """``d = g'(z)`` written from ``h = g(z)`` (flat views over one or more layers; ``one`` is an array
-    of ones of the same shape: array operands are cheaper than scalars on arrays this small)."""
-    if name == "tanh":
-        np.multiply(h, h, d)
-        np.subtract(one, d, d)
-    elif name == "sigmoid":
-        np.subtract(one, h, d)
-        np.multiply(d, h, d)
-    elif name == "relu":
-        # h = max(z, 0) is positive exactly where z is, and sign() of it is then 1, elsewhere 0.
-        np.sign(h, d)
-    elif name == "hard_tanh":
-        # h = clip(z, -1, 1) has |h| < 1 exactly where |z| < 1.
-        np.abs(h, d)
-        np.less(d, one, d)
-    # linear: d stays 1 (set when the buffers are made).
-
-
-class _Batch:
-    """Buffers for one batch size ``B``, feature-major: every array is ``(units, B)``.
-
-    Feature-major keeps every element-wise call on one contiguous block (a ``(B, units)`` layout with a
-    ones column would make them strided, which costs NumPy a loop per row). ``H[i]``: hidden layer i's
-    activation with a last row of ones, ``(n_i + 1, B)``, all layers in one flat buffer; ``D[i]``: g'(z) in
-    the same layout; ``Z[l]``: pre-activation of weight layer l; ``DZ[l]``: ``scale * dL/dz`` of weight
-    layer l, all layers in one flat buffer (the last is the output's); ``DA[i]``: dL/dh of hidden layer i.
-    """
-
-    def __init__(self, fp: FastPath, B: int):
-        sizes, hidden = fp.sizes, fp.hidden
-        widths = sizes[1:-1]
-        K = sizes[-1]
-        # A tanh output's activation sits after the hidden layers, so 1 - y^2 joins their derivative run.
-        extra = K * B if fp.tanh_output else 0
-        self.hbuf = np.zeros(B * sum(w + 1 for w in widths) + extra)
-        self.dbuf = np.ones_like(self.hbuf)
-        self.dzbuf = np.zeros(B * sum(sizes[1:]))
-        self.H, self.D, self.hseg, self.DA = [], [], [], []
-        pos = 0
-        for w in widths:
-            self.hseg.append((pos, pos + B * (w + 1)))
-            self.H.append(self.hbuf[pos:pos + B * (w + 1)].reshape(w + 1, B))
-            self.D.append(self.dbuf[pos:pos + B * (w + 1)].reshape(w + 1, B))
-            self.H[-1][-1] = 1.0
-            self.DA.append(np.zeros((w, B)))
-            pos += B * (w + 1)
-        self.DZ, self.dzseg = [], []
-        pos = 0
-        for w in sizes[1:]:
-            self.dzseg.append((pos, pos + B * w))
-            self.DZ.append(self.dzbuf[pos:pos + B * w].reshape(w, B))
-            pos += B * w
-        self.Z = [np.zeros((w, B)) for w in sizes[1:]]
-        if extra:
-            end = self.hbuf.size
-            self.hseg.append((end - extra, end))
-            self.Y, self.Dout = self.hbuf[-extra:].reshape(K, B), self.dbuf[-extra:].reshape(K, B)
-        else:
-            self.Y = np.zeros((K, B))
-        self.diff, self.tmp = np.zeros((K, B)), np.zeros((K, B))
-        self.diff1 = self.diff.reshape(-1)
-        # Inputs and targets of a batch that does not start on a block boundary (see FastPath.batch_data).
-        self.A0, self.T0 = np.ones((sizes[0] + 1, B)), np.zeros((K, B))
-        # Forward plan of the hidden layers: ([W; b]^T, Z, in-place unit or None, activation rows, index).
-        self.forward = [(fp.WbT[i], self.Z[i], fp.fwd_fn[i], self.H[i][:-1], i) for i in range(hidden)]
-        # Derivative plan: runs of consecutive layers sharing an in-place unit, as flat segments.
-        self.derivs = []
-        self.one = np.ones_like(self.hbuf)
-        for name, a, b in fp.deriv_runs:
-            if name not in (None, "linear"):
-                lo, hi = self.hseg[a][0], self.hseg[b][1]
-                self.derivs.append((name, self.hbuf[lo:hi], self.dbuf[lo:hi], self.one[lo:hi]))
-        # Backward plan per hidden layer i, top down: (dz of layer i+1, W[i+1], DA[i], g'(z) rows, DZ[i]).
-        # The last entry is None, or for a prelu layer (its slope's slice in the gradient, its z).
-        self.backward = [(fp.Wn[i + 1], self.DZ[i + 1], self.DA[i], self.D[i][:-1], self.DZ[i],
-                          (fp.prelu[i], self.Z[i]) if i in fp.prelu else None)
-                         for i in range(hidden - 1, -1, -1)]
-        # Weight gradients of layers 1..: batched over runs of equal shape, else one dot per layer.
-        self.grads = []
-        for a, b in fp.grad_runs:
-            if a == b:
-                self.grads.append((self.H[a - 1], self.DZ[a].T, fp.G[a]))
-            else:
-                r = b - a + 1
-                h = self.hbuf[self.hseg[a - 1][0]:self.hseg[b - 1][1]].reshape(r, sizes[a] + 1, B)
-                dz = self.dzbuf[self.dzseg[a][0]:self.dzseg[b][1]].reshape(r, sizes[a + 1], B)
-                self.grads.append((h, dz.transpose(0, 2, 1), fp.Gstack[(a, b)]))
-
-    def arrays(self) -> list[np.ndarray]:
-        return [self.hbuf, self.dbuf, self.one, self.dzbuf, self.Y, self.diff, self.tmp, self.A0, self.T0,
-                *self.DA, *self.Z]
-
-
-class FastPath:
+class FastPath(StepPlan):
     """Trains ``net`` in place; built once per network (``net.flat`` must not be replaced afterwards).
 
     ``load_epoch`` hands it the epoch's ordered training data; ``run(start, steps, B, ...)`` trains on
-    consecutive batches of that order.
+    consecutive batches of that order. What each call works on (views, runs, batch buffers) is laid out
+    by ``StepPlan`` (fastplan.py); this class runs it.
     """
 
-    def __init__(self, net):
+    def __init__(self, net: Network):
         reason = unsupported_reason(net, SGD(1.0))
         if reason:
             raise ValueError(reason)
-        self.net = net
-        self.flat = net.flat
-        self.sizes = list(net.sizes)
-        self.depth = net.depth
-        self.hidden = net.depth - 1
-        self.names = list(net.activations)
-        self.grad = np.zeros_like(net.flat)
-        self.ones = np.ones_like(net.flat)
-        self.tmp = np.zeros_like(net.flat)
-        self.WbT, self.Wn, self.G = [], [], []
-        for l, (ws, bs, _) in enumerate(net._slices):
-            shape = (self.sizes[l] + 1, self.sizes[l + 1])
-            wb = net.flat[ws.start:bs.stop].reshape(shape)  # [W; b]: the bias is the last row
-            self.WbT.append(wb.T)
-            self.Wn.append(wb[:-1])
-            self.G.append(self.grad[ws.start:bs.stop].reshape(shape))
-        self.fwd_fn = [_FORWARD.get(name) for name in self.names]
-        self.output, self.loss_name = net.output, net.loss_name
-        self.tanh_output = self.output == "tanh" and self.loss_name == "squared_error"
-        units = self.names + (["tanh"] if self.tanh_output else [])
-        self.deriv_runs = _runs([name if name in _FROM_H else None for name in units])
-        self.generic = [i for i, name in enumerate(self.names) if name not in _FROM_H]
-        # Batched weight-gradient runs over weight layers 1..hidden-1 (hidden-to-hidden): equal shape and
-        # no unit parameters between them, so their gradients are adjacent in the flat buffer.
-        keys = [None if net.unit_params[l] else (self.sizes[l], self.sizes[l + 1])
-                for l in range(1, self.hidden)]
-        self.grad_runs, self.Gstack = [], {}
-        for key, a, b in _runs(keys):
-            a, b = a + 1, b + 1
-            if key is None or a == b:
-                self.grad_runs.extend((l, l) for l in range(a, b + 1))
-                continue
-            self.grad_runs.append((a, b))
-            start, stop = net._slices[a][0].start, net._slices[b][1].stop
-            self.Gstack[(a, b)] = self.grad[start:stop].reshape(b - a + 1, key[0] + 1, key[1])
-        self.prelu = {i: net._slices[i][2]["slope"] for i, name in enumerate(self.names) if name == "prelu"}
-        self._squared = self.loss_name == "squared_error" and self.output in ("linear", "tanh")
-        self._batches: dict[int, _Batch] = {}
-        self._blocks: dict[int, list] = {}
-        self._chunks: dict[int, _Batch] = {}
-        self._acc: np.ndarray | None = None  # the gradient accumulated over a chunked step's pieces
-        self._Xo = self._To = None
-        self._epoch_version = 0
-        self._reg_key = None
-        self._reg = (None, None)
+        super().__init__(net)
+        self._batches: dict[int, BatchBuffers] = {}
+        self._chunks: dict[int, BatchBuffers] = {}
+        self._acc: Array | None = None  # the gradient accumulated over a chunked step's pieces
+        self.epoch = EpochBlocks()
+        self._reg_key: tuple[float, float, float] | None = None
+        self._reg: tuple[Array | None, Array | None] = (None, None)
 
     # --- data ---------------------------------------------------------------------------------------
-    def load_epoch(self, Xo: np.ndarray, To: np.ndarray) -> None:
+    def load_epoch(self, Xo: Array, To: Array) -> None:
         """The epoch's training rows in visiting order: inputs with a ones column ``(n, n0 + 1)`` and
         targets ``(n, K)``. Kept by reference; call again whenever their contents change."""
-        self._Xo, self._To = Xo, To
-        self._epoch_version += 1
+        self.epoch.load(Xo, To)
 
-    def batch_data(self, start: int, stop: int, B: int) -> tuple[np.ndarray, np.ndarray]:
+    def batch_data(self, start: int, stop: int, B: int) -> tuple[Array, Array]:
         """Feature-major inputs ``(n0 + 1, b)`` and targets ``(K, b)`` of rows ``start:stop``.
 
         Batches of the nominal size ``B`` that start on a multiple of ``B`` are views into a block
         layout built once per epoch; any other slice (the batch size changed mid-epoch) is copied.
         """
         if start % B == 0:
-            blocks = self._blocks.get(B)
-            if blocks is None:  # a new batch size: the old sizes' layouts are dropped
-                self._blocks.clear()
-            if blocks is None or blocks[0] != self._epoch_version:
-                blocks = self._blocks[B] = self._layout_blocks(B, blocks)
-            return blocks[1][start // B]
+            return self.epoch.block(start, B)
         bt = self.batch(stop - start)
-        np.copyto(bt.A0, self._Xo[start:stop].T)
-        np.copyto(bt.T0, self._To[start:stop].T)
+        np.copyto(bt.A0, self.epoch.X[start:stop].T)
+        np.copyto(bt.T0, self.epoch.T[start:stop].T)
         return bt.A0, bt.T0
 
-    def _layout_blocks(self, B: int, old: list | None) -> list:
-        """``[epoch version, [(inputs, targets) per batch], buffers...]`` for batches of size ``B``."""
-        Xo, To = self._Xo, self._To
-        if old is None:
-            xb, tb = np.empty(Xo.size), np.empty(To.size)
-            views = list(zip(_block_views(xb, Xo.shape, B), _block_views(tb, To.shape, B), strict=True))
-        else:
-            _, views, xb, tb = old
-        _fill_blocks(xb, Xo, B)
-        _fill_blocks(tb, To, B)
-        return [self._epoch_version, views, xb, tb]
-
-    def batch(self, B: int) -> _Batch:
+    def batch(self, B: int) -> BatchBuffers:
         """The buffers for batches of ``B`` rows. An epoch needs at most two sizes; when a user walks the
         batch size through many values, older sizes are dropped rather than kept forever."""
-        buf = self._batches.get(B)
-        if buf is None:
-            if len(self._batches) >= 4:
-                self._batches.clear()
-            buf = self._batches[B] = _Batch(self, B)
-        return buf
+        return _cached(self._batches, B, lambda: BatchBuffers(self, B))
 
     def nbytes(self) -> int:
         """Bytes held in this fast path's own buffers (not the network's parameters)."""
@@ -283,8 +109,7 @@ class FastPath:
             arrays.extend(bt.arrays())
         if self._acc is not None:
             arrays.append(self._acc)
-        for blocks in self._blocks.values():
-            arrays.extend(blocks[2:])
+        arrays.extend(self.epoch.arrays())
         return sum(a.nbytes for a in arrays)
 
     # --- training ---------------------------------------------------------------------------------
@@ -293,9 +118,9 @@ class FastPath:
         """Up to ``steps`` consecutive batches of ``B`` rows from row ``start`` of the epoch order (the
         epoch's last batch may be shorter; the caller keeps ``steps`` within the epoch). Stops after the
         first step whose loss or parameters are not finite. Returns (steps done, last loss, all finite)."""
-        n = self._Xo.shape[0]
+        n = self.epoch.X.shape[0]
         train, flat, ones, isfinite = self._train, self.flat, self.ones, math.isfinite
-        scale, full = _scale(optimizer), self.batch(B)
+        scale, full = optimizer.grad_scale, self.batch(B)
         loss = math.nan
         for done in range(1, steps + 1):
             stop = min(start + B, n)
@@ -308,7 +133,7 @@ class FastPath:
             start = stop
         return steps, loss, True
 
-    def _gradient(self, bt: _Batch, A0: np.ndarray, T0: np.ndarray, scale: float,
+    def _gradient(self, bt: BatchBuffers, A0: np.ndarray, T0: np.ndarray, scale: float,
                   rng: np.random.Generator, drawn: dict[int, np.ndarray] | None = None) -> float:
         """Forward and backward pass on batch buffers ``bt`` with inputs ``A0`` and targets ``T0``: the
         data loss, and ``scale`` times its gradient written to ``self.grad`` (no penalty, no update).
@@ -331,7 +156,7 @@ class FastPath:
         if self.tanh_output:
             np.tanh(bt.Z[-1], bt.Y)
         for name, h, d, one in bt.derivs:
-            _derivative_from_h(name, h, d, one)
+            derivative_from_h(name, h, d, one)
         loss = self._output_delta(bt, T0, scale)
         for i in self.generic:
             bt.D[i][:-1].T[...] = act.derivative(self.names[i], bt.Z[i].T, bt.H[i][:-1].T,
@@ -350,13 +175,13 @@ class FastPath:
             np.matmul(h, dzT, g)
         return loss
 
-    def _train(self, bt: _Batch, A0: np.ndarray, T0: np.ndarray, optimizer: Optimizer, scale: float,
+    def _train(self, bt: BatchBuffers, A0: np.ndarray, T0: np.ndarray, optimizer: Optimizer, scale: float,
                l1: float, l2: float, rng: np.random.Generator) -> float:
         """The step itself on batch buffers ``bt`` with inputs ``A0`` and targets ``T0``."""
         loss = self._gradient(bt, A0, T0, scale, rng)
         if l1 or l2:
             self._add_regularization(scale, l1, l2)
-        self._update(optimizer)
+        optimizer.apply(self.flat, self.grad, self.tmp)
         return loss
 
     # --- a big batch in pieces ------------------------------------------------------------------------
@@ -374,7 +199,7 @@ class FastPath:
         Nothing is changed in the network until the last piece, so a caller may drop the generator
         between pieces. The chunking depends only on the sizes, so the same inputs give the same bits."""
         b, c = A0.shape[1], self.chunk_rows()
-        scale = _scale(optimizer)
+        scale = optimizer.grad_scale
         if self._acc is None:
             self._acc = np.zeros_like(self.flat)
         acc, grad = self._acc, self.grad
@@ -398,21 +223,16 @@ class FastPath:
         np.copyto(grad, acc)
         if l1 or l2:
             self._add_regularization(scale, l1, l2)
-        self._update(optimizer)
+        optimizer.apply(self.flat, self.grad, self.tmp)
         loss = total / b
         return loss, math.isfinite(loss) and math.isfinite(self.flat.dot(self.ones))
 
-    def _chunk(self, rows: int) -> _Batch:
+    def _chunk(self, rows: int) -> BatchBuffers:
         """Buffers for a chunk of ``rows`` (kept apart from the batch sizes': a chunked epoch needs the
         chunk size and the last chunk's, of the full batch and of the epoch's last batch)."""
-        buf = self._chunks.get(rows)
-        if buf is None:
-            if len(self._chunks) >= 4:
-                self._chunks.clear()
-            buf = self._chunks[rows] = _Batch(self, rows)
-        return buf
+        return _cached(self._chunks, rows, lambda: BatchBuffers(self, rows))
 
-    def _output_delta(self, bt: _Batch, T: np.ndarray, scale: float) -> float:
+    def _output_delta(self, bt: BatchBuffers, T: np.ndarray, scale: float) -> float:
         """Output activation, data loss, and ``scale * dL/dz`` of the output layer into ``bt.DZ[-1]``."""
         Z, Y, dz, diff = bt.Z[-1], bt.Y, bt.DZ[-1], bt.diff
         n = Z.shape[1]
@@ -427,7 +247,7 @@ class FastPath:
         Y.T[...] = outputs.activate(self.output, Z.T)
         loss, delta = outputs.loss_and_delta(self.output, self.loss_name, Z.T, Y.T, T.T)
         np.multiply(delta.T, scale, out=dz)
-        return loss
+        return float(loss)
 
     def _add_regularization(self, scale: float, l1: float, l2: float) -> None:
         """Add ``scale`` times the penalty's gradient (weights only, see ``net.reg_mask``) to ``grad``."""
@@ -446,76 +266,13 @@ class FastPath:
             np.multiply(self.flat, r2, out=tmp)
             np.add(self.grad, tmp, out=self.grad)
 
-    def _update(self, opt: Optimizer) -> None:
-        """Apply the optimizer to ``flat`` from ``grad`` (already scaled, see ``step``), keeping its state
-        in the optimizer object so the general path can take over at any step."""
-        flat, g, tmp = self.flat, self.grad, self.tmp
-        opt.t += 1
-        kind = type(opt)
-        if kind is SGD:
-            np.add(flat, g, flat)
-        elif kind is Momentum:
-            if opt.v is None:
-                opt.v = np.zeros_like(flat)
-            v = opt.v
-            np.multiply(v, opt.beta, out=v)
-            np.add(v, g, out=v)
-            if opt.nesterov:
-                np.multiply(v, opt.beta, out=tmp)
-                np.add(tmp, g, out=tmp)
-                np.add(flat, tmp, out=flat)
-            else:
-                np.add(flat, v, out=flat)
-        else:  # Adam, on the unscaled gradient
-            if opt.m is None:
-                opt.m, opt.s = np.zeros_like(flat), np.zeros_like(flat)
-            m, s = opt.m, opt.s
-            np.multiply(m, opt.beta1, out=m)
-            np.multiply(g, 1.0 - opt.beta1, out=tmp)
-            np.add(m, tmp, out=m)
-            np.multiply(s, opt.beta2, out=s)
-            np.multiply(g, g, out=tmp)
-            np.multiply(tmp, 1.0 - opt.beta2, out=tmp)
-            np.add(s, tmp, out=s)
-            step = opt.lr * math.sqrt(1.0 - opt.beta2**opt.t) / (1.0 - opt.beta1**opt.t)
-            np.sqrt(s, out=tmp)
-            np.add(tmp, opt.eps, out=tmp)
-            np.divide(m, tmp, out=tmp)
-            np.multiply(tmp, step, out=tmp)
-            np.subtract(flat, tmp, out=flat)
 
-
-def _scale(optimizer: Optimizer) -> float:
-    """What the back-propagated deltas are multiplied by: SGD and momentum take ``-lr * gradient`` as
-    their step, Adam the plain gradient."""
-    return 1.0 if type(optimizer) is Adam else -optimizer.lr
-
-
-def _block_views(buf: np.ndarray, shape: tuple[int, int], B: int) -> list[np.ndarray]:
-    """Views of flat ``buf`` as consecutive feature-major blocks ``(c, B)`` of rows of an ``(n, c)`` array
-    (the last block holds the ``n % B`` rows left over)."""
-    (n, c), full = shape, shape[0] // B
-    views = [buf[k * B * c:(k + 1) * B * c].reshape(c, B) for k in range(full)]
-    if n > full * B:
-        views.append(buf[full * B * c:].reshape(c, n - full * B))
-    return views
-
-
-def _fill_blocks(buf: np.ndarray, src: np.ndarray, B: int) -> None:
-    """Write ``src`` ``(n, c)`` into ``buf`` in the layout of ``_block_views`` (two copies at most)."""
-    n, c = src.shape
-    full = n // B
-    np.copyto(buf[:full * B * c].reshape(full, c, B), src[:full * B].reshape(full, B, c).transpose(0, 2, 1))
-    if n > full * B:
-        np.copyto(buf[full * B * c:].reshape(c, n - full * B), src[full * B:].T)
-
-
-def _runs(keys: list) -> list[tuple]:
-    """Maximal runs of equal consecutive keys: ``[(key, first, last), ...]`` (indices inclusive)."""
-    runs = []
-    for i, key in enumerate(keys):
-        if runs and runs[-1][0] == key and key is not None:
-            runs[-1] = (key, runs[-1][1], i)
-        else:
-            runs.append((key, i, i))
-    return runs
+def _cached(cache: dict[int, BatchBuffers], rows: int, make: Callable[[], BatchBuffers]) -> BatchBuffers:
+    """``cache[rows]``, made by ``make`` when missing; a full cache is emptied first, so walking through
+    many sizes keeps at most ``_CACHED_SIZES`` of them."""
+    buf = cache.get(rows)
+    if buf is None:
+        if len(cache) >= _CACHED_SIZES:
+            cache.clear()
+        buf = cache[rows] = make()
+    return buf

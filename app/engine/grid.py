@@ -23,25 +23,27 @@ exp costs about ten cheap passes on CPUs without AVX-512):
 * The first layer's bias rides on a constant row of ones under the inputs (a free row in the matmul).
 * A tanh/sigmoid first layer on a 2-D grid whose features do not mix x1 and x2 is separable:
   ``e^(s z)`` at row i, column j is a product of a column factor and a row factor, so it needs 2 G
-  exponentials per unit and one batched matmul instead of G^2 exponentials (``_separable``).
-* Later tanh/sigmoid layers fold the bias into the final division (``_exp_layer``); relu is one clip.
+  exponentials per unit and one batched matmul instead of G^2 exponentials (gridexp.py).
+* Later tanh/sigmoid layers fold the bias into the final division (gridexp.BiasFold); relu is one clip.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from . import activations as act
 from .features import NEEDS_X2, feature_map, validate_features
+from .gridexp import EXP_SCALE, BiasFold, SeparableFirstLayer
 from .network import Network
+from .params import Array
 
-# Units evaluated from e^(s z): tanh (s = 2) and sigmoid (s = -1); s rides on the float32 weight copies.
-_EXP_SCALE = {"tanh": 2.0, "sigmoid": -1.0}
-# Bound on |s b| (and on the per-axis parts of the first layer) for the factored forms below: every factor
-# then lies in [e^-40, e^40], products in [e^-80, e^80], normal float32 numbers away from overflow.
-_EXP_LIMIT = 40.0
+Floats = NDArray[np.floating[Any]]  # the grid computes in float32 (or float64)
+
 _LEAKY = {"leaky_relu", "prelu", "rrelu"}
 
 
@@ -63,7 +65,8 @@ def grid_points(box: tuple[float, float], size: int, one_d: bool = False) -> np.
     return np.stack([x1, x2], axis=1)
 
 
-def _check_box(box) -> tuple[float, float]:
+def check_box(box: Any) -> tuple[float, float]:
+    """A view box ``(lo, hi)`` as two floats; ValueError naming ``box`` unless finite with lo < hi."""
     try:
         lo, hi = (float(v) for v in box)
     except (TypeError, ValueError):
@@ -73,13 +76,14 @@ def _check_box(box) -> tuple[float, float]:
     return lo, hi
 
 
-def _check_size(size, name: str = "size") -> int:
+def check_size(size: object, name: str = "size") -> int:
+    """A grid size as an int; ValueError naming ``name`` unless an integer >= 2."""
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
         raise ValueError(f"{name}: expected an integer >= 2, got {size!r}")
     return int(size)
 
 
-def is_one_d(features) -> bool:
+def is_one_d(features: Iterable[str]) -> bool:
     """True when no feature reads ``x2``, so the data (and the grid) live on the ``x1`` line."""
     return not (set(validate_features(features)) & NEEDS_X2)
 
@@ -122,9 +126,10 @@ class GridEvaluator:
         thumbs = thumbnails(result, 20)   # (units, 20, 20)
     """
 
-    def __init__(self, box=(-6.0, 6.0), size: int = 100, features=("x1", "x2"), dtype=np.float32):
-        self.box = _check_box(box)
-        self.size = _check_size(size)
+    def __init__(self, box: tuple[float, float] = (-6.0, 6.0), size: int = 100,
+                 features: Iterable[str] = ("x1", "x2"), dtype: DTypeLike = np.float32):
+        self.box = check_box(box)
+        self.size = check_size(size)
         self.features = validate_features(features)
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
@@ -140,27 +145,9 @@ class GridEvaluator:
         self._inputs_1 = np.ones((f + 1, n), dtype=self.dtype)
         self._inputs_1[:f] = self.inputs.T
         self._inputs_t = self._inputs_1[:f]
-        self._axes = self._axis_features()
-        self._key = None
-
-    def _axis_features(self) -> np.ndarray | None:
-        """Per-axis features for the separable first layer, float64 ``(2 G, F + 1)``, or None for 1-D
-        grids and for the product feature x1 x2, which mixes the two coordinates.
-
-        Rows ``j < G`` hold ``C[j]``, rows ``G + i`` hold ``R[i]``, with ``inputs[i * G + j] = C[j] + R[i]``
-        up to float64 rounding: every feature reads x1 only (its value goes to C) or x2 only (to R), and a
-        constant is moved from C to R so that both halves have the same mean (the factors e^(s C w) and
-        e^(s R w) then stay close to each other in size). The last column is 1/2: with ``[W; b]`` the
-        bias is split evenly between the halves.
-        """
-        if self.one_d or "x1x2" in self.features:
-            return None
-        axis, zero = grid_axis(self.box, self.size), np.zeros(self.size)
-        by_column = feature_map(np.stack([axis, zero], axis=1), self.features)
-        by_row = feature_map(np.stack([zero, axis[::-1]], axis=1), self.features)
-        shift = (by_column.mean(axis=0) - by_row.mean(axis=0)) / 2
-        halves = np.vstack([by_column - shift, by_row + shift])
-        return np.hstack([halves, np.full((2 * self.size, 1), 0.5)])
+        #: the separable first tanh/sigmoid layer (``separable.axes`` is None where it does not apply)
+        self.separable = SeparableFirstLayer(grid_axis(self.box, self.size), self.features, self.one_d)
+        self._key: tuple[object, ...] | None = None
 
     @property
     def points(self) -> np.ndarray:
@@ -168,7 +155,7 @@ class GridEvaluator:
         return grid_points(self.box, self.size, self.one_d)
 
     # --- buffers ----------------------------------------------------------------------------------
-    def _structure(self, net: Network) -> tuple:
+    def _structure(self, net: Network) -> tuple[object, ...]:
         return (tuple(net.sizes), tuple(net.activations), net.options["maxout_k"], net.output)
 
     def _allocate(self, net: Network) -> None:
@@ -183,43 +170,27 @@ class GridEvaluator:
         self._params = np.empty(net.flat.size, dtype=dt)
         self._scales = np.ones(net.flat.size)
         self._wT, self._bias = [], []  # per layer: W^T (units, fan_in) and b (units, 1), views
-        for l, (ws, bs, _) in enumerate(net._slices):
-            fan_in, cols = net.weights[l].shape
-            kind, unit = net.kinds[l], _unit_name(net, l)
-            if kind in ("affine", "output") and unit in _EXP_SCALE:
-                self._scales[ws.start:bs.stop] = _EXP_SCALE[unit]
+        blocks = net.layer_blocks()
+        for l, block in enumerate(blocks):
+            kind, unit = block.kind, _unit_name(net, l)
+            if kind in ("affine", "output") and unit in EXP_SCALE:
+                self._scales[block.span] = EXP_SCALE[unit]
             if l == 0 and kind != "rbf":  # [W; b]^T: the inputs' last row of ones adds the bias
-                self._wT.append(self._params[ws.start:bs.stop].reshape(fan_in + 1, cols).T)
+                self._wT.append(block.wb(self._params).T)
             else:
-                self._wT.append(self._params[ws].reshape(fan_in, cols).T)
-            self._bias.append(self._params[bs][:, None])
+                self._wT.append(block.W(self._params).T)
+            self._bias.append(block.b(self._params)[:, None])
         cols = [w.shape[1] for w in net.weights]
-        # The biases of tanh/sigmoid layers after the first, gathered so that one call per evaluation
-        # turns them into r = e^(-s b) and the numerators m (-2 r for tanh, r for sigmoid); see _exp_layer.
-        folded = [l for l in range(1, net.depth) if net.kinds[l] in ("affine", "output")
-                  and _unit_name(net, l) in _EXP_SCALE]
-        self._fold_index = np.array([i for l in folded for i in range(net._slices[l][1].start,
-                                                                     net._slices[l][1].stop)], dtype=np.intp)
-        units = [_unit_name(net, l) for l in folded for _ in range(cols[l])]
-        self._fold_scale = np.array([-_EXP_SCALE[u] for u in units])
-        self._fold_mult = np.array([-2.0 if u == "tanh" else 1.0 for u in units], dtype=dt)
-        self._fold_r, self._fold_m = np.empty(len(units), dtype=dt), np.empty(len(units), dtype=dt)
-        self._r, self._m, pos = {}, {}, 0
-        for l in folded:
-            self._r[l] = self._fold_r[pos:pos + cols[l], None]
-            self._m[l] = self._fold_m[pos:pos + cols[l], None]
-            pos += cols[l]
+        # The biases of tanh/sigmoid layers after the first, folded into their division (gridexp.BiasFold).
+        names = [_unit_name(net, l) for l in range(net.depth)]
+        self._fold = BiasFold(blocks, names, [l for l in range(1, net.depth) if net.kinds[l] in
+                                              ("affine", "output") and names[l] in EXP_SCALE], dt)
         self._row = np.empty((1, n), dtype=dt)  # per-point scalars: softmax max/sum, rbf |a|^2
         # Scratch, only for the units that need it: maxout pieces, |z| for the leaky rectifiers.
         need = [c if kind == "maxout" or net.activations[l] in _LEAKY else 0
                 for l, (c, kind) in enumerate(zip(cols[:-1], net.kinds[:-1], strict=True))]
         self._scratch = np.empty((max(need, default=0), n), dtype=dt)
-        # Factors of the separable first layer (see _separable): rows [e^(sB), 1], columns [e^(sA); 1].
-        self._sep = None
-        if self._axes is not None and net.depth > 1 and net.activations[0] in _EXP_SCALE \
-                and net.kinds[0] == "affine":
-            g = self.size
-            self._sep = (np.ones((cols[0], g, 2), dtype=dt), np.ones((cols[0], 2, g), dtype=dt))
+        self._factored = net.depth > 1 and net.kinds[0] == "affine" and net.activations[0] in EXP_SCALE
         self._key = self._structure(net)
         hidden_t = self._hidden.T
         self._result = GridResult(
@@ -245,7 +216,7 @@ class GridEvaluator:
                 a = self._layer(net, l, a, fold)
         return self._result
 
-    def evaluate_steps(self, net: Network):
+    def evaluate_steps(self, net: Network) -> Generator[None, None, GridResult]:
         """``evaluate`` as a generator that yields after each layer and returns the ``GridResult``: a
         server runs a big network's pass in slices between other sessions' work. The parameters are read
         at the start, so training between the slices does not mix two networks; nothing else may use this
@@ -267,7 +238,7 @@ class GridEvaluator:
         if self._key != self._structure(net):
             self._allocate(net)
         np.multiply(net.flat, self._scales, out=self._params, casting="same_kind")
-        return self._fold_biases(net)
+        return self._fold.prepare(net)
 
     def _layer(self, net: Network, l: int, a: np.ndarray, fold: bool) -> np.ndarray:
         """Layer ``l`` from its input ``a`` ``(fan_in, N)``; returns its output buffer ``(units, N)``."""
@@ -277,9 +248,10 @@ class GridEvaluator:
             self._rbf(l, net, self._inputs_t if l == 0 else a, h)
         elif kind == "maxout":
             self._maxout(l, net, a, h)
-        elif unit in _EXP_SCALE:
-            if not (l == 0 and self._sep is not None and self._separable(net, unit, h)):
-                self._exp_layer(l, unit, a, h, fold and l > 0)
+        elif unit in EXP_SCALE:
+            if not (l == 0 and self._factored and self.separable.evaluate(net, unit, h)):
+                self._affine(l, a, h, bias=not (fold and l > 0))
+                self._fold.finish(l, unit, h, fold and l > 0)
         else:
             self._affine(l, a, h)
             if kind == "output":
@@ -294,61 +266,6 @@ class GridEvaluator:
         np.matmul(self._wT[l], a, out=z)
         if bias and l > 0:
             z += self._bias[l]
-
-    def _fold_biases(self, net: Network) -> bool:
-        """``r = e^(-s b)`` and the numerators for every tanh/sigmoid layer after the first, in a handful
-        of calls; False (nothing folded) when some ``|s b|`` is beyond ``_EXP_LIMIT``."""
-        if not self._fold_index.size:
-            return False
-        nsb = net.flat[self._fold_index] * self._fold_scale
-        if float(np.max(np.abs(nsb))) >= _EXP_LIMIT:
-            return False
-        np.exp(nsb, out=self._fold_r, casting="same_kind")
-        np.multiply(self._fold_r, self._fold_mult, out=self._fold_m)
-        return True
-
-    def _exp_layer(self, l: int, name: str, a: np.ndarray, h: np.ndarray, fold: bool) -> None:
-        """tanh or sigmoid layer (hidden or output) into ``h``, from ``E = e^(s W^T a)``.
-
-        With ``fold``, ``r = e^(-s b)`` per unit gives ``e^(s z) = E / r``, so tanh z = 1 - 2 r / (E + r)
-        and sigmoid z = r / (E + r): the bias costs no pass of its own. Otherwise (a bias too large for
-        that, or the first layer, whose matmul adds the bias) ``r = 1``.
-
-        NumPy's float32 exp is markedly cheaper than its tanh on CPUs without AVX-512, and these forms are
-        accurate to a few float32 ulps in absolute terms. Overflow of exp gives E = inf, which lands on
-        the right limit (r is never 0 or inf, so there is no 0/0 or inf/inf).
-        """
-        self._affine(l, a, h, bias=not fold)
-        np.exp(h, out=h)
-        if fold:
-            h += self._r[l]
-            np.divide(self._m[l], h, out=h)
-            if name == "tanh":
-                h += 1.0
-        else:
-            h += 1.0
-            _from_exp_plus_one(name, h)
-
-    def _separable(self, net: Network, name: str, h: np.ndarray) -> bool:
-        """The first tanh/sigmoid layer from per-axis factors; False (nothing written) when out of range.
-
-        When no feature mixes x1 and x2, the pre-activation at row i, column j is ``A[j] + B[i]`` per unit
-        (``A`` from the x1 features, ``B`` from the x2 features, each with half the bias; see
-        ``_axis_features``), so ``e^(s z) = e^(s A[j]) e^(s B[i])``: 2 G exponentials per unit instead of
-        G^2, and one batched matmul ``[e^(sB), 1] @ [e^(sA); 1]`` writes ``e^(s z) + 1`` at every point.
-        """
-        g = self.size
-        ws, bs, _ = net._slices[0]
-        parts = self._axes @ net.flat[ws.start:bs.stop].reshape(-1, net.sizes[1])  # (2G, units): A; B
-        parts *= _EXP_SCALE[name]
-        if max(float(parts.max()), -float(parts.min())) >= _EXP_LIMIT:
-            return False
-        rows, columns = self._sep
-        np.exp(parts[g:].T, out=rows[:, :, 0], casting="same_kind")
-        np.exp(parts[:g].T, out=columns[:, 0, :], casting="same_kind")
-        np.matmul(rows, columns, out=h.reshape(h.shape[0], g, g))  # e^(s z) + 1
-        _from_exp_plus_one(name, h)
-        return True
 
     def _maxout(self, l: int, net: Network, a: np.ndarray, h: np.ndarray) -> None:
         # Pieces are unit-major (row j*k + p is piece p of unit j), so a (units, k, N) view maxes over k.
@@ -372,7 +289,7 @@ class GridEvaluator:
         np.negative(h, out=h)
         np.exp(h, out=h)
 
-    def _unit(self, name: str, h: np.ndarray, params: dict, options: dict) -> None:
+    def _unit(self, name: str, h: Floats, params: dict[str, Array], options: dict[str, Any]) -> None:
         """Apply the element-wise unit ``name`` (not tanh/sigmoid) to ``h`` ``(units, N)`` in place."""
         if name == "linear":
             return
@@ -388,10 +305,12 @@ class GridEvaluator:
         elif name in _LEAKY:
             # g(z) = (1 + s)/2 z + (1 - s)/2 |z| equals z for z > 0 and s z for z < 0 (ufuncs without
             # NaN checks, unlike np.minimum/np.where).
+            s: Floats  # per unit (units, 1), or one slope in the grid's dtype
             if name == "prelu":
                 s = np.asarray(params["slope"], dtype=self.dtype)[:, None]
             else:
-                s = self.dtype.type(options["leaky_slope"] if name == "leaky_relu" else act.RRELU_MEAN)
+                s = np.asarray(options["leaky_slope"] if name == "leaky_relu" else act.RRELU_MEAN,
+                               dtype=self.dtype)
             tmp = self._scratch[: h.shape[0]]
             np.abs(h, out=tmp)
             tmp *= (1 - s) / 2
@@ -414,13 +333,6 @@ class GridEvaluator:
             out /= row
         else:
             raise ValueError(f"unknown output {output!r}")
-
-
-def _from_exp_plus_one(name: str, h: np.ndarray) -> None:
-    """tanh z = 1 - 2 / (e^(2z) + 1) or sigmoid z = 1 / (e^(-z) + 1), in place, from ``h = e^(s z) + 1``."""
-    np.divide(-2.0 if name == "tanh" else 1.0, h, out=h)
-    if name == "tanh":
-        h += 1.0
 
 
 def _unit_name(net: Network, l: int) -> str:

@@ -8,21 +8,28 @@ Conventions (as on the lecture's slides, ``W^T x + b`` with ``W`` stored column-
   ``(fan_in, fan_out)``. A maxout layer has ``fan_out * k`` columns (unit-major pieces); an rbf layer
   reads ``weights[l][:, j]`` as unit j's template and ignores its bias.
 * All parameters live in one flat float64 buffer; ``weights``, ``biases`` and ``unit_params`` are views
-  into it, so optimizers update everything with a handful of vectorised operations.
+  into it, so optimizers update everything with a handful of vectorised operations. ``layer_blocks()``
+  says where each layer's part sits in it (params.py), for code that works on the flat vector directly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import activations as act
 from . import outputs
+from .params import INITS, Array, LayerBlock, initialize, penalty_mask, plan_blocks
 
-INITS = ("playground", "glorot", "he", "zeros")
-RECTIFIERS = {"relu", "leaky_relu", "prelu", "rrelu", "maxout"}
-OPTION_DEFAULTS = {"leaky_slope": 0.01, "maxout_k": 2, "elu_alpha": 1.0, "relu_bias": None}
+__all__ = ["INITS", "OPTION_DEFAULTS", "Forward", "Gradients", "LayerBlock", "Network"]
+
+OPTION_DEFAULTS: dict[str, Any] = {"leaky_slope": 0.01, "maxout_k": 2, "elu_alpha": 1.0, "relu_bias": None}
+# A parameter's position: a weight's (i, j), a bias's or a unit parameter's j (or [j]).
+Index = int | Sequence[int]
 
 
 @dataclass
@@ -33,12 +40,12 @@ class Forward:
     ``a[-1]`` the output activations ``(n, K)``); ``slopes[l]``: rrelu slopes drawn in training or None.
     """
 
-    z: list[np.ndarray]
-    a: list[np.ndarray]
-    slopes: list[np.ndarray | None]
+    z: list[Array]
+    a: list[Array]
+    slopes: list[Array | None]
 
     @property
-    def output(self) -> np.ndarray:
+    def output(self) -> Array:
         return self.a[-1]
 
 
@@ -47,25 +54,28 @@ class Gradients:
     """Loss and gradients, with the same structure as the network's parameters.
 
     ``loss`` is the data loss, ``total`` adds the regularization term. ``deltas[l] = dL/dz[l]`` of shape
-    ``(n, units)`` (the backprop view). ``flat`` is the gradient of all parameters in the network's flat
-    order; ``weights``, ``biases`` and ``unit_params`` are views into it.
+    ``(n, units)`` (the backprop view). ``flat`` ``(P,)`` is ``d total / d net.flat``: the gradient of
+    every parameter in the network's flat order (see ``Network.layer_blocks``), penalty included, the
+    vector ``Optimizer.update`` takes; ``weights[l]`` ``(fan_in, cols)``, ``biases[l]`` ``(cols,)`` and
+    ``unit_params[l]`` (name -> ``(units,)``) are views into it.
     """
 
     loss: float
     total: float
-    weights: list[np.ndarray]
-    biases: list[np.ndarray]
-    unit_params: list[dict[str, np.ndarray]]
-    deltas: list[np.ndarray]
+    weights: list[Array]
+    biases: list[Array]
+    unit_params: list[dict[str, Array]]
+    deltas: list[Array]
     forward: Forward
-    flat: np.ndarray
+    flat: Array
 
 
 class Network:
     """A fully connected feed-forward network (see the module docstring for shapes)."""
 
-    def __init__(self, sizes, activation="relu", output="sigmoid", loss=None, init="glorot", seed=0,
-                 rng: np.random.Generator | None = None, activation_options: dict | None = None):
+    def __init__(self, sizes: Sequence[int], activation: str | Sequence[str] = "relu",
+                 output: str = "sigmoid", loss: str | None = None, init: str = "glorot", seed: int = 0,
+                 rng: np.random.Generator | None = None, activation_options: dict[str, Any] | None = None):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2:
             raise ValueError("sizes needs at least an input and an output size, e.g. [2, 1]")
@@ -99,43 +109,19 @@ class Network:
 
     # --- structure --------------------------------------------------------------------------------
     def _layout(self) -> None:
-        """Carve the flat parameter buffer into per-layer views."""
-        self.kinds: list[str] = []  # per layer: "affine" | "maxout" | "rbf" | "output"
-        shapes = []
-        for l in range(self.depth):
-            fan_in, units = self.sizes[l], self.sizes[l + 1]
-            if l == self.depth - 1:
-                kind, pnames = "output", ()
-            else:
-                a = act.ACTIVATIONS[self.activations[l]]
-                kind = {"maxout": "maxout", "rbf": "rbf"}.get(a.kind, "affine")
-                pnames = a.param_names
-            cols = units * self.options["maxout_k"] if kind == "maxout" else units
-            self.kinds.append(kind)
-            shapes.append(((fan_in, cols), (cols,), {p: (units,) for p in pnames}))
-        total = sum(w[0] * w[1] + b[0] + sum(u[0] for u in ps.values()) for w, b, ps in shapes)
-        self.flat = np.zeros(total)
-        self.reg_mask = np.zeros(total)  # 1 where L1/L2 applies: weights of affine layers, not biases
-        self.weights, self.biases, self.unit_params = [], [], []
-        self._slices = []  # per layer: (w slice, b slice, {name: slice})
-        pos = 0
+        """Carve a fresh flat parameter buffer into per-layer views (see params.py for the order)."""
+        self._blocks = plan_blocks(self.sizes, self.activations, self.options["maxout_k"])
+        #: per layer: "affine" | "maxout" | "rbf" | "output"
+        self.kinds: list[str] = [block.kind for block in self._blocks]
+        self.flat: Array = np.zeros(self._blocks[-1].end)
+        #: 1 where L1/L2 applies: weights of every layer but rbf templates, never biases
+        self.reg_mask: Array = penalty_mask(self._blocks)
+        self.weights, self.biases, self.unit_params = self._views(self.flat)
 
-        def take(count):
-            nonlocal pos
-            s = slice(pos, pos + count)
-            pos += count
-            return s
-
-        for l, (wshape, bshape, pshapes) in enumerate(shapes):
-            ws = take(wshape[0] * wshape[1])
-            bs = take(bshape[0])
-            ps = {name: take(shape[0]) for name, shape in pshapes.items()}
-            self._slices.append((ws, bs, ps))
-            self.weights.append(self.flat[ws].reshape(wshape))
-            self.biases.append(self.flat[bs])
-            self.unit_params.append({name: self.flat[s] for name, s in ps.items()})
-            if self.kinds[l] != "rbf":
-                self.reg_mask[ws] = 1.0
+    def layer_blocks(self) -> list[LayerBlock]:
+        """Where each weight layer's parameters sit in ``flat`` (and in any vector of its shape, such as
+        ``Gradients.flat``): one ``LayerBlock`` per layer, in order."""
+        return list(self._blocks)
 
     @property
     def depth(self) -> int:
@@ -150,43 +136,18 @@ class Network:
     # --- initialisation ---------------------------------------------------------------------------
     def initialize(self, rng: np.random.Generator | None = None) -> None:
         """Draw fresh parameters from ``rng`` (default: the network's generator), layer by layer."""
-        rng = rng if rng is not None else self.rng
-        self.flat[:] = 0.0
-        for l in range(self.depth):
-            w, b, kind = self.weights[l], self.biases[l], self.kinds[l]
-            fan_in, units = self.sizes[l], self.sizes[l + 1]
-            if self.init == "zeros":
-                pass
-            elif kind == "rbf":
-                # Templates spread over the region where 2-D inputs live; widths start at 1.5.
-                w[:] = rng.uniform(-3.0, 3.0, size=w.shape)
-            elif self.init == "playground":
-                w[:] = rng.uniform(-0.5, 0.5, size=w.shape)
-                b[:] = 0.1
-            elif self.init == "glorot":
-                limit = np.sqrt(6.0 / (fan_in + units))
-                w[:] = rng.uniform(-limit, limit, size=w.shape)
-            else:  # he
-                w[:] = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=w.shape)
-            relu_bias = self.options["relu_bias"]
-            if kind != "output" and self.activations[l] in RECTIFIERS and relu_bias is not None:
-                b[:] = float(relu_bias)
-            if kind == "rbf":
-                b[:] = 0.0
-            params = self.unit_params[l]
-            if "slope" in params:
-                params["slope"][:] = 0.25
-            if "sigma" in params:
-                params["sigma"][:] = 1.0 if self.init == "zeros" else 1.5
+        initialize(self.flat, self._blocks, self.sizes, self.activations, self.init, self.options,
+                   rng if rng is not None else self.rng)
 
     # --- parameter access -------------------------------------------------------------------------
-    def _check_layer(self, layer) -> int:
+    def _check_layer(self, layer: object) -> int:
         if not isinstance(layer, (int, np.integer)) or isinstance(layer, bool) or not 0 <= layer < self.depth:
             raise IndexError(f"layer must be an integer in 0..{self.depth - 1}, got {layer!r}")
         return int(layer)
 
-    def _locate(self, kind: str, layer, index) -> tuple[np.ndarray, tuple]:
+    def _locate(self, kind: str, layer: int, index: Index) -> tuple[Array, tuple[int, ...]]:
         l = self._check_layer(layer)
+        idx: tuple[Any, ...] | None
         if kind == "weight":
             arr = self.weights[l]
             idx = tuple(index) if isinstance(index, (list, tuple)) else None
@@ -200,18 +161,20 @@ class Network:
         else:
             names = ["weight", "bias", *self.unit_params[l]]
             raise ValueError(f"layer {l} has no parameter kind {kind!r}; expected one of: {', '.join(names)}")
+        checked: list[int] = []
         for axis, i in enumerate(idx):
             if not isinstance(i, (int, np.integer)) or isinstance(i, bool) or not 0 <= i < arr.shape[axis]:
                 raise IndexError(f"{kind} index {list(idx)} is out of range for shape {list(arr.shape)} "
                                  f"in layer {l}")
-        return arr, tuple(int(i) for i in idx)
+            checked.append(int(i))
+        return arr, tuple(checked)
 
-    def get_param(self, kind: str, layer: int, index) -> float:
+    def get_param(self, kind: str, layer: int, index: Index) -> float:
         """One number: ``kind`` "weight" (index ``(i, j)``), "bias" (``j``) or a unit parameter name."""
         arr, idx = self._locate(kind, layer, index)
         return float(arr[idx])
 
-    def set_param(self, kind: str, layer: int, index, value: float) -> None:
+    def set_param(self, kind: str, layer: int, index: Index, value: float) -> None:
         """Set one number (see ``get_param``); non-finite values and bad indices raise, naming them."""
         arr, idx = self._locate(kind, layer, index)
         value = float(value)
@@ -221,12 +184,14 @@ class Network:
             raise ValueError("an rbf width (sigma) must be > 0")
         arr[idx] = value
 
-    def set_parameters(self, weights=None, biases=None, unit_params=None) -> None:
+    def set_parameters(self, weights: Sequence[ArrayLike] | None = None,
+                       biases: Sequence[ArrayLike] | None = None,
+                       unit_params: Sequence[dict[str, ArrayLike] | None] | None = None) -> None:
         """Set all weights and/or biases (and unit parameters) at once from nested lists or arrays.
 
         Every shape is checked before anything is written, so a bad call changes nothing.
         """
-        staged = []
+        staged: list[tuple[Array, Array]] = []
         for name, given, current in (("weights", weights, self.weights), ("biases", biases, self.biases)):
             if given is None:
                 continue
@@ -242,11 +207,11 @@ class Network:
         if unit_params is not None:
             if len(unit_params) != self.depth:
                 raise ValueError(f"unit_params has {len(unit_params)} layers, the network has {self.depth}")
-            for l, given in enumerate(unit_params):
-                for key, g in (given or {}).items():
+            for l, layer_params in enumerate(unit_params):
+                for key, value in (layer_params or {}).items():
                     if key not in self.unit_params[l]:
                         raise ValueError(f"layer {l} has no unit parameter {key!r}")
-                    arr = np.asarray(g, dtype=float)
+                    arr = np.asarray(value, dtype=float)
                     if arr.shape != self.unit_params[l][key].shape or not np.all(np.isfinite(arr)):
                         raise ValueError(f"unit_params[{l}][{key!r}] must be {self.sizes[l + 1]} "
                                          "finite numbers")
@@ -254,7 +219,7 @@ class Network:
         for dst, src in staged:
             dst[...] = src
 
-    def get_parameters(self) -> dict:
+    def get_parameters(self) -> dict[str, list[Any]]:
         """All parameters as plain nested lists (JSON-ready)."""
         return {"weights": [w.tolist() for w in self.weights], "biases": [b.tolist() for b in self.biases],
                 "unit_params": [{k: v.tolist() for k, v in p.items()} for p in self.unit_params]}
@@ -271,7 +236,7 @@ class Network:
         return clone
 
     # --- forward ----------------------------------------------------------------------------------
-    def forward(self, X, train: bool = False, rng: np.random.Generator | None = None) -> Forward:
+    def forward(self, X: ArrayLike, train: bool = False, rng: np.random.Generator | None = None) -> Forward:
         """Run ``X`` ``(n, sizes[0])`` through every layer, keeping each ``z`` and ``a``.
 
         ``train=True`` draws randomized-ReLU slopes per unit and example from ``rng`` (default: the
@@ -280,7 +245,9 @@ class Network:
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
             raise ValueError(f"inputs must have shape (n, {self.sizes[0]}), got {list(X.shape)}")
-        a, zs, slopes = [X], [], []
+        a: list[Array] = [X]
+        zs: list[Array] = []
+        slopes: list[Array | None] = []
         k = self.options["maxout_k"]
         for l in range(self.depth):
             W, b, kind, h_in = self.weights[l], self.biases[l], self.kinds[l], a[-1]
@@ -305,28 +272,28 @@ class Network:
             slopes.append(s)
         return Forward(zs, a, slopes)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> Array:
         """Output activations ``(n, K)`` (probabilities for sigmoid and softmax)."""
         return self.forward(X).output
 
     # --- loss and backward ------------------------------------------------------------------------
-    def encode_targets(self, y) -> np.ndarray:
+    def encode_targets(self, y: ArrayLike) -> Array:
         """Labels/targets ``(n,)`` -> ``(n, K)`` in this output's convention (see outputs.encode_targets)."""
-        return outputs.encode_targets(self.output, y, self.sizes[-1], self.loss_name)
+        return outputs.encode_targets(self.output, np.asarray(y), self.sizes[-1], self.loss_name)
 
     def regularization(self, l1: float = 0.0, l2: float = 0.0) -> float:
         """The penalty ``l1 * sum|w| + l2 * 1/2 sum w^2`` over weights (never biases)."""
         w = self.flat * self.reg_mask
         return float(l1 * np.sum(np.abs(w)) + 0.5 * l2 * np.sum(w * w))
 
-    def loss(self, X, T, l1: float = 0.0, l2: float = 0.0) -> float:
+    def loss(self, X: ArrayLike, T: ArrayLike, l1: float = 0.0, l2: float = 0.0) -> float:
         """Mean data loss (plus regularization when rates are given) at evaluation."""
         T = self._targets(T)
         fwd = self.forward(X)
         value, _ = outputs.loss_and_delta(self.output, self.loss_name, fwd.z[-1], fwd.output, T)
-        return value + (self.regularization(l1, l2) if (l1 or l2) else 0.0)
+        return float(value) + (self.regularization(l1, l2) if (l1 or l2) else 0.0)
 
-    def accuracy(self, X, y) -> float:
+    def accuracy(self, X: ArrayLike, y: ArrayLike) -> float:
         """Fraction of examples whose predicted class equals the integer label ``y`` ``(n,)`` (a tie at the
         decision threshold, ``outputs.UNDECIDED``, is never correct)."""
         pred = outputs.predicted_class(self.output, self.predict(X))
@@ -335,14 +302,14 @@ class Network:
             y = (y > 0).astype(int) if y.min() < 0 else y
         return float(np.mean(pred == y.astype(int)))
 
-    def _targets(self, T) -> np.ndarray:
+    def _targets(self, T: ArrayLike) -> Array:
         # encoded targets are checked too: a sigmoid + cross-entropy target of 0.5 would make the loss and
         # its gradient disagree (outputs.check_targets)
         return self.encode_targets(np.asarray(T, dtype=float))
 
-    def loss_and_gradients(self, X, T, l1: float = 0.0, l2: float = 0.0, train: bool = True,
-                           rng: np.random.Generator | None = None,
-                           out: np.ndarray | None = None, checked: bool = False) -> Gradients:
+    def loss_and_gradients(self, X: ArrayLike, T: ArrayLike, l1: float = 0.0, l2: float = 0.0,
+                           train: bool = True, rng: np.random.Generator | None = None,
+                           out: Array | None = None, checked: bool = False) -> Gradients:
         """Loss and gradients of the mean loss over ``X`` ``(n, n0)`` with targets ``T``.
 
         ``T`` is ``(n, K)`` encoded, or ``(n,)`` labels that are encoded first; either is checked against
@@ -350,9 +317,9 @@ class Network:
         already (the Trainer's mini-batches). ``out`` is an optional flat buffer (shape of ``self.flat``)
         that receives the gradient without allocating.
         """
-        T = T if checked else self._targets(T)
+        targets = np.asarray(T) if checked else self._targets(T)
         fwd = self.forward(X, train=train, rng=rng)
-        loss, dz = outputs.loss_and_delta(self.output, self.loss_name, fwd.z[-1], fwd.output, T)
+        loss, dz = outputs.loss_and_delta(self.output, self.loss_name, fwd.z[-1], fwd.output, targets)
         g = np.zeros_like(self.flat) if out is None else out
         deltas = self._backward(fwd, dz, g)
         total = loss
@@ -365,33 +332,31 @@ class Network:
         views = self._views(g)
         return Gradients(loss, total, views[0], views[1], views[2], deltas, fwd, g)
 
-    def _views(self, flat: np.ndarray):
-        ws, bs, ps = [], [], []
-        for l, (wsl, bsl, psl) in enumerate(self._slices):
-            ws.append(flat[wsl].reshape(self.weights[l].shape))
-            bs.append(flat[bsl])
-            ps.append({k: flat[s] for k, s in psl.items()})
-        return ws, bs, ps
+    def _views(self, flat: Array) -> tuple[list[Array], list[Array], list[dict[str, Array]]]:
+        """Per-layer views of a flat vector ``(P,)``: weights, biases, unit parameters."""
+        return ([b.W(flat) for b in self._blocks], [b.b(flat) for b in self._blocks],
+                [b.unit_params(flat) for b in self._blocks])
 
-    def _backward(self, fwd: Forward, dz: np.ndarray, g: np.ndarray) -> list[np.ndarray]:
-        """Backpropagate ``dz = dL/dz[L-1]`` through every layer, writing gradients into ``g``."""
-        deltas: list[np.ndarray] = [None] * self.depth  # type: ignore[list-item]
+    def _backward(self, fwd: Forward, dz: Array, g: Array) -> list[Array]:
+        """Backpropagate ``dz = dL/dz[L-1]`` through every layer, writing gradients into ``g`` ``(P,)``;
+        returns the deltas, last layer first filled (the list is in layer order)."""
+        deltas: list[Array] = []
         k = self.options["maxout_k"]
         for l in range(self.depth - 1, -1, -1):
-            deltas[l] = dz
-            wsl, bsl, psl = self._slices[l]
+            deltas.append(dz)
+            block = self._blocks[l]
             W, a_in = self.weights[l], fwd.a[l]
-            gW = g[wsl].reshape(W.shape)
+            gW = block.W(g)
             if self.kinds[l] == "rbf":
                 sigma = self.unit_params[l]["sigma"]
                 s2 = sigma * sigma
                 gW[...] = -2.0 * (a_in.T @ dz - W * dz.sum(axis=0)) / s2
-                g[psl["sigma"]] = -2.0 * np.sum(dz * fwd.z[l], axis=0) / sigma
+                g[block.params["sigma"]] = -2.0 * np.sum(dz * fwd.z[l], axis=0) / sigma
                 u = dz / s2
                 da = 2.0 * (a_in * u.sum(axis=1, keepdims=True) - u @ W.T)
             else:
                 np.matmul(a_in.T, dz, out=gW)
-                g[bsl] = dz.sum(axis=0)
+                g[block.biases] = dz.sum(axis=0)
                 da = dz @ W.T
             if l == 0:
                 break
@@ -412,12 +377,12 @@ class Network:
                 params = self.unit_params[prev]
                 dz = da * act.derivative(name, z_prev, h_prev, params, self.options, fwd.slopes[prev])
                 if name == "prelu":
-                    _, _, psl_prev = self._slices[prev]
-                    g[psl_prev["slope"]] = np.sum(da * np.minimum(z_prev, 0.0), axis=0)
-        return deltas
+                    g[self._blocks[prev].params["slope"]] = np.sum(da * np.minimum(z_prev, 0.0), axis=0)
+        return deltas[::-1]
 
 
-def _rbf_pre(a: np.ndarray, W: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+def _rbf_pre(a: Array, W: Array, sigma: Array) -> Array:
     """Scaled squared distances ``||a_n - W[:, j]||^2 / sigma_j^2`` of shape ``(n, units)``."""
     d2 = np.sum(a * a, axis=1, keepdims=True) - 2.0 * (a @ W) + np.sum(W * W, axis=0)
-    return np.maximum(d2, 0.0) / (sigma * sigma)
+    scaled: Array = np.maximum(d2, 0.0) / (sigma * sigma)
+    return scaled

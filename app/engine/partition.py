@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from . import activations as act
 from .features import is_identity, validate_features
-from .grid import _check_box, is_one_d
+from .grid import check_box, is_one_d
 from .network import Network
 from .patterns import activation_patterns, count_patterns, maxout_pieces, pattern_keys
 
@@ -225,7 +225,7 @@ def region_polygons(net: Network, box: tuple[float, float] = (-6.0, 6.0),
     ``POLYGON_LIMIT``), or regioncam not installed (named last, so a reason that holds on every machine
     is the one given). With the one feature ``x1`` the regions are vertical strips of the box."""
     start = time.perf_counter()
-    box = _check_box(box)
+    box = check_box(box)
     features = validate_features(features)
     limit = POLYGON_LIMIT if limit is None else limit
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:

@@ -26,7 +26,7 @@ from . import activations as act
 from . import partition
 from .bounds import theoretical_bound, upper_bound
 from .features import feature_map, is_identity, validate_features
-from .grid import _check_box, _check_size, grid_points, is_one_d
+from .grid import check_box, check_size, grid_points, is_one_d
 from .network import Network
 from .partition import POLYGON_LIMIT, PolygonsUnavailable, RegionPolygons, region_polygons
 from .patterns import (
@@ -75,9 +75,9 @@ def region_count(net: Network, box: tuple[float, float] = (-6.0, 6.0),
     ``budget``: the exact count stops once there are more regions than this (it bounds the memory) and
     reports ``count=budget``, not exact, with a note saying "more than".
     """
-    box = _check_box(box)
+    box = check_box(box)
     features = validate_features(features)
-    resolution = _check_size(resolution, "resolution")
+    resolution = check_size(resolution, "resolution")
     if method not in ("auto", "exact", "grid"):
         raise ValueError(f"method: expected 'auto', 'exact' or 'grid', got {method!r}")
     if net.sizes[0] != len(features):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .fastpath import FastPath, unsupported_reason
 from .network import Network
@@ -53,14 +54,21 @@ class TrainerState:
 class Trainer:
     """Trains ``net`` with ``optimizer`` on ``X`` ``(n, n0)`` and labels/targets ``y`` ``(n,)``.
 
+    The loss minimised is the mean data loss over a batch plus the penalty
+    ``l1 * sum|w| + l2/2 * sum(w^2)`` over the weights (never biases, unit parameters or rbf templates;
+    see ``Network.regularization``), so L2 adds ``l2 * w`` to a weight's gradient. Both rates may be set
+    at once (``l1=``, ``l2=``, or ``set_penalty``); ``regularization``/``reg_rate`` are the one-penalty
+    form a session offers ("l1" or "l2" and its rate), and cannot be combined with ``l1``/``l2``.
+
     ``step_count`` counts mini-batches, ``epoch`` completed passes over the data. Once the loss or a
     parameter becomes NaN or infinite, ``diverged`` is set with the step in ``diverged_at`` and further
     steps do nothing until ``reset()``.
     """
 
-    def __init__(self, net: Network, optimizer: Optimizer, X, y, batch_size: int = 10,
+    def __init__(self, net: Network, optimizer: Optimizer, X: ArrayLike, y: ArrayLike, batch_size: int = 10,
                  regularization: str | None = None, reg_rate: float = 0.0,
-                 rng: np.random.Generator | None = None, shuffle: bool = True):
+                 rng: np.random.Generator | None = None, shuffle: bool = True, *,
+                 l1: float = 0.0, l2: float = 0.0):
         self.net = net
         self.optimizer = optimizer
         self.X = np.ascontiguousarray(X, dtype=float)
@@ -74,6 +82,11 @@ class Trainer:
             raise ValueError(f"{self.X.shape[0]} inputs but {self.T.shape[0]} targets")
         self.batch_size = batch_size
         self.set_regularization(regularization, reg_rate)
+        if l1 or l2:
+            if regularization is not None:
+                raise ValueError("give the penalty either as regularization + reg_rate or as l1 and l2, "
+                                 "not both")
+            self.set_penalty(l1, l2)
         self.rng = rng if rng is not None else net.rng
         self.shuffle = shuffle
         self._grad: np.ndarray | None = None
@@ -88,7 +101,8 @@ class Trainer:
         self._fast: FastPath | None = None
         self._order_version = 0  # bumped with every new epoch order, so the fast path reloads its copy
         self._fast_version = -1
-        self._pending: tuple[Generator, tuple, np.ndarray] | None = None  # a chunked step under way
+        # a chunked step under way: (its generator, the state it started from, the weights it started from)
+        self._pending: tuple[Generator[None, None, None], tuple[Any, ...], np.ndarray] | None = None
         self.reset_progress()
 
     @property
@@ -104,13 +118,25 @@ class Trainer:
         self._batch_size = int(value)
 
     def set_regularization(self, kind: str | None, rate: float) -> None:
-        """Change the penalty live: ``kind`` None | "l1" | "l2", ``rate`` >= 0."""
+        """Change the penalty live to one kind: ``kind`` None | "l1" | "l2", ``rate`` >= 0 (the other
+        rate becomes 0). With ``kind`` None the rate is kept in ``reg_rate`` but nothing is penalised."""
         if kind not in REGULARIZATIONS:
             raise ValueError(f"unknown regularization {kind!r}; expected none, l1 or l2")
-        rate = float(rate)
-        if not math.isfinite(rate) or rate < 0:
-            raise ValueError(f"regularization rate must be a finite number >= 0, got {rate!r}")
-        self.regularization, self.reg_rate = kind, rate
+        rate = _rate("regularization rate", rate)
+        self.l1 = rate if kind == "l1" else 0.0
+        self.l2 = rate if kind == "l2" else 0.0
+        #: the one-penalty form: None | "l1" | "l2" (| "l1+l2" after ``set_penalty`` with both)
+        self.regularization: str | None = kind
+        #: its rate (None after ``set_penalty`` with both: read ``l1`` and ``l2``)
+        self.reg_rate: float | None = rate
+
+    def set_penalty(self, l1: float = 0.0, l2: float = 0.0) -> None:
+        """Change both penalty rates live: ``l1 * sum|w| + l2/2 * sum(w^2)``, each rate >= 0."""
+        l1, l2 = _rate("l1", l1), _rate("l2", l2)
+        self.l1, self.l2 = l1, l2
+        kinds = [name for name, rate in (("l1", l1), ("l2", l2)) if rate]
+        self.regularization = "+".join(kinds) or None
+        self.reg_rate = None if len(kinds) == 2 else l1 or l2
 
     def reset_progress(self) -> None:
         """Back to step 0: clear optimizer state and counters (the caller re-initialises the network)."""
@@ -250,9 +276,9 @@ class Trainer:
                     break
         return done
 
-    def _pending_key(self) -> tuple:
+    def _pending_key(self) -> tuple[Any, ...]:
         opt = self.optimizer
-        return (self._order_version, self._cursor, self._batch_size, self.regularization, self.reg_rate,
+        return (self._order_version, self._cursor, self._batch_size, self.l1, self.l2,
                 id(opt), opt.t, id(self._fast), self.use_fast_path, self.net.flat.ctypes.data)
 
     def _resume_or_start(self) -> Generator[None, None, None] | None:
@@ -285,9 +311,7 @@ class Trainer:
         rows = self.X.shape[0]
         start, stop = self._cursor, min(self._cursor + self._batch_size, rows)
         A0, T0 = fast.batch_data(start, stop, self._batch_size)
-        l1 = self.reg_rate if self.regularization == "l1" else 0.0
-        l2 = self.reg_rate if self.regularization == "l2" else 0.0
-        loss, finite = yield from fast.step_pieces(A0, T0, self.optimizer, l1, l2, self.rng)
+        loss, finite = yield from fast.step_pieces(A0, T0, self.optimizer, self.l1, self.l2, self.rng)
         self._cursor = stop
         self.step_count += 1
         self.last_loss = loss
@@ -296,8 +320,7 @@ class Trainer:
             self.diverged_at = self.step_count
 
     def _step(self, n: int) -> float:
-        l1 = self.reg_rate if self.regularization == "l1" else 0.0
-        l2 = self.reg_rate if self.regularization == "l2" else 0.0
+        l1, l2 = self.l1, self.l2
         fast = self._fast_path()
         if fast is not None:
             return self._step_fast(fast, n, l1, l2)
@@ -353,4 +376,11 @@ class Trainer:
 
     def epochs_done(self) -> float:
         """Fractional epochs: completed passes plus the part of the current one."""
-        return self.epoch + self._cursor / self.X.shape[0]
+        return float(self.epoch + self._cursor / self.X.shape[0])
+
+
+def _rate(name: str, value: float) -> float:
+    rate = float(value)
+    if not math.isfinite(rate) or rate < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {rate!r}")
+    return rate

@@ -316,7 +316,7 @@ def test_walking_the_batch_size_through_many_values_keeps_memory_bounded():
         trainer.batch_size = batch
         trainer.step(5)
     fast = trainer._fast
-    assert len(fast._batches) <= 4 and len(fast._blocks) == 1
+    assert len(fast._batches) <= 4 and len(fast.epoch._layouts) == 1
     # At most four batch sizes' buffers (each no larger than the largest's), one epoch layout, and three
     # parameter-sized vectors: not the 49 sizes visited.
     largest = sum(a.nbytes for a in FastPath(net).batch(59).arrays())
@@ -396,3 +396,36 @@ def test_a_step_whose_weights_change_between_its_pieces_starts_again_from_the_ne
         sliced.train_for(1, 0.0)
     fresh.step(1)
     assert np.array_equal(sliced.net.flat, fresh.net.flat)
+
+
+def test_a_new_optimizer_is_one_class_and_the_fast_path_runs_it():
+    class Decaying(Optimizer):
+        """SGD with the rate decaying as lr / t: grad_scale and apply are all a new optimizer needs."""
+
+        name = "decaying"
+
+        def apply(self, params, step, tmp):  # step = -lr * g (the default grad_scale)
+            self.t += 1
+            np.multiply(step, 1.0 / self.t, out=tmp)
+            params += tmp
+
+    class WrittenOut:
+        """The same rule written against the general path's gradient, as a reference."""
+
+        def __init__(self):
+            self.t = 0
+
+        def update(self, params, grads):
+            self.t += 1
+            params -= 0.1 / self.t * grads
+
+    X, y = _problem(40)
+    net = Network([2, 6, 6, 1], activation="tanh", output="sigmoid", init="glorot", seed=0)
+    assert unsupported_reason(net, Decaying(0.1)) is None
+    trainer = Trainer(net, Decaying(0.1), X, y, batch_size=8, rng=np.random.default_rng(5))
+    losses = [trainer.step(1) for _ in range(12)]
+    assert trainer._fast is not None and trainer.optimizer.t == 12
+    ref = Network([2, 6, 6, 1], activation="tanh", output="sigmoid", init="glorot", seed=0)
+    ref_losses = _reference(ref, WrittenOut(), X, y, 8, 12)
+    np.testing.assert_allclose(net.flat, ref.flat, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-12, atol=1e-13)

@@ -7,7 +7,7 @@ import pytest
 
 from app.engine.activations import ACTIVATIONS
 from app.engine.features import feature_map
-from app.engine.grid import GridEvaluator, grid_points, thumbnails
+from app.engine.grid import GridEvaluator, check_box, check_size, grid_points, thumbnails
 from app.engine.network import Network
 
 OUTPUTS = [("sigmoid", 1), ("softmax", 3), ("linear", 2), ("tanh", 1)]
@@ -216,7 +216,7 @@ def test_separable_first_layer_equals_forward_to_float32_rounding(activation, fe
     grid = GridEvaluator(box=(-3, 3), size=30, features=features)
     net = _scaled_net(activation, features, weight_scale=1.5, bias_scale=1.0)
     result = grid.evaluate(net)
-    assert grid._separable(net, activation, np.empty((6, 900), np.float32))  # the per-axis path ran
+    assert grid.separable.evaluate(net, activation, np.empty((6, 900), np.float32))  # the per-axis path ran
     hidden, output = _max_errors(result, net, grid.inputs)
     # A few float32 ulps of values in [-1, 1], after float32 inputs and matmuls on the general path.
     assert hidden < 2e-6 and output < 2e-6
@@ -232,7 +232,7 @@ def test_separable_and_general_first_layers_agree_on_the_same_points(activation)
                          biases=net.biases)
     fast = GridEvaluator(box=(-4, 4), size=25)
     general = GridEvaluator(box=(-4, 4), size=25, features=("x1", "x2", "x1x2"))
-    assert fast._axes is not None and general._axes is None
+    assert fast.separable.axes is not None and general.separable.axes is None
     np.testing.assert_allclose(fast.evaluate(net).hidden, general.evaluate(mixed).hidden, atol=2e-6)
 
 
@@ -241,7 +241,7 @@ def test_first_layer_too_large_for_factors_falls_back_to_the_general_path(activa
     # Weights of ~40 on x1sq (up to 36): e^(s A) would overflow float32, so the factored form is refused.
     grid = GridEvaluator(box=(-6, 6), size=20, features=SEPARABLE)
     net = _scaled_net(activation, SEPARABLE, weight_scale=40.0, bias_scale=1.0, sizes=(5,))
-    assert not grid._separable(net, activation, np.empty((5, 400), np.float32))
+    assert not grid.separable.evaluate(net, activation, np.empty((5, 400), np.float32))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = grid.evaluate(net)
@@ -290,19 +290,19 @@ def test_relu_layers_are_exactly_the_clipped_affine_map():
 
 
 def test_separable_path_needs_a_two_dimensional_grid_without_the_product_feature():
-    assert GridEvaluator(size=5)._axes is not None
-    assert GridEvaluator(size=5, features=SEPARABLE)._axes is not None
-    assert GridEvaluator(size=5, features=("x1", "x2", "x1x2"))._axes is None
-    assert GridEvaluator(size=5, features=("x1", "x1sq"))._axes is None
+    assert GridEvaluator(size=5).separable.axes is not None
+    assert GridEvaluator(size=5, features=SEPARABLE).separable.axes is not None
+    assert GridEvaluator(size=5, features=("x1", "x2", "x1x2")).separable.axes is None
+    assert GridEvaluator(size=5, features=("x1", "x1sq")).separable.axes is None
 
 
 def test_per_axis_features_add_up_to_the_grid_inputs():
     grid = GridEvaluator(box=(-2, 5), size=7, features=SEPARABLE)
-    halves = grid._axes[:, :-1]
+    halves = grid.separable.axes[:, :-1]
     by_column, by_row = halves[:7], halves[7:]
     summed = (by_row[:, None, :] + by_column[None, :, :]).reshape(49, -1)
     np.testing.assert_allclose(summed, grid.inputs, atol=1e-14)
-    assert np.all(grid._axes[:, -1] == 0.5)  # the two halves of the bias
+    assert np.all(grid.separable.axes[:, -1] == 0.5)  # the two halves of the bias
 
 
 def test_evaluate_steps_yields_between_layers_and_gives_what_evaluate_gives():
@@ -319,3 +319,23 @@ def test_evaluate_steps_yields_between_layers_and_gives_what_evaluate_gives():
     whole = GridEvaluator((-6, 6), 30).evaluate(net)
     assert pauses == net.depth - 1
     assert np.array_equal(sliced.output, whole.output) and np.array_equal(sliced.hidden, whole.hidden)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"box": (3, -3)}, r"box: expected finite lo < hi, got \(3.0, -3.0\)"),
+    ({"box": "wide"}, "box: expected a pair"),
+    ({"box": (0, float("inf"))}, "box: expected finite lo < hi"),
+    ({"size": 1}, "size: expected an integer >= 2, got 1"),
+    ({"size": 2.5}, "size: expected an integer >= 2, got 2.5"),
+    ({"size": True}, "size: expected an integer >= 2, got True"),
+])
+def test_a_bad_box_or_size_is_refused_naming_it(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        GridEvaluator(**kwargs)
+
+
+def test_the_box_and_size_checks_are_public_for_the_other_grid_users():
+    assert check_box([-2, 5]) == (-2.0, 5.0)
+    assert check_size(np.int64(7), "resolution") == 7
+    with pytest.raises(ValueError, match="resolution: expected an integer >= 2"):
+        check_size(0, "resolution")

@@ -168,3 +168,47 @@ def test_piecewise_linear_flag_follows_the_hidden_units():
 def test_inputs_of_the_wrong_width_are_refused():
     with pytest.raises(ValueError, match=r"inputs must have shape \(n, 2\)"):
         Network([2, 1]).predict(np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "prelu", "maxout", "rbf"])
+def test_layer_blocks_tile_the_flat_vector_and_view_each_layers_parameters(activation):
+    net = Network([2, 4, 3, 2], activation=activation, output="softmax", seed=1)
+    blocks = net.layer_blocks()
+    assert [b.kind for b in blocks] == net.kinds
+    # in order, no gap, no overlap: W, then b, then the unit parameters, layer after layer
+    pos = 0
+    for l, block in enumerate(blocks):
+        assert block.weights.start == pos and block.weights.stop == block.biases.start
+        assert block.span == slice(block.weights.start, block.biases.stop)
+        pos = block.biases.stop
+        for s in block.params.values():
+            assert s.start == pos and s.stop - s.start == net.sizes[l + 1]
+            pos = s.stop
+        assert block.end == pos
+        np.testing.assert_array_equal(block.W(net.flat), net.weights[l])
+        np.testing.assert_array_equal(block.b(net.flat), net.biases[l])
+        assert block.W(net.flat).shape == block.shape == net.weights[l].shape
+        for name, view in block.unit_params(net.flat).items():
+            np.testing.assert_array_equal(view, net.unit_params[l][name])
+        # [W; b]: the weights then the bias as the last row, a view (writes reach the network)
+        wb = block.wb(net.flat)
+        assert wb.shape == (block.shape[0] + 1, block.shape[1])
+        np.testing.assert_array_equal(wb[-1], net.biases[l])
+        wb[0, 0] = 7.5
+        assert net.weights[l][0, 0] == 7.5
+    assert pos == net.flat.size
+    # the same blocks locate a gradient's entries
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    grads = net.loss_and_gradients(X, np.array([0, 1, 1, 0, 1]))
+    for l, block in enumerate(blocks):
+        np.testing.assert_array_equal(block.W(grads.flat), grads.weights[l])
+        np.testing.assert_array_equal(block.b(grads.flat), grads.biases[l])
+
+
+def test_the_penalty_mask_covers_weights_but_not_biases_unit_parameters_or_rbf_templates():
+    net = Network([2, 3, 3, 1], activation=["prelu", "rbf"], seed=0)
+    expected = np.zeros_like(net.flat)
+    blocks = net.layer_blocks()
+    expected[blocks[0].weights] = 1.0  # prelu layer: weights only (not bias, not slope)
+    expected[blocks[2].weights] = 1.0  # output layer; blocks[1] is the rbf layer: templates are free
+    np.testing.assert_array_equal(net.reg_mask, expected)

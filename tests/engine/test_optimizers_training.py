@@ -163,3 +163,59 @@ def test_regularization_kind_and_rate_are_checked():
         trainer.set_regularization("l3", 0.1)
     with pytest.raises(ValueError, match="regularization rate"):
         trainer.set_regularization("l2", -1)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast path", "general path"])
+def test_l1_and_l2_together_step_down_the_finite_difference_gradient_of_the_penalised_loss(fast):
+    # Full batch, fixed order, SGD with lr = 1: the step is exactly minus the gradient of
+    # mean loss + l1 sum|w| + l2/2 sum w^2, which central differences of net.loss give independently of
+    # the backward pass and of the penalty's gradient code. Weights are away from 0 (the kink of |w|).
+    X, y = _problem(24, seed=4)
+    net = Network([2, 5, 3, 1], activation="tanh", output="sigmoid", init="glorot", seed=2)
+    net.flat[:] += np.where(net.flat >= 0, 0.05, -0.05) * net.reg_mask
+    T = net.encode_targets(y)
+    l1, l2 = 0.03, 0.2
+    before = net.flat.copy()
+    numeric = np.empty_like(before)
+    h = 1e-6
+    for i in range(before.size):
+        net.flat[i] = before[i] + h
+        up = net.loss(X, T, l1=l1, l2=l2)
+        net.flat[i] = before[i] - h
+        down = net.loss(X, T, l1=l1, l2=l2)
+        net.flat[i] = before[i]
+        numeric[i] = (up - down) / (2 * h)
+    trainer = Trainer(net, make_optimizer("sgd", 1.0), X, y, batch_size=24, shuffle=False, l1=l1, l2=l2)
+    trainer.use_fast_path = fast
+    trainer.step(1)
+    assert (trainer._fast is not None) == fast
+    np.testing.assert_allclose(before - net.flat, numeric, rtol=1e-6, atol=1e-9)
+    # both terms really act: each alone gives a different step
+    for rates in ({"l1": l1}, {"l2": l2}):
+        alone = Network([2, 5, 3, 1], activation="tanh", output="sigmoid", init="glorot", seed=2)
+        alone.flat[:] = before
+        Trainer(alone, make_optimizer("sgd", 1.0), X, y, batch_size=24, shuffle=False, **rates).step(1)
+        assert np.abs(alone.flat - net.flat).max() > 1e-3
+
+
+def test_the_penalty_is_named_by_the_rates_in_use_and_changes_live():
+    X, y = _problem(10)
+    trainer = Trainer(Network([2, 1]), make_optimizer("sgd", 0.1), X, y, batch_size=2, l1=0.1, l2=0.2)
+    assert (trainer.l1, trainer.l2, trainer.regularization, trainer.reg_rate) == (0.1, 0.2, "l1+l2", None)
+    trainer.set_regularization("l2", 0.5)
+    assert (trainer.l1, trainer.l2, trainer.regularization, trainer.reg_rate) == (0.0, 0.5, "l2", 0.5)
+    trainer.set_penalty(l1=0.25)
+    assert (trainer.l1, trainer.l2, trainer.regularization, trainer.reg_rate) == (0.25, 0.0, "l1", 0.25)
+    trainer.set_penalty()
+    assert (trainer.regularization, trainer.reg_rate) == (None, 0.0)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"regularization": "l2", "reg_rate": 0.1, "l1": 0.1}, "either as regularization \\+ reg_rate or as l1"),
+    ({"l1": -0.1}, "l1 must be a finite number >= 0, got -0.1"),
+    ({"l2": math.inf}, "l2 must be a finite number >= 0, got inf"),
+])
+def test_bad_penalty_rates_are_refused_naming_the_rate(kwargs, message):
+    X, y = _problem(10)
+    with pytest.raises(ValueError, match=message):
+        Trainer(Network([2, 1]), make_optimizer("sgd", 0.1), X, y, batch_size=2, **kwargs)
