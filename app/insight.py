@@ -55,8 +55,7 @@ def landscape_steps(session: Session, directions: Literal["random", "pca"] = "ra
     net = session.network.copy()
     data = session.data
     trainer = session.trainer
-    l1 = trainer.reg_rate if trainer.regularization == "l1" else 0.0
-    l2 = trainer.reg_rate if trainer.regularization == "l2" else 0.0
+    l1, l2 = trainer.l1, trainer.l2
     X, T = data.train_x.copy(), data.train_t if data.train_t is not None else data.train_y
     kept = session.history.trajectory()
     steps = session.history.steps
