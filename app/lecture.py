@@ -8,19 +8,29 @@ calls them ``z`` and ``a``; the translation happens only here).
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from app import regioncount
 from app.engine import Network, Trainer, make_optimizer, outputs
 from app.engine.activations import ACTIVATIONS, GROUPS, evaluate
 from app.engine.features import feature_map
+from app.engine.grid import GridEvaluator
+from app.engine.regions import (
+    POLYGON_LIMIT,
+    PolygonsUnavailable,
+    RegionTracker,
+    region_count,
+    region_map,
+    region_polygons,
+)
+from app.scenes import PANELS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the hub hands a Session in; this module builds none (seeds: ``type(session)``)
     from app.session import Session
 
-WHATS = ("walkthrough", "gallery", "saturation", "depth", "backprop", "universality", "seeds")
 GALLERY_Z = np.linspace(-4.0, 4.0, 161)
 SATURATION_STEPS = 300
 SATURATION_EVERY = 10
@@ -50,11 +60,12 @@ def compute_steps(session: Session, what: str, **args: Any) -> Steps:
     The first piece copies what the panel reads from the session (network, data, config), so the
     session may train between the later pieces without mixing two networks in one panel.
     """
-    fn = {"walkthrough": walkthrough, "gallery": lambda s: gallery(), "saturation": saturation_steps,
-          "depth": depth_steps, "backprop": backprop_steps, "universality": universality,
-          "seeds": seeds_steps}.get(what)
+    panels: dict[str, Callable[..., Any]] = {
+        "walkthrough": walkthrough, "gallery": lambda s: gallery(), "saturation": saturation_steps,
+        "depth": depth_steps, "backprop": backprop_steps, "universality": universality, "seeds": seeds_steps}
+    fn = panels.get(what)
     if fn is None:
-        raise ValueError(f"what: unknown lecture panel {what!r}; expected one of: {', '.join(WHATS)}")
+        raise ValueError(f"what: unknown lecture panel {what!r}; expected one of: {', '.join(PANELS)}")
     result = fn(session, **args) if args else fn(session)
     if isinstance(result, Generator):
         result = yield from result
@@ -173,17 +184,6 @@ def companion_hidden(hidden: list[int]) -> list[int]:
 def _region_panel(net: Network, session: Session, label: str) -> Steps:
     """One side of the depth comparison. The exact count of a big network is made in the region-count
     worker process (seconds and hundreds of MB for 8 x 64 units: never on a training thread)."""
-    from app import regioncount
-    from app.engine.grid import GridEvaluator
-    from app.engine.regions import (
-        POLYGON_LIMIT,
-        PolygonsUnavailable,
-        RegionTracker,
-        region_count,
-        region_map,
-        region_polygons,
-    )
-
     cfg, data = session.config, session.data
     if regioncount.small(net) or not net.piecewise_linear:
         info = region_count(net, data.box, cfg.features, budget=regioncount.BUDGET).to_dict()
@@ -349,15 +349,14 @@ def seeds(session: Session, count: int = 12, steps: int = 600) -> dict[str, Any]
 
 def seeds_steps(session: Session, count: int = 12, steps: int = 600) -> Steps:
     """``seeds`` in pieces of at most ``SEEDS_PIECE`` training steps."""
-    from app.session import Session
-
     if sum(session.config.hidden) > SEEDS_MAX_UNITS or session.data.train_x.shape[0] > SEEDS_MAX_POINTS:
         raise ValueError(f"what: the seeds panel trains {count} copies, so it is only for networks of at "
                          f"most {SEEDS_MAX_UNITS} hidden units and {SEEDS_MAX_POINTS} training points")
     out = []
     for seed in range(count):
         yield
-        other = Session(session.config.merged({"seed": seed}))
+        # the session's own class builds each seed's copy: importing app.session here would close a cycle
+        other = type(session)(session.config.merged({"seed": seed}))
         for at in range(0, steps, SEEDS_PIECE):
             yield
             other.train(min(SEEDS_PIECE, steps - at))

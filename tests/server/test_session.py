@@ -163,7 +163,7 @@ def test_divergence_stops_play_and_reports_the_step():
     s.playing = True
     s.train(500)
     assert s.state == "diverged" and not s.playing
-    header = s.snapshot().header
+    header = p.frame_header(s.snapshot())
     assert header["state"] == "diverged"
     frame = p.encode_snapshot(s.snapshot())  # NaN weights travel as null, never as invalid JSON
     json.loads(frame[4:4 + int.from_bytes(frame[:4], "little")])
@@ -201,7 +201,7 @@ def test_unit_map_and_thumbnails_show_the_hidden_units():
     c = lo + (np.arange(16) + 0.5) * (hi - lo) / 16
     x1, x2 = np.meshgrid(c, c[::-1])
     z = np.column_stack([x1.ravel(), x2.ravel()]) @ s.network.weights[0] + s.network.biases[0]
-    assert np.allclose(snap.unit, np.maximum(z[:, 2], 0).reshape(16, 16), atol=1e-4)
+    assert np.allclose(snap.unit_map, np.maximum(z[:, 2], 0).reshape(16, 16), atol=1e-4)
     assert snap.thumbnails.shape == (3, 8, 8)
     with pytest.raises(ValueError, match="unit"):
         s.set_view(unit=(1, 0))
@@ -244,7 +244,7 @@ def test_train_ratio_one_trains_on_everything_without_a_test_set():
     s = Session(scene="xor-linear")
     assert len(s.data.train_y) == 4 and len(s.data.test_y) == 0
     s.train(3000)
-    header = s.snapshot().header
+    header = p.frame_header(s.snapshot())
     assert header["test_loss"] is None and header["test_accuracy"] is None
     # the lecture: least squares on XOR converges to w = 0, b = 1/2
     assert np.allclose(s.network.weights[0], 0.0, atol=1e-3) and s.network.biases[0][0] == pytest.approx(0.5,
@@ -255,7 +255,7 @@ def test_regions_view_reports_count_and_map_for_piecewise_linear_nets():
     pytest.importorskip("app.engine.regions")
     s = Session(scene="xor-by-hand")
     snap = s.snapshot()
-    assert snap.header["regions"]["count"] >= 3 and snap.header["regions_drawn"] == "polygons"
+    assert snap.regions["count"] >= 3 and snap.regions_drawn == "polygons"
     polygons, ids = snap.region_polygons
     assert polygons.count == 3 and ids.dtype == np.uint16 and snap.region_map is None
 
@@ -269,7 +269,7 @@ def test_regions_view_reports_count_and_map_for_piecewise_linear_nets():
 def test_frame_metrics_equal_the_engine_loss_and_accuracy(config):
     s = Session(config)
     s.train(30)
-    m = s.snapshot().header
+    m = p.frame_header(s.snapshot())
     net, d = s.network, s.data
     assert m["train_loss"] == pytest.approx(net.loss(d.train_x, d.train_t), rel=1e-12)
     assert m["test_loss"] == pytest.approx(net.loss(d.test_x, d.test_t), rel=1e-12)
