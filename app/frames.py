@@ -22,6 +22,7 @@ from app.config import SessionConfig
 from app.engine import Network, fastpath, outputs
 from app.engine.grid import GridEvaluator, GridResult, thumbnails
 from app.engine.regions import RegionPolygons
+from app.pieces import quietly
 from app.regionview import RegionView
 from app.sessiondata import Data
 
@@ -224,28 +225,6 @@ def thumbnail_steps(result: GridResult, size: int) -> Generator[None, None, np.n
         parts.append(thumbnails(dataclasses.replace(result, maps=result.maps[start:stop]), size))
         yield
     return np.concatenate(parts)
-
-
-def finish(steps: Generator[Any, None, Any]) -> Any:
-    """Run a generator of work pieces (``snapshot_steps``, an export) to its end at once and return what
-    it returns."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
-
-
-def quietly(steps: Generator[Any, None, Any]) -> Generator[Any, None, Any]:
-    """``steps`` with NumPy's floating-point warnings off inside each piece (not across the pauses, when
-    other work runs on the thread)."""
-    while True:
-        with np.errstate(all="ignore"):
-            try:
-                item = next(steps)
-            except StopIteration as done:
-                return done.value
-        yield item
 
 
 def as_map(values: np.ndarray, g: int, line: bool) -> np.ndarray:

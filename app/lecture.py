@@ -26,6 +26,7 @@ from app.engine.regions import (
     region_map,
     region_polygons,
 )
+from app.pieces import finish
 from app.scenes import PANELS
 
 if TYPE_CHECKING:  # the hub hands a Session in; this module builds none (seeds: ``type(session)``)
@@ -49,7 +50,7 @@ Steps = Generator[Any, None, dict[str, Any]]
 
 def compute(session: Session, what: str, **args: Any) -> dict[str, Any]:
     """Dispatch one ``lecture`` request; ValueError names a ``what`` that does not exist."""
-    return _finish(compute_steps(session, what, **args))
+    return finish(compute_steps(session, what, **args))
 
 
 def compute_steps(session: Session, what: str, **args: Any) -> Steps:
@@ -70,17 +71,6 @@ def compute_steps(session: Session, what: str, **args: Any) -> Steps:
     if isinstance(result, Generator):
         result = yield from result
     return result
-
-
-def _finish(steps: Generator[Any, None, Any]) -> Any:
-    """Run pieces of work to the end at once, waiting here for any Future a piece hands out."""
-    while True:
-        try:
-            item = next(steps)
-        except StopIteration as done:
-            return done.value
-        if item is not None:
-            item.result()
 
 
 def _round(a: np.ndarray, digits: int = 4) -> list:
@@ -132,7 +122,7 @@ def saturation(session: Session, steps: int = SATURATION_STEPS,
     """Train two copies of the session's current network (same start, same batches) with sigmoid +
     squared error and sigmoid + cross-entropy; record loss, accuracy and output gradient every ``every``
     steps. Both losses are reported as cross-entropy too, so the curves share a scale."""
-    return _finish(saturation_steps(session, steps, every))
+    return finish(saturation_steps(session, steps, every))
 
 
 def saturation_steps(session: Session, steps: int = SATURATION_STEPS,
@@ -213,7 +203,7 @@ def _region_panel(net: Network, session: Session, label: str) -> Steps:
 def depth(session: Session) -> dict[str, Any]:
     """The session's net beside a companion with the same hidden units in another shape, trained by
     the same optimizer settings to the same step count (caught up here; cached on the session)."""
-    return _finish(depth_steps(session))
+    return finish(depth_steps(session))
 
 
 def depth_steps(session: Session) -> Steps:
@@ -251,7 +241,7 @@ def backprop(session: Session, x: list[float] | None = None, y: float | None = N
     ``x`` with label ``y`` (without ``y``: the training point nearest ``x``, with its label; without ``x``
     either: ``default_point``), and the largest difference
     between those gradients and central finite differences of the loss."""
-    return _finish(backprop_steps(session, x, y))
+    return finish(backprop_steps(session, x, y))
 
 
 def backprop_steps(session: Session, x: list[float] | None = None, y: float | None = None) -> Steps:
@@ -344,7 +334,7 @@ def seeds(session: Session, count: int = 12, steps: int = 600) -> dict[str, Any]
     """Train the session's config with seeds 0..count-1 (each exactly as the page's seed field would build
     it) and report per seed whether it solved the task and which hidden units are dead (inactive on every
     training point)."""
-    return _finish(seeds_steps(session, count, steps))
+    return finish(seeds_steps(session, count, steps))
 
 
 def seeds_steps(session: Session, count: int = 12, steps: int = 600) -> Steps:

@@ -23,7 +23,8 @@ from app.engine import Network, Trainer, make_optimizer
 from app.engine.datasets import make_dataset, split
 from app.engine.features import feature_map
 from app.engine.grid import is_one_d
-from app.frames import FrameMaker, Snapshot, ViewState, finish
+from app.frames import FrameMaker, Snapshot, ViewState
+from app.pieces import finish
 from app.sessiondata import Data
 
 

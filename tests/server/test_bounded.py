@@ -248,7 +248,7 @@ def _big_session():
 
 def test_the_metrics_of_a_big_network_are_made_in_several_pieces_with_one_pass_numbers(monkeypatch):
     from app.engine import fastpath
-    from app.session import finish
+    from app.pieces import finish
 
     s = _big_session()
     steps = s.frames.metrics_steps(s.network, s.data)

@@ -10,7 +10,8 @@ import pytest
 
 from app import protocol as p
 from app.config import SessionConfig
-from app.frames import FrameMaker, ViewState, finish
+from app.frames import FrameMaker, ViewState
+from app.pieces import finish
 from app.session import Session
 
 
