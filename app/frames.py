@@ -14,12 +14,12 @@ import math
 from collections.abc import Generator
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from app.config import SessionConfig
-from app.engine import Network, fastpath, outputs
+from app.engine import Network, Trainer, fastpath, outputs
 from app.engine.grid import GridEvaluator, GridResult, thumbnails
 from app.engine.regions import RegionPolygons
 from app.pieces import quietly
@@ -81,6 +81,23 @@ class Snapshot:
     region_polygons: tuple[RegionPolygons, np.ndarray] | None = None  # with a region id per cell (F,) uint16
 
 
+class FrameSource(Protocol):
+    """What frames are made of (a ``Session`` is one; typed here so that this module imports no session)."""
+
+    network: Network
+    data: Data
+    config: SessionConfig
+    view: ViewState
+    trainer: Trainer
+    playing: bool
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def step_count(self) -> int: ...
+
+
 class FrameMaker:
     """Makes one session's snapshots. Owns the grid evaluator (kept across rebuilds on the same grid: making
     it afresh first-touches ~80 MB of buffers behind 8 x 64 units, ~50 ms in each piece of the next frame)
@@ -114,18 +131,18 @@ class FrameMaker:
         """The region count or polygons being made in the worker process for a coming frame, if any."""
         return self.regions.pending()
 
-    def snapshot_steps(self, net: Network, data: Data, config: SessionConfig, view: ViewState, *, step: int,
-                       epoch: float, state: str, playing: bool) -> Generator[None, None, Snapshot]:
-        """The snapshot of ``net`` in pieces: a generator that yields between pieces of bounded work (one
-        layer of the grid pass, the metrics, the regions) and returns the Snapshot. Nothing else may use
-        the network, or this maker, until it is done."""
-        work = self._snapshot(net, data, config, view, step, epoch, state, playing)
-        if state == "diverged":  # inf and NaN weights are expected here; the header says "diverged"
+    def snapshot_steps(self, src: FrameSource) -> Generator[None, None, Snapshot]:
+        """The snapshot of ``src`` in pieces: a generator that yields between pieces of bounded work (one
+        layer of the grid pass, the metrics, the regions) and returns the Snapshot. Nothing but play and
+        pause may change ``src`` until it is done (they do not wait for a frame: ``playing`` and ``state``
+        are read where the frame uses them, the state at its end)."""
+        work = self._snapshot(src)
+        if src.trainer.diverged:  # inf and NaN weights are expected here; the header says "diverged"
             return (yield from quietly(work))
         return (yield from work)
 
-    def _snapshot(self, net: Network, d: Data, cfg: SessionConfig, view: ViewState, step: int, epoch: float,
-                  state: str, playing: bool) -> Generator[None, None, Snapshot]:
+    def _snapshot(self, src: FrameSource) -> Generator[None, None, Snapshot]:
+        net, d, cfg, view = src.network, src.data, src.config, src.view
         g = cfg.grid
         grid = self.evaluator(d, cfg)
         result = yield from grid.evaluate_steps(net)
@@ -151,15 +168,17 @@ class FrameMaker:
         self.polygons_held = False  # set when this frame draws the grid map only because the net is playing
         if view.regions:
             yield
-            regions = yield from self.regions.steps(net, step, d.box, list(cfg.features), playing, grid)
+            regions = yield from self.regions.steps(net, src.step_count, d.box, list(cfg.features),
+                                                    src.playing, grid)
             self.polygons_held = regions.held
         yield
         metrics = yield from self.metrics_steps(net, d)  # a forward pass over every point, in chunks
         yield
         weights, biases, unit_params = _rounded_params(net)
         return Snapshot(
-            step=step, epoch=epoch, state=state, metrics=metrics, weights=weights, biases=biases,
-            unit_params=unit_params, regions=regions.count if regions is not None else None,
+            step=src.step_count, epoch=src.trainer.epochs_done(), state=src.state, metrics=metrics,
+            weights=weights, biases=biases, unit_params=unit_params,
+            regions=regions.count if regions is not None else None,
             regions_drawn=regions.drawn if regions is not None else None,
             grid=g, box=d.box, sizes=list(net.sizes), unit=view.unit, output_range=output_range(cfg, d),
             output=output, classes=classes, confidence=confidence, thumbnails=thumbs, unit_map=unit_map,

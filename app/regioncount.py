@@ -95,7 +95,7 @@ def _limit_memory(limit: int) -> None:
     with contextlib.suppress(AttributeError, OSError):
         os.nice(WORKER_NICE)
     try:
-        import resource
+        import resource  # POSIX only: the ImportError below is the platform without rlimits
 
         _, hard = resource.getrlimit(resource.RLIMIT_DATA)
         cap = limit if hard == resource.RLIM_INFINITY else min(limit, hard)

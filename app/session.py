@@ -296,9 +296,7 @@ class Session:
     def snapshot_steps(self) -> Generator[None, None, Snapshot]:
         """``snapshot`` in pieces (see ``FrameMaker.snapshot_steps``), so that a server can run a big
         network's frame in slices. Nothing else may use the session until it is done."""
-        return self.frames.snapshot_steps(self.network, self.data, self.config, self.view,
-                                          step=self.step_count, epoch=self.trainer.epochs_done(),
-                                          state=self.state, playing=self.playing)
+        return self.frames.snapshot_steps(self)
 
     @property
     def polygons_held(self) -> bool:

@@ -135,11 +135,12 @@ def test_a_frame_maker_keeps_its_grid_evaluator_for_the_same_grid_and_makes_a_ne
 def test_the_frame_maker_draws_the_network_and_view_it_is_given():
     s = Session(SessionConfig(hidden=[4, 2], activation="relu", grid=10, thumbnail=5, seed=3))
     s.train(10)
-    snap = finish(FrameMaker().snapshot_steps(s.network, s.data, s.config, ViewState(unit=(1, 1)),
-                                               step=7, epoch=0.5, state="playing", playing=True))
+    s.view = ViewState(unit=(1, 1))
+    s.playing = True
+    snap = finish(FrameMaker().snapshot_steps(s))
     hidden = s.network.forward(cell_centres(s, 10)).a[2][:, 1]  # layer 1, unit 1
     assert np.allclose(snap.unit_map, hidden.reshape(10, 10), atol=1e-5)
-    assert (snap.step, snap.epoch, snap.state, snap.unit) == (7, 0.5, "playing", (1, 1))
+    assert (snap.step, snap.epoch, snap.state, snap.unit) == (10, s.trainer.epochs_done(), "playing", (1, 1))
     assert snap.sizes == [2, 4, 2, 1]
     assert snap.thumbnails.shape == (6, 5, 5) and snap.regions is None and snap.region_map is None
     assert snap.weights[0] == np.round(s.network.weights[0], 4).tolist()
@@ -157,3 +158,12 @@ def test_a_diverged_networks_frame_is_made_without_floating_point_warnings_and_w
     header, _ = p.decode_frame(p.encode_snapshot(snap))
     assert header["train_loss"] is None and header["state"] == "diverged"
 
+
+
+def test_a_pause_while_a_frame_is_made_in_pieces_is_the_state_its_header_says():
+    s = Session(SessionConfig(hidden=[8, 8], grid=20))
+    s.playing = True
+    steps = s.snapshot_steps()
+    next(steps)  # the hub's pause does not wait for a frame in progress
+    s.playing = False
+    assert finish(steps).state == "paused"
