@@ -26,8 +26,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app import lecture, regioncount, scenes
 from app import protocol as p
-from app import regioncount, scenes
 from app.config import ConfigError, describe_validation_error, limits
 from app.fairpool import FairPool, Share
 from app.rooms import Rooms
@@ -550,8 +550,7 @@ class Hub:
                 await self._frame_if_paused(live)
             elif isinstance(msg, p.Inspect):
                 result = await self.call(live, s.inspect, msg.x, msg.y)
-                conn.send(p.inspection(result["x"], result["layers"], result["output"], result["loss"])
-                          | {"input": result["input"]})
+                conn.send(p.inspection(**result))
             elif isinstance(msg, p.Lecture):
                 await self._start_lecture(live, msg)
             elif isinstance(msg, p.Present):
@@ -658,7 +657,7 @@ class Hub:
         s = live.session
         args = msg.panel_args()
         try:
-            work = s.lecture_steps(msg.what, **args)
+            work = lecture.compute_steps(s, msg.what, **args)
             data = None
             while not stop[0] and live.conn is not None and not self.closing:
                 # one slice at a time under the session's lock: its training and frames go on between

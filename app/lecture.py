@@ -8,21 +8,30 @@ calls them ``z`` and ``a``; the translation happens only here).
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app import insight
+from app import insight, regioncount
 from app.engine import Network, Trainer, make_optimizer, outputs
 from app.engine.activations import ACTIVATIONS, GROUPS, evaluate
 from app.engine.features import feature_map
+from app.engine.grid import GridEvaluator
+from app.engine.regions import (
+    POLYGON_LIMIT,
+    PolygonsUnavailable,
+    RegionTracker,
+    region_count,
+    region_map,
+    region_polygons,
+)
+from app.pieces import finish
+from app.scenes import PANELS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the hub hands a Session in; this module builds none (seeds: ``type(session)``)
     from app.session import Session
 
-WHATS = ("walkthrough", "gallery", "saturation", "depth", "backprop", "universality", "seeds", "landscape",
-         "folding")
 GALLERY_Z = np.linspace(-4.0, 4.0, 161)
 SATURATION_STEPS = 300
 SATURATION_EVERY = 10
@@ -41,7 +50,7 @@ Steps = Generator[Any, None, dict[str, Any]]
 
 def compute(session: Session, what: str, **args: Any) -> dict[str, Any]:
     """Dispatch one ``lecture`` request; ValueError names a ``what`` that does not exist."""
-    return _finish(compute_steps(session, what, **args))
+    return finish(compute_steps(session, what, **args))
 
 
 def compute_steps(session: Session, what: str, **args: Any) -> Steps:
@@ -52,26 +61,17 @@ def compute_steps(session: Session, what: str, **args: Any) -> Steps:
     The first piece copies what the panel reads from the session (network, data, config), so the
     session may train between the later pieces without mixing two networks in one panel.
     """
-    fn = {"walkthrough": walkthrough, "gallery": lambda s: gallery(), "saturation": saturation_steps,
-          "depth": depth_steps, "backprop": backprop_steps, "universality": universality,
-          "seeds": seeds_steps, "landscape": insight.landscape_steps, "folding": insight.folding}.get(what)
+    panels: dict[str, Callable[..., Any]] = {
+        "walkthrough": walkthrough, "gallery": lambda s: gallery(), "saturation": saturation_steps,
+        "depth": depth_steps, "backprop": backprop_steps, "universality": universality, "seeds": seeds_steps,
+        "landscape": insight.landscape_steps, "folding": insight.folding}
+    fn = panels.get(what)
     if fn is None:
-        raise ValueError(f"what: unknown lecture panel {what!r}; expected one of: {', '.join(WHATS)}")
+        raise ValueError(f"what: unknown lecture panel {what!r}; expected one of: {', '.join(PANELS)}")
     result = fn(session, **args) if args else fn(session)
     if isinstance(result, Generator):
         result = yield from result
     return result
-
-
-def _finish(steps: Generator[Any, None, Any]) -> Any:
-    """Run pieces of work to the end at once, waiting here for any Future a piece hands out."""
-    while True:
-        try:
-            item = next(steps)
-        except StopIteration as done:
-            return done.value
-        if item is not None:
-            item.result()
 
 
 def _round(a: np.ndarray, digits: int = 4) -> list:
@@ -123,7 +123,7 @@ def saturation(session: Session, steps: int = SATURATION_STEPS,
     """Train two copies of the session's current network (same start, same batches) with sigmoid +
     squared error and sigmoid + cross-entropy; record loss, accuracy and output gradient every ``every``
     steps. Both losses are reported as cross-entropy too, so the curves share a scale."""
-    return _finish(saturation_steps(session, steps, every))
+    return finish(saturation_steps(session, steps, every))
 
 
 def saturation_steps(session: Session, steps: int = SATURATION_STEPS,
@@ -175,17 +175,6 @@ def companion_hidden(hidden: list[int]) -> list[int]:
 def _region_panel(net: Network, session: Session, label: str) -> Steps:
     """One side of the depth comparison. The exact count of a big network is made in the region-count
     worker process (seconds and hundreds of MB for 8 x 64 units: never on a training thread)."""
-    from app import regioncount
-    from app.engine.grid import GridEvaluator
-    from app.engine.regions import (
-        POLYGON_LIMIT,
-        PolygonsUnavailable,
-        RegionTracker,
-        region_count,
-        region_map,
-        region_polygons,
-    )
-
     cfg, data = session.config, session.data
     if regioncount.small(net) or not net.piecewise_linear:
         info = region_count(net, data.box, cfg.features, budget=regioncount.BUDGET).to_dict()
@@ -215,7 +204,7 @@ def _region_panel(net: Network, session: Session, label: str) -> Steps:
 def depth(session: Session) -> dict[str, Any]:
     """The session's net beside a companion with the same hidden units in another shape, trained by
     the same optimizer settings to the same step count (caught up here; cached on the session)."""
-    return _finish(depth_steps(session))
+    return finish(depth_steps(session))
 
 
 def depth_steps(session: Session) -> Steps:
@@ -253,7 +242,7 @@ def backprop(session: Session, x: list[float] | None = None, y: float | None = N
     ``x`` with label ``y`` (without ``y``: the training point nearest ``x``, with its label; without ``x``
     either: ``default_point``), and the largest difference
     between those gradients and central finite differences of the loss."""
-    return _finish(backprop_steps(session, x, y))
+    return finish(backprop_steps(session, x, y))
 
 
 def backprop_steps(session: Session, x: list[float] | None = None, y: float | None = None) -> Steps:
@@ -346,20 +335,19 @@ def seeds(session: Session, count: int = 12, steps: int = 600) -> dict[str, Any]
     """Train the session's config with seeds 0..count-1 (each exactly as the page's seed field would build
     it) and report per seed whether it solved the task and which hidden units are dead (inactive on every
     training point)."""
-    return _finish(seeds_steps(session, count, steps))
+    return finish(seeds_steps(session, count, steps))
 
 
 def seeds_steps(session: Session, count: int = 12, steps: int = 600) -> Steps:
     """``seeds`` in pieces of at most ``SEEDS_PIECE`` training steps."""
-    from app.session import Session
-
     if sum(session.config.hidden) > SEEDS_MAX_UNITS or session.data.train_x.shape[0] > SEEDS_MAX_POINTS:
         raise ValueError(f"what: the seeds panel trains {count} copies, so it is only for networks of at "
                          f"most {SEEDS_MAX_UNITS} hidden units and {SEEDS_MAX_POINTS} training points")
     out = []
     for seed in range(count):
         yield
-        other = Session(session.config.merged({"seed": seed}))
+        # the session's own class builds each seed's copy: importing app.session here would close a cycle
+        other = type(session)(session.config.merged({"seed": seed}))
         for at in range(0, steps, SEEDS_PIECE):
             yield
             other.train(min(SEEDS_PIECE, steps - at))

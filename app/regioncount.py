@@ -21,10 +21,12 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from app.engine.network import Network
+from app.engine.regions import PolygonsUnavailable, region_count, region_polygons
 
 log = logging.getLogger("mlp_playground.regions")
 
@@ -59,7 +61,9 @@ def submit(net: Network, box: tuple[float, float], features: list[str], polygons
 
     ``net`` is pickled at the call: later training does not change what is counted.
     """
-    job, args = (_polygons, ()) if polygons else (_count, (BUDGET,))
+    # the two jobs take different arguments: the pool sees one callable and its argument tuple
+    job: Callable[..., Any] = _polygons if polygons else _count
+    args: tuple[Any, ...] = () if polygons else (BUDGET,)
     pool = _worker()
     try:
         return pool.submit(job, net, tuple(box), list(features), *args)
@@ -91,7 +95,7 @@ def _limit_memory(limit: int) -> None:
     with contextlib.suppress(AttributeError, OSError):
         os.nice(WORKER_NICE)
     try:
-        import resource
+        import resource  # POSIX only: the ImportError below is the platform without rlimits
 
         _, hard = resource.getrlimit(resource.RLIMIT_DATA)
         cap = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
@@ -102,16 +106,12 @@ def _limit_memory(limit: int) -> None:
 
 def _count(net: Network, box: tuple[float, float], features: list[str],
            budget: int) -> tuple[dict[str, Any], float]:
-    from app.engine.regions import region_count
-
     start = time.monotonic()
     info = region_count(net, box, features, budget=budget)
     return info.to_dict(), time.monotonic() - start
 
 
 def _polygons(net: Network, box: tuple[float, float], features: list[str]) -> tuple[Any, str | None, float]:
-    from app.engine.regions import PolygonsUnavailable, region_polygons
-
     start = time.monotonic()
     try:
         return region_polygons(net, box, features), None, time.monotonic() - start

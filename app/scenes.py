@@ -7,7 +7,14 @@ A scene's ``config`` is a partial SessionConfig applied on top of the defaults. 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
+
+from app.config import SessionConfig
+
+# The lecture panels a scene can open: app/lecture.py computes each, the ``lecture`` message names one.
+Panel = Literal["walkthrough", "gallery", "saturation", "depth", "backprop", "universality", "seeds",
+                "landscape", "folding"]
+PANELS: tuple[str, ...] = get_args(Panel)
 
 DEFAULT_SCENE = "playground"
 # the lecture's four points (0,0) (0,1) (1,0) (1,1) with XOR labels
@@ -26,7 +33,7 @@ class Scene:
     parameters: dict[str, Any] | None = None
     view: dict[str, Any] = field(default_factory=dict)
     autoplay: bool = False
-    panel: str | None = None  # the lecture panel the page opens (a ``what`` of app.lecture), if any
+    panel: str | None = None  # the lecture panel the page opens (one of PANELS), if any
     topic: str = ""  # the lecture topic it serves (docs/lecture.md)
 
     def describe(self) -> dict[str, Any]:
@@ -41,13 +48,10 @@ SCENES: dict[str, Scene] = {}
 
 def register(scene: Scene) -> Scene:
     """Add a scene; its config is validated now so a broken preset fails at import, not in a lecture."""
-    from app.config import SessionConfig
-    from app.lecture import WHATS
-
     if scene.name in SCENES:
         raise ValueError(f"scene {scene.name!r} is already registered")
-    if scene.panel is not None and scene.panel not in WHATS:
-        raise ValueError(f"scene {scene.name!r}: unknown panel {scene.panel!r}; expected one of {WHATS}")
+    if scene.panel is not None and scene.panel not in PANELS:
+        raise ValueError(f"scene {scene.name!r}: unknown panel {scene.panel!r}; expected one of {PANELS}")
     SessionConfig.model_validate(scene.config)
     SCENES[scene.name] = scene
     return scene

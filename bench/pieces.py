@@ -23,6 +23,7 @@ import time  # noqa: E402
 
 from load import HOSTILE_CONFIG  # noqa: E402
 
+from app import lecture  # noqa: E402
 from app.config import SessionConfig  # noqa: E402
 from app.hub import _frame_steps  # noqa: E402
 from app.session import Session  # noqa: E402
@@ -76,7 +77,7 @@ def main() -> None:
         s.playing = False
         for what in ("depth", "backprop", "saturation") if args.lectures else ():
             try:
-                note(f"lecture {what} piece", pieces(s.lecture_steps(what)))
+                note(f"lecture {what} piece", pieces(lecture.compute_steps(s, what)))
             except Exception as exc:  # the region count's process can die when the machine runs out of memory
                 print(f"lecture {what} failed: {exc!r}", flush=True)
         note("export json piece", pieces(s.export_steps("json")))

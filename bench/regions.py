@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 from app.config import SessionConfig  # noqa: E402
 from app.engine import partition, regions  # noqa: E402
 from app.engine.grid import GridEvaluator  # noqa: E402
-from app.protocol import FrameArray, _polygon_arrays  # noqa: E402
+from app.protocol.binary import FrameArray, _polygon_arrays  # noqa: E402
 from app.session import Session  # noqa: E402
 
 # (label, scene, config overrides, training steps)
@@ -115,7 +115,7 @@ def main() -> None:
         print(f"{label:44} {m['regions']:7d} {m['cells']:6d} | {m['poly_ms']:11.2f} {m['poly_bytes']:7d} | "
               f"{m['grid_ms']:7.2f} {m['grid_bytes']:6d} | {m['poly_ms'] / m['grid_ms']:8.2f}")
     print("\nms ratio: polygons' server time over the grid map's for the same network in this run. Polygons "
-          "taking over 50 ms (session.POLYGONS_SLOW_S) are made in the region worker process, when paused.")
+          "taking over 50 ms (regionview.POLYGONS_SLOW_S) are made in the region worker process when paused.")
 
 
 if __name__ == "__main__":

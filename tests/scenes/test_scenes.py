@@ -11,11 +11,12 @@ from math import comb
 import numpy as np
 import pytest
 
-from app import scenes
+from app import lecture, scenes
+from app import protocol as p
 from app.config import SessionConfig
 from app.engine.activations import ACTIVATIONS, GROUPS
 from app.engine.regions import region_count
-from app.lecture import WHATS, companion_hidden, dead_units
+from app.lecture import companion_hidden, dead_units
 from app.session import Session
 
 ISSUE_SCENES = ("logistic", "xor-linear", "xor-by-hand", "xor-learned", "activations", "saturation",
@@ -27,7 +28,7 @@ def test_all_eleven_lecture_scenes_are_registered_with_caption_title_and_topic()
     for name in ISSUE_SCENES:
         scene = scenes.get_scene(name)
         assert scene.title and len(scene.caption) > 60 and scene.topic, name
-        assert scene.panel is None or scene.panel in WHATS
+        assert scene.panel is None or scene.panel in scenes.PANELS
 
 
 @pytest.mark.parametrize("name", list(scenes.SCENES))
@@ -38,7 +39,7 @@ def test_scene_loads_with_its_config_and_a_frame(name):
         assert getattr(session.config, field) == value, field
     assert session.scene is scene and session.playing == scene.autoplay
     session.train(3)
-    header = session.snapshot().header
+    header = p.frame_header(session.snapshot())
     assert header["step"] == 3 and header["train_loss"] is not None
 
 
@@ -46,18 +47,18 @@ def test_scene_loads_with_its_config_and_a_frame(name):
 def test_scene_panel_answers_for_the_scene_as_loaded(name):
     session = Session(scene=name)
     args = {"count": 2, "steps": 10} if name == "xor-learned" else {}
-    data = session.lecture(scenes.get_scene(name).panel, **args)
+    data = lecture.compute(session, scenes.get_scene(name).panel, **args)
     assert isinstance(data, dict) and data
 
 
 def test_unknown_panel_is_refused_naming_what():
     with pytest.raises(ValueError, match="what: unknown lecture panel 'nope'"):
-        Session(scene="xor-by-hand").lecture("nope")
+        lecture.compute(Session(scene="xor-by-hand"), "nope")
 
 
 def test_panel_that_does_not_fit_the_network_is_refused_naming_what():
     with pytest.raises(ValueError, match="what: the walk-through needs exactly one hidden layer"):
-        Session(scene="playground").lecture("walkthrough")
+        lecture.compute(Session(scene="playground"), "walkthrough")
 
 
 def test_scene_with_an_unknown_panel_fails_at_registration():
@@ -72,7 +73,7 @@ def test_unknown_scene_error_lists_the_known_ones():
 
 # --- xor by hand ------------------------------------------------------------------------------------
 def test_xor_by_hand_outputs_0_1_1_0_and_shows_the_slides_matrices():
-    data = Session(scene="xor-by-hand").lecture("walkthrough")
+    data = lecture.compute(Session(scene="xor-by-hand"), "walkthrough")
     assert data["X"] == [[0, 0], [0, 1], [1, 0], [1, 1]]
     assert data["W"] == [[1, 1], [1, 1]] and data["c"] == [0, -1]
     assert data["XW"] == [[0, 0], [1, 1], [1, 1], [2, 2]]
@@ -84,7 +85,7 @@ def test_xor_by_hand_outputs_0_1_1_0_and_shows_the_slides_matrices():
 
 
 def test_xor_by_hand_hidden_points_are_separated_by_the_output_line():
-    data = Session(scene="xor-by-hand").lecture("walkthrough")
+    data = lecture.compute(Session(scene="xor-by-hand"), "walkthrough")
     H, w, b = np.array(data["H"]), np.array(data["w"])[:, 0], data["b"][0]
     side = H @ w + b > data["threshold"]
     assert side.tolist() == [False, True, True, False]
@@ -95,7 +96,7 @@ def test_xor_by_hand_hidden_points_are_separated_by_the_output_line():
 def test_editing_a_weight_updates_the_walkthrough():
     session = Session(scene="xor-by-hand")
     session.set_param("bias", 0, 1, 0.0)  # c = [0, 0]: the second unit copies the first
-    data = session.lecture("walkthrough")
+    data = lecture.compute(session, "walkthrough")
     assert data["XWc"] == [[0, 0], [1, 1], [1, 1], [2, 2]]
     assert data["output"] == [[0], [-1], [-1], [-2]]
 
@@ -112,7 +113,7 @@ def test_xor_linear_trains_to_w_zero_b_half():
 
 def test_xor_learned_some_starts_solve_and_some_get_stuck_with_a_dead_relu():
     session = Session(scene="xor-learned")
-    runs = session.lecture("seeds", count=12, steps=400)["runs"]
+    runs = lecture.compute(session, "seeds", count=12, steps=400)["runs"]
     assert any(r["solved"] for r in runs)
     stuck = [r for r in runs if not r["solved"] and r["dead"]]
     assert stuck
@@ -130,7 +131,7 @@ def test_a_dead_relu_gets_zero_gradient_on_its_incoming_weights():
 
 # --- activations ----------------------------------------------------------------------------------------
 def test_gallery_has_every_hidden_unit_grouped_with_its_verdict():
-    data = Session(scene="activations").lecture("gallery")
+    data = lecture.compute(Session(scene="activations"), "gallery")
     names = [u["name"] for u in data["units"]]
     assert names == list(ACTIVATIONS) and data["groups"] == list(GROUPS)
     for unit in data["units"]:
@@ -139,7 +140,7 @@ def test_gallery_has_every_hidden_unit_grouped_with_its_verdict():
 
 
 def test_gallery_derivative_matches_the_slope_of_g():
-    data = Session(scene="activations").lecture("gallery")
+    data = lecture.compute(Session(scene="activations"), "gallery")
     z = np.array(data["z"])
     inner = np.abs(z) > 0.2  # away from the kinks at 0
     for unit in data["units"]:
@@ -154,7 +155,7 @@ def test_gallery_derivative_matches_the_slope_of_g():
 
 # --- saturation -----------------------------------------------------------------------------------------
 def test_saturation_squared_error_output_gradient_is_smaller_at_every_step():
-    data = Session(scene="saturation").lecture("saturation")
+    data = lecture.compute(Session(scene="saturation"), "saturation")
     se, ce = data["runs"]["squared_error"], data["runs"]["cross_entropy"]
     assert se["step"] == ce["step"] and se["step"][0] == 0
     assert all(a < b for a, b in zip(se["output_gradient"], ce["output_gradient"], strict=True))
@@ -167,7 +168,7 @@ def test_saturation_output_gradients_at_the_start_match_the_formulas():
     session = Session(scene="saturation")
     X, t = session.data.train_x, session.data.train_y.astype(float)
     y = 1.0 / (1.0 + np.exp(-(X @ np.array([-3.0, -3.0]))))  # the scene's hand-set start
-    data = session.lecture("saturation")
+    data = lecture.compute(session, "saturation")
     assert data["runs"]["squared_error"]["output_gradient"][0] == pytest.approx(
         np.mean(np.abs((y - t) * y * (1 - y))), rel=1e-9)
     assert data["runs"]["cross_entropy"]["output_gradient"][0] == pytest.approx(
@@ -184,7 +185,7 @@ def test_depth_compares_the_same_number_of_hidden_units():
 def test_depth_shows_the_engines_exact_counts_and_both_bounds():
     session = Session(scene="depth")
     session.train(30)
-    data = session.lecture("depth")
+    data = lecture.compute(session, "depth")
     shallow, deep = data["panels"]
     assert shallow["hidden"] == [12] and deep["hidden"] == [4, 4, 4]
     assert deep["regions"] == region_count(session.network, session.data.box, ("x1", "x2")).to_dict()
@@ -219,7 +220,7 @@ def test_backprop_numbers_equal_a_hand_written_backprop_and_finite_differences()
     session = Session(scene="backprop")
     session.train(7)
     net = session.network
-    data = session.lecture("backprop", x=[0.3, 0.8], y=1.0)
+    data = lecture.compute(session, "backprop", x=[0.3, 0.8], y=1.0)
     a1, z1, d1, d2, dW1, dW2 = _hand_backprop(net.weights[0], net.biases[0], net.weights[1], net.biases[1],
                                               np.array([0.3, 0.8]), np.array([1.0]))
     first, out = data["layers"]
@@ -232,14 +233,14 @@ def test_backprop_numbers_equal_a_hand_written_backprop_and_finite_differences()
 
 
 def test_backprop_without_a_label_snaps_to_the_nearest_training_point():
-    data = Session(scene="backprop").lecture("backprop", x=[0.9, 0.1], y=None)
+    data = lecture.compute(Session(scene="backprop"), "backprop", x=[0.9, 0.1], y=None)
     assert data["y"] == 1.0  # nearest to (1, 0), an XOR 1
     assert data["x"] == [1.0, 0.0]  # the data point itself, not the click
 
 
 def test_backprop_opens_on_a_data_point_whose_every_gradient_is_non_zero():
     session = Session(scene="backprop")
-    data = session.lecture("backprop")
+    data = lecture.compute(session, "backprop")
     # was (0, 0), the first XOR point: a zero input, so every dL/dw of the first layer was 0
     assert data["x"] == [1.0, 1.0] and data["y"] == 0.0
     assert data["x"] in session.data.train_raw.tolist()
@@ -251,7 +252,7 @@ def test_backprop_opens_on_a_data_point_whose_every_gradient_is_non_zero():
 def test_universality_curve_is_the_sum_of_the_unit_contributions_and_the_network_output():
     session = Session(scene="universality")
     session.train(50)
-    data = session.lecture("universality")
+    data = lecture.compute(session, "universality")
     x = np.array(data["x"])
     contributions = np.array(data["contributions"])
     assert contributions.shape == (12, x.size)
@@ -262,7 +263,7 @@ def test_universality_curve_is_the_sum_of_the_unit_contributions_and_the_network
 def test_universality_fits_the_sine_better_than_a_constant():
     session = Session(scene="universality")
     session.train(1500)
-    data = session.lecture("universality")
+    data = lecture.compute(session, "universality")
     x, curve = np.array(data["x"]), np.array(data["curve"])
     assert np.mean((curve - np.sin(x)) ** 2) < 0.25 * np.mean(np.sin(x) ** 2)
 
@@ -287,7 +288,7 @@ def test_softmax_scene_streams_a_class_map():
 
 def test_backprop_check_of_a_large_network_covers_a_spread_subset():
     session = Session(scene="backprop", overrides={"hidden": [64, 64]})
-    data = session.lecture("backprop", x=[0.2, 0.4], y=1.0)
+    data = lecture.compute(session, "backprop", x=[0.2, 0.4], y=1.0)
     assert data["check"]["of"] == session.network.flat.size > 2000
     assert data["check"]["parameters"] == 2000 and data["check"]["max_error"] < 1e-6
 
@@ -295,4 +296,4 @@ def test_backprop_check_of_a_large_network_covers_a_spread_subset():
 def test_seeds_panel_refuses_large_networks_naming_what():
     session = Session(scene="xor-learned", overrides={"hidden": [32]})
     with pytest.raises(ValueError, match="what: the seeds panel trains 12 copies"):
-        session.lecture("seeds")
+        lecture.compute(session, "seeds")

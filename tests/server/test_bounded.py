@@ -7,12 +7,14 @@ Slices are counted (pool calls, steps reached when another session is served), n
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 
 import numpy as np
 import pytest
 
+from app import lecture
 from app import protocol as p
 from app.config import SessionConfig
 from app.hub import Connection, Hub, Live
@@ -207,7 +209,7 @@ def test_the_depth_panel_counts_a_big_networks_regions_in_the_worker_process(mon
     monkeypatch.setattr(regioncount, "submit", submit)
     s = Session(SessionConfig(hidden=[24, 24, 24], activation="relu", points=100))
     try:
-        data = s.lecture("depth")
+        data = lecture.compute(s, "depth")
     finally:
         regioncount.shutdown()
     assert submitted == [[2, 24, 24, 24, 1], [2, 72, 1]]
@@ -215,15 +217,15 @@ def test_the_depth_panel_counts_a_big_networks_regions_in_the_worker_process(mon
 
 
 def test_a_frame_with_the_region_map_is_the_same_made_in_pieces(monkeypatch):
-    from app import session as session_module
+    from app import regionview
     from app.engine import regions
     from app.engine.regions import RegionTracker, region_map
 
     def no_polygons(*args, **kwargs):
         raise regions.PolygonsUnavailable("the grid map is what this test measures")
 
-    monkeypatch.setattr(regions, "region_polygons", no_polygons)  # the fallback map, made in pieces
-    monkeypatch.setattr(session_module, "REGION_MAP_ROWS", 7)  # many pieces, the last one short
+    monkeypatch.setattr(regionview, "region_polygons", no_polygons)  # the fallback map, made in pieces
+    monkeypatch.setattr(regionview, "REGION_MAP_ROWS", 7)  # many pieces, the last one short
     s = Session(SessionConfig(hidden=[8, 8], activation="relu", grid=30))
     s.set_view(regions=True)
     steps = s.snapshot_steps()
@@ -236,7 +238,7 @@ def test_a_frame_with_the_region_map_is_the_same_made_in_pieces(monkeypatch):
             snap = done.value
             break
     assert pieces > 900 / 7
-    assert (snap.region_map == region_map(s.network, s._evaluator(), RegionTracker())).all()
+    assert (snap.region_map == region_map(s.network, s.frames.grid, RegionTracker())).all()
 
 
 def _big_session():
@@ -246,21 +248,21 @@ def _big_session():
 
 def test_the_metrics_of_a_big_network_are_made_in_several_pieces_with_one_pass_numbers(monkeypatch):
     from app.engine import fastpath
-    from app.session import finish
+    from app.pieces import finish
 
     s = _big_session()
-    steps = s._metrics_steps()
+    steps = s.frames.metrics_steps(s.network, s.data)
     pieces = 0
     while True:
         try:
             next(steps)
             pieces += 1
         except StopIteration as done:
-            chunked = done.value
+            chunked = dataclasses.asdict(done.value)
             break
     assert pieces >= 4  # 5,000 points in chunks of ~1,000
     monkeypatch.setattr(fastpath, "CHUNK_WORK", 10**12)  # one pass over every point
-    whole = finish(s._metrics_steps())
+    whole = dataclasses.asdict(finish(s.frames.metrics_steps(s.network, s.data)))
     assert chunked.keys() == whole.keys()
     for key, value in whole.items():
         assert chunked[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
@@ -268,7 +270,7 @@ def test_the_metrics_of_a_big_network_are_made_in_several_pieces_with_one_pass_n
 
 def test_a_small_networks_metrics_are_one_piece():
     s = Session(SessionConfig(hidden=[8, 8], points=500))
-    steps = s._metrics_steps()
+    steps = s.frames.metrics_steps(s.network, s.data)
     with pytest.raises(StopIteration):
         next(steps)
 
@@ -318,14 +320,14 @@ def test_an_export_in_an_unknown_format_is_refused_naming_the_formats():
 def test_regenerate_keeps_the_grid_evaluator_and_draws_the_same_frame_as_a_fresh_session():
     s = Session(SessionConfig(hidden=[16, 16], activation="relu", grid=40))
     s.snapshot()
-    grid = s._grid
+    grid = s.frames.grid
     s.regenerate()
-    assert s._grid is grid  # not made (and its buffers first-touched) afresh
+    assert s.frames.grid is grid  # not made (and its buffers first-touched) afresh
     fresh = Session(s.config)
     mine, theirs = s.snapshot(), fresh.snapshot()
     assert np.array_equal(mine.output, theirs.output)
     assert np.array_equal(mine.thumbnails, theirs.thumbnails)
     s.configure({"grid": 50})
-    assert s._grid is None or s._grid.size == 50
+    assert s.frames.grid is None or s.frames.grid.size == 50
     s.configure({"dataset": "xor"})
     assert s.snapshot().output.shape == (50, 50)

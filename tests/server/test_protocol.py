@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import struct
@@ -11,6 +12,10 @@ import numpy as np
 import pytest
 
 from app import protocol as p
+from app import scenes
+from app.config import SessionConfig
+from app.frames import Metrics, Snapshot
+from app.session import Session
 
 from .helpers import assert_error
 
@@ -136,3 +141,83 @@ def test_every_message_type_is_documented():
     for name in ("CLOSE_GOING_AWAY", "CLOSE_UNSUPPORTED_DATA", "CLOSE_POLICY", "CLOSE_TOO_BIG",
                  "CLOSE_TRY_AGAIN_LATER", "CLOSE_REPLACED", "CLOSE_HELLO_EXPECTED", "CLOSE_IDLE"):
         assert f"`{getattr(p, name)}`" in doc, f"close code {name} missing from docs/protocol.md"
+
+
+# Backticked words of docs/protocol.md's frame header paragraph that are not header fields: the parts of
+# `regions`, the map side `G`, an array named there, and a key of an `arrays` entry.
+NOT_HEADER_FIELDS = {"count", "exact", "upper", "bound", "G", "region_map", "range"}
+
+
+def documented_header_fields() -> list[str]:
+    doc = DOC.read_text()
+    paragraph = doc[doc.index("Header: "):doc.index("Every map is row-major")]
+    names = re.findall(r"`(\w+)(?::[^`]*)?`", paragraph)  # `type: "frame"` documents `type`
+    return [name for name in dict.fromkeys(names) if name not in NOT_HEADER_FIELDS]
+
+
+def fixed_snapshot() -> Snapshot:
+    """A 2 x 2 frame of a 1-2-1 network, every field set by hand (no session, no engine)."""
+    return Snapshot(
+        step=12, epoch=0.75, state="paused",
+        metrics=Metrics(train_loss=0.25, test_loss=0.5, train_accuracy=0.875, test_accuracy=0.75,
+                        train_undecided=1, test_undecided=0),
+        weights=[[[0.5, -1.25]], [[2.0], [-0.125]]], biases=[[0.0, 0.1], [-0.3]],
+        unit_params=[{}, {"slope": [0.25]}],
+        regions={"count": 3, "bound": 3, "upper": 3, "exact": True, "note": None},
+        regions_drawn="grid map: forced", grid=2, box=(-1.0, 1.0), sizes=[1, 2, 1], unit=(0, 1),
+        output_range=(0.0, 1.0), output=np.array([[0.0, 1.0], [0.5, 0.25]]),
+        thumbnails=np.array([[[-1.0, 1.0], [0.0, 0.5]], [[2.0, -2.0], [0.0, 0.0]]]),
+        unit_map=np.array([[1.0, 3.0], [2.0, 1.0]]), region_map=np.array([[0, 1], [1, 2]], dtype=np.uint16))
+
+
+def test_a_fixed_snapshot_encodes_to_the_documented_header_field_by_field():
+    frame = p.encode_snapshot(fixed_snapshot())
+    header, arrays = p.decode_frame(frame)
+    layout = header.pop("arrays")
+    assert header == {
+        "step": 12, "epoch": 0.75, "state": "paused", "train_loss": 0.25, "test_loss": 0.5,
+        "train_accuracy": 0.875, "test_accuracy": 0.75, "train_undecided": 1, "test_undecided": 0,
+        "weights": [[[0.5, -1.25]], [[2.0], [-0.125]]], "biases": [[0.0, 0.1], [-0.3]],
+        "unit_params": [{}, {"slope": [0.25]}],
+        "regions": {"count": 3, "bound": 3, "upper": 3, "exact": True, "note": None},
+        "regions_drawn": "grid map: forced", "grid": 2, "box": [-1.0, 1.0], "sizes": [1, 2, 1],
+        "unit": [0, 1], "type": "frame"}
+    # the wire order is the documented order (``type`` is documented first, written after the fields)
+    assert documented_header_fields() == ["type", *list(header)[:-1], "arrays"]
+    assert frame[4:].startswith(b'{"step":12,"epoch":0.75,"state":"paused","train_loss":0.25,')
+    assert [(a["name"], a["dtype"], a["shape"], a["range"]) for a in layout] == [
+        ("output", "uint8", [2, 2], [0.0, 1.0]), ("thumbnails", "uint8", [2, 2, 2], [-1.0, 1.0]),
+        ("unit", "uint8", [2, 2], [1.0, 3.0]), ("region_map", "uint16", [2, 2], None)]
+    assert arrays["output"].tolist() == [[0, 255], [128, 64]]  # round(v * 255)
+    assert arrays["thumbnails"].tolist() == [[[0, 255], [128, 191]], [[255, 0], [128, 128]]]  # clipped
+    assert arrays["unit"].tolist() == [[0, 255], [128, 0]]  # its own range [1, 3]
+    assert arrays["region_map"].tolist() == [[0, 1], [1, 2]]
+
+
+def test_a_snapshot_without_unit_or_regions_writes_them_as_null():
+    snap = dataclasses.replace(fixed_snapshot(), unit=None, unit_map=None, regions=None, regions_drawn=None,
+                               region_map=None, thumbnails=None)
+    header, arrays = p.decode_frame(p.encode_snapshot(snap))
+    assert header["unit"] is None and header["regions"] is None and header["regions_drawn"] is None
+    assert set(arrays) == {"output"}
+
+
+def test_inspection_carries_the_input_features_after_the_other_fields():
+    message = p.inspection(x=[0.5, -1.0], input=[0.5, -1.0, 0.25],
+                           layers=[{"z": [1.5], "a": [1.5], "delta": None}], output=[0.75], loss=None)
+    assert p.dumps(message) == ('{"type":"inspection","x":[0.5,-1.0],"layers":[{"z":[1.5],"a":[1.5],'
+                                '"delta":null}],"output":[0.75],"loss":null,"input":[0.5,-1.0,0.25]}')
+
+
+def test_a_sessions_inspection_goes_into_the_builder_as_it_is_with_its_feature_values():
+    s = Session(SessionConfig(features=["x1", "x2", "x1sq"], hidden=[3]))
+    message = p.inspection(**s.inspect((0.5, -1.0), 1.0))
+    assert message["x"] == [0.5, -1.0] and message["input"] == [0.5, -1.0, 0.25]  # x1, x2, x1 squared
+    assert [len(layer["z"]) for layer in message["layers"]] == [3, 1] and message["loss"] is not None
+
+
+def test_a_lecture_request_names_the_scenes_panels():
+    assert parse(type="lecture", what="depth").what == "depth"
+    err = parse_error(json.dumps({"type": "lecture", "what": "nope"}))
+    assert_error(err, p.E_BAD_MESSAGE, "what")
+    assert all(f"'{panel}'" in err["message"] for panel in scenes.PANELS)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from app import protocol as p
-from app import regioncount
-from app import session as session_module
+from app import regioncount, regionview
 from app.config import SessionConfig
 from app.engine import partition, regions
 from app.session import Session
@@ -44,7 +45,8 @@ def test_region_ids_of_polygons_and_of_the_grid_map_are_one_numbering():
     _, arrays = frame(s)
     poly_ids = set(arrays["region_ids"].tolist())
     # the same network drawn through the fallback: the grid map's ids are the polygons' ids
-    s._polygons = (s._polygons[0], None, "forced", 0.0)
+    maker = s.frames.regions.maker
+    maker.last = dataclasses.replace(maker.last, polygons=None, why="forced")
     header, grid = frame(s)
     assert header["regions_drawn"] == "grid map: forced"
     assert set(np.unique(grid["region_map"]).tolist()) <= poly_ids
@@ -86,7 +88,7 @@ def test_beyond_the_polygon_limit_the_grid_map_is_drawn(monkeypatch):
 
 
 def test_a_big_network_gets_its_polygons_from_the_worker_when_paused_and_the_grid_while_playing(monkeypatch):
-    monkeypatch.setattr(session_module, "POLYGONS_SLOW_S", 0.0)  # however fast this machine makes them
+    monkeypatch.setattr(regionview, "POLYGONS_SLOW_S", 0.0)  # however fast this machine makes them
     s = Session(config=SessionConfig(hidden=[40, 40], activation="relu"))  # beyond regioncount.small
     s.set_view(regions=True)
     header, arrays = frame(s)
@@ -108,7 +110,7 @@ def test_a_big_network_gets_its_polygons_from_the_worker_when_paused_and_the_gri
 
 
 def test_slow_polygons_of_a_small_net_move_to_the_worker(monkeypatch):
-    monkeypatch.setattr(session_module, "POLYGONS_SLOW_S", 0.0)
+    monkeypatch.setattr(regionview, "POLYGONS_SLOW_S", 0.0)
     s = Session(scene="depth")
     s.playing = False
     assert frame(s)[0]["regions_drawn"] == "polygons"  # the first ones, made at once

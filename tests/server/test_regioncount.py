@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from app import protocol as p
-from app import regioncount
-from app import session as session_module
+from app import regioncount, regionview
 from app.config import SessionConfig
 from app.engine import Network
 from app.engine.regions import region_count
@@ -45,34 +44,34 @@ def test_training_after_the_call_does_not_change_what_is_counted():
 
 def test_a_slow_count_of_a_playing_session_arrives_later_and_frames_show_the_last_one_meanwhile(monkeypatch):
     monkeypatch.setattr(regioncount, "SLOW_S", 0.0)  # every count is "slow": after the first, off-thread
-    monkeypatch.setattr(session_module, "REGION_COUNT_EVERY", 0.0)
+    monkeypatch.setattr(regionview, "REGION_COUNT_EVERY", 0.0)
     s = Session(scene="spiral-deep")
     s.set_view(regions=True)
     s.playing = True
-    first = s.snapshot().header["regions"]  # no count yet: counted here, at once
+    first = s.snapshot().regions  # no count yet: counted here, at once
     assert first == region_count(s.network, s.data.box, s.config.features).to_dict()
 
     s.train(20)
     at_submit = copy.deepcopy(s.network)
-    meanwhile = s.snapshot().header["regions"]
-    assert meanwhile == first and s._region_job is not None  # the last count, while the worker counts
-    s._region_job[1].result(timeout=120)
+    meanwhile = s.snapshot().regions
+    assert meanwhile == first and s.frames.regions.counter.job is not None  # the last count meanwhile
+    s.frames.regions.counter.job.future.result(timeout=120)
     s.train(5)  # the frame that picks the count up belongs to a later step
-    arrived = s.snapshot().header["regions"]
+    arrived = s.snapshot().regions
     assert arrived == region_count(at_submit, s.data.box, s.config.features).to_dict()
 
 
 def test_a_small_network_is_counted_at_once_and_a_big_one_first_shows_counting():
     small = Session(scene="spiral-deep")  # 4 x 16 units
     small.set_view(regions=True)
-    assert small.snapshot().header["regions"]["count"] is not None and small.region_count_pending() is None
+    assert small.snapshot().regions["count"] is not None and small.region_count_pending() is None
 
     big = Session(config=SessionConfig(hidden=[64, 64], activation="relu"))
     big.set_view(regions=True)
-    header = big.snapshot().header["regions"]
+    header = big.snapshot().regions
     assert header == regioncount.COUNTING and big.region_count_pending() is not None
     big.region_count_pending().result(timeout=120)
-    assert big.snapshot().header["regions"] == region_count(big.network, big.data.box, ["x1", "x2"]).to_dict()
+    assert big.snapshot().regions == region_count(big.network, big.data.box, ["x1", "x2"]).to_dict()
 
 
 def test_a_paused_session_whose_count_was_slow_gets_a_frame_when_its_new_count_arrives(monkeypatch):

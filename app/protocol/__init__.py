@@ -1,24 +1,31 @@
 """The wire format: every WebSocket message in both directions, the error shape and the binary frames.
 
 Client messages are JSON text validated by pydantic models discriminated by ``type``; server messages are
-built by the small functions below so that their shape is written down in one place. ``docs/protocol.md``
-documents all of them (a test checks that every type in ``CLIENT_TYPES`` and ``SERVER_TYPES`` appears there).
+built by the small functions below so that their shape is written down in one place; the binary frames
+are laid out by ``app.protocol.binary`` (re-exported here: ``from app import protocol as p`` has every
+name). ``docs/protocol.md`` documents all of them (a test checks that every type in ``CLIENT_TYPES`` and
+``SERVER_TYPES`` appears there).
 """
 
 from __future__ import annotations
 
 import json
-import math
-import struct
-from collections.abc import Generator
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from app.config import MAX_HIDDEN_LAYERS, describe_validation_error
-from app.lecture import WHATS as LECTURE_PANELS
+from app.protocol.binary import THUMBNAIL_PIECE as THUMBNAIL_PIECE
+from app.protocol.binary import FrameArray as FrameArray
+from app.protocol.binary import decode_frame as decode_frame
+from app.protocol.binary import dequantize as dequantize
+from app.protocol.binary import encode_frame as encode_frame
+from app.protocol.binary import encode_snapshot as encode_snapshot
+from app.protocol.binary import encode_snapshot_steps as encode_snapshot_steps
+from app.protocol.binary import frame_header as frame_header
+from app.protocol.binary import quantize as quantize
+from app.protocol.jsontext import dumps as dumps
+from app.scenes import Panel
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -155,7 +162,7 @@ class Lecture(_Msg):
     """Ask for the numbers of a lecture scene's panel; ``x``/``y`` pick the point of ``backprop``."""
 
     type: Literal["lecture"]
-    what: Literal[LECTURE_PANELS]  # type: ignore[valid-type]
+    what: Panel
     x: tuple[Finite, Finite] | None = None
     y: Finite | None = None
     directions: Literal["random", "pca"] | None = None  # landscape: the slice's two directions
@@ -265,8 +272,10 @@ def dataset(train: list, test: list, box: list, classes: int, regression: bool) 
             "regression": regression}
 
 
-def inspection(x: list, layers: list[dict], output: list, loss: float | None) -> dict[str, Any]:
-    return {"type": "inspection", "x": x, "layers": layers, "output": output, "loss": loss}
+def inspection(x: list, input: list, layers: list[dict], output: list, loss: float | None) -> dict[str, Any]:
+    """``x`` the point asked about, ``input`` its features (what the network reads), per layer ``z``, ``a``
+    and ``delta`` lists; the names are ``Session.inspect``'s, so its answer goes in as keywords."""
+    return {"type": "inspection", "x": x, "layers": layers, "output": output, "loss": loss, "input": input}
 
 
 def export(fmt: str, filename: str, content: str) -> dict[str, Any]:
@@ -276,165 +285,3 @@ def export(fmt: str, filename: str, content: str) -> dict[str, Any]:
 def lecture(what: str, data: dict[str, Any]) -> dict[str, Any]:
     """The answer to a ``lecture`` request: ``data`` as computed by ``app.lecture`` for panel ``what``."""
     return {"type": "lecture", "what": what, "data": data}
-
-
-def dumps(message: Any) -> str:
-    """JSON text of a server message; non-finite numbers (a diverged net) become null, never NaN."""
-    try:
-        return json.dumps(message, allow_nan=False, separators=(",", ":"))
-    except ValueError:
-        return json.dumps(_finite(message), allow_nan=False, separators=(",", ":"))
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
-
-
-# --- binary frames ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FrameArray:
-    """One array of a frame: ``data`` is already in its wire dtype (uint8 / uint16), C-contiguous."""
-
-    name: str
-    data: np.ndarray
-    range: tuple[float, float] | None = None
-
-
-def quantize(values: np.ndarray, lo: float, hi: float, out: np.ndarray | None = None) -> np.ndarray:
-    """uint8 q with value ~= lo + q / 255 * (hi - lo); values outside [lo, hi] clip; NaN maps to 0."""
-    scale = 255.0 / (hi - lo) if hi > lo else 0.0
-    tmp = (np.asarray(values, dtype=np.float32) - np.float32(lo)) * np.float32(scale) + np.float32(0.5)
-    # fmax/fmin return the number when the other operand is NaN: NaN becomes 0, then the clip to 255
-    np.fmax(tmp, 0.0, out=tmp)
-    np.fmin(tmp, 255.0, out=tmp)
-    if out is None:
-        return tmp.astype(np.uint8)
-    out[...] = tmp  # casting float -> uint8 truncates, the +0.5 above rounds
-    return out
-
-
-def dequantize(q: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Inverse of ``quantize`` up to (hi - lo) / 510 (what a client does)."""
-    return lo + q.astype(np.float64) / 255.0 * (hi - lo)
-
-
-def encode_frame(header: dict[str, Any], arrays: list[FrameArray]) -> bytes:
-    """``uint32 LE N`` + N bytes of space-padded JSON header + arrays at 8-aligned offsets."""
-    head = dict(header)
-    head["type"] = "frame"
-    head.pop("arrays", None)
-    # The header is dumped once; only its "arrays" entry, whose offsets depend on the header's own length,
-    # is redone until the length settles (a big network's weights make the rest long).
-    body = dumps(head)[:-1].encode() + b',"arrays":'
-    header_len = 4  # 4 + 4 is a multiple of 8, like every length tried below
-    while True:
-        offset = 4 + header_len
-        entries = []
-        for a in arrays:
-            entries.append({"name": a.name, "dtype": a.data.dtype.name, "shape": list(a.data.shape),
-                            "offset": offset, "range": list(a.range) if a.range is not None else None})
-            offset = _align8(offset + a.data.nbytes)
-        raw = body + dumps(entries).encode() + b"}"
-        padded = len(raw) + (-(4 + len(raw)) % 8)
-        if padded <= header_len:
-            break
-        header_len = padded  # longer offsets may lengthen the header again: go round once more
-    buf = bytearray(offset)
-    struct.pack_into("<I", buf, 0, header_len)
-    buf[4:4 + header_len] = raw.ljust(header_len, b" ")
-    for a, entry in zip(arrays, entries, strict=True):
-        start = entry["offset"]
-        buf[start:start + a.data.nbytes] = np.ascontiguousarray(a.data).tobytes()
-    return bytes(buf)
-
-
-def decode_frame(message: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Parse a frame the way a client does (used by tests and the benchmark)."""
-    (n,) = struct.unpack_from("<I", message, 0)
-    header = json.loads(message[4:4 + n])
-    arrays = {}
-    for e in header["arrays"]:
-        dtype = np.dtype(e["dtype"])
-        count = int(np.prod(e["shape"]))
-        arrays[e["name"]] = np.frombuffer(message, dtype=dtype, count=count, offset=e["offset"]).reshape(
-            e["shape"])
-    return header, arrays
-
-
-def _align8(n: int) -> int:
-    return n + (-n % 8)
-
-
-THUMBNAIL_PIECE = 64  # thumbnails quantized per piece of encode_snapshot_steps: ~1 ms of 64 px ones
-
-
-def encode_snapshot_steps(snap: Any) -> Generator[None, None, bytes]:
-    """``encode_snapshot`` in pieces (a generator yielding between them, returning the same bytes): the
-    thumbnails, by far the biggest array (512 of 64 px: 2 M values), are quantized a block at a time."""
-    thumbs = None
-    if snap.thumbnails is not None:
-        t = snap.thumbnails
-        thumbs = np.empty(t.shape, dtype=np.uint8)
-        for start in range(0, t.shape[0], THUMBNAIL_PIECE):
-            quantize(t[start:start + THUMBNAIL_PIECE], -1.0, 1.0, thumbs[start:start + THUMBNAIL_PIECE])
-            yield
-    return _encode_snapshot(snap, thumbs)
-
-
-def encode_snapshot(snap: Any) -> bytes:
-    """The frame of a ``session.Snapshot``: float maps quantized to uint8 with their ranges."""
-    return _encode_snapshot(snap, None)
-
-
-def _encode_snapshot(snap: Any, thumbs: np.ndarray | None) -> bytes:
-    """``encode_snapshot`` with the thumbnails already quantized (``thumbs``) or not (None)."""
-    arrays = []
-    if snap.output is not None:
-        lo, hi = snap.output_range
-        arrays.append(FrameArray("output", quantize(snap.output, lo, hi), (lo, hi)))
-    if snap.classes is not None:
-        arrays.append(FrameArray("classes", np.ascontiguousarray(snap.classes, dtype=np.uint8)))
-    if snap.confidence is not None:
-        arrays.append(FrameArray("confidence", quantize(snap.confidence, 0.0, 1.0), (0.0, 1.0)))
-    if snap.thumbnails is not None:
-        arrays.append(FrameArray("thumbnails", quantize(snap.thumbnails, -1.0, 1.0) if thumbs is None
-                                 else thumbs, (-1.0, 1.0)))
-    if snap.unit is not None:
-        lo, hi = _finite_range(snap.unit)
-        arrays.append(FrameArray("unit", quantize(snap.unit, lo, hi), (lo, hi)))
-    if snap.region_map is not None:
-        arrays.append(FrameArray("region_map", np.ascontiguousarray(snap.region_map, dtype=np.uint16)))
-    if snap.region_polygons is not None:
-        arrays += _polygon_arrays(*snap.region_polygons)
-    return encode_frame(snap.header, arrays)
-
-
-def _polygon_arrays(polygons: Any, ids: np.ndarray) -> list[FrameArray]:
-    """The exact regions (engine.regions.RegionPolygons) as five typed arrays (docs/protocol.md)."""
-    index = np.uint16 if len(polygons.vertices) <= 65536 else np.uint32  # half the bytes, nearly always
-    return [
-        FrameArray("region_vertices", np.ascontiguousarray(polygons.vertices, dtype=np.float32)),
-        FrameArray("region_cells", np.ascontiguousarray(polygons.offsets, dtype=np.uint32)),
-        FrameArray("region_corners", np.ascontiguousarray(polygons.indices, dtype=index)),
-        FrameArray("region_ids", np.ascontiguousarray(ids, dtype=np.uint16)),
-        FrameArray("region_edges", np.ascontiguousarray(polygons.edges, dtype=index).reshape(-1, 2)),
-    ]
-
-
-def _finite_range(values: np.ndarray) -> tuple[float, float]:
-    """The unit map's own range (its full detail, unlike the clipped thumbnails); never empty."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return -1.0, 1.0
-    lo, hi = float(finite.min()), float(finite.max())
-    if hi - lo < 1e-6:
-        lo, hi = lo - 0.5, hi + 0.5
-    return lo, hi

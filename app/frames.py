@@ -1,0 +1,269 @@
+"""A session's frames: what they carry (``ViewState``), what one shows (``Snapshot``, typed: app/protocol
+maps it to the wire) and the ``FrameMaker`` that makes them in pieces of bounded work.
+
+A frame is one batched grid pass for the output and every hidden unit, the thumbnails, the unit on view,
+the regions (app/regionview.py), the loss and accuracy on every point, and the parameters. Each step of
+``FrameMaker.snapshot_steps`` is a bounded piece, so a server can run a big network's frame in slices.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Generator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from app.config import SessionConfig
+from app.engine import Network, Trainer, fastpath, outputs
+from app.engine.grid import GridEvaluator, GridResult, thumbnails
+from app.engine.regions import RegionPolygons
+from app.pieces import quietly
+from app.regionview import RegionView
+from app.sessiondata import Data
+
+
+@dataclass
+class ViewState:
+    """What frames carry besides the output map; ``unit`` is ``(layer, j)``, layer 0 = the first hidden."""
+
+    unit: tuple[int, int] | None = None
+    regions: bool = False
+    thumbnails: bool = True
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Loss and accuracy on the whole training and test sets; None where they do not apply (no test set,
+    accuracy of a regression, a diverged loss). ``*_undecided``: points at a tie, neither right nor wrong."""
+
+    train_loss: float | None
+    test_loss: float | None
+    train_accuracy: float | None
+    test_accuracy: float | None
+    train_undecided: int | None
+    test_undecided: int | None
+
+
+@dataclass
+class Snapshot:
+    """Everything one frame shows, as plain numbers and float maps; ``app.protocol`` turns it into bytes.
+
+    Maps are ``(G, G)`` with row 0 at the top (x2 = box hi); ``thumbnails`` is ``(units, T, T)``.
+    Parameters are nested lists rounded to 4 decimals (per layer: ``(fan_in, fan_out)`` weights, biases,
+    and the unit parameters by name), enough to draw and label the links.
+    """
+
+    step: int
+    epoch: float
+    state: str  # "playing", "paused" or "diverged"
+    metrics: Metrics
+    weights: list[Any]
+    biases: list[Any]
+    unit_params: list[dict[str, Any]]
+    regions: dict[str, Any] | None  # the region count {count, bound, upper, exact, note}, if on view
+    regions_drawn: str | None  # "polygons", "grid map: why not polygons", or None
+    grid: int  # G
+    box: tuple[float, float]
+    sizes: list[int]  # the network's layer sizes, inputs to outputs
+    unit: tuple[int, int] | None  # the unit on view (layer, j), whose map is ``unit_map``
+    output_range: tuple[float, float]
+    output: np.ndarray | None = None  # (G, G) float: the output unit (K <= 2 or regression)
+    classes: np.ndarray | None = None  # (G, G) uint8 arg-max class (K >= 3)
+    confidence: np.ndarray | None = None  # (G, G) float max probability (K >= 3)
+    thumbnails: np.ndarray | None = None  # (hidden units, T, T) float
+    unit_map: np.ndarray | None = None  # (G, G) float: the unit on view
+    region_map: np.ndarray | None = None  # (G, G) uint16, when there are no polygons
+    region_polygons: tuple[RegionPolygons, np.ndarray] | None = None  # with a region id per cell (F,) uint16
+
+
+class FrameSource(Protocol):
+    """What frames are made of (a ``Session`` is one; typed here so that this module imports no session)."""
+
+    network: Network
+    data: Data
+    config: SessionConfig
+    view: ViewState
+    trainer: Trainer
+    playing: bool
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def step_count(self) -> int: ...
+
+
+class FrameMaker:
+    """Makes one session's snapshots. Owns the grid evaluator (kept across rebuilds on the same grid: making
+    it afresh first-touches ~80 MB of buffers behind 8 x 64 units, ~50 ms in each piece of the next frame)
+    and the region view of the current network. One call at a time (the session's)."""
+
+    def __init__(self) -> None:
+        self.grid: GridEvaluator | None = None
+        self.regions = RegionView()
+        self.polygons_held = False  # the last frame drew the grid map only because the net was playing
+        self._eval_x: tuple[Data, np.ndarray] | None = None  # (its data, train and test inputs stacked)
+
+    def network_changed(self, data: Data, config: SessionConfig) -> None:
+        """A new network (or data): forget its regions; keep the evaluator if its grid is the same."""
+        grid = self.grid
+        if grid is not None and not (list(grid.box) == list(data.box) and grid.size == config.grid
+                                     and list(grid.features) == list(config.features)):
+            self.grid = None
+        self.regions = RegionView()  # a count or polygons of the old network are of no use now
+
+    def grid_changed(self) -> None:
+        """The grid size changed: a new evaluator, and a new region numbering for the new map."""
+        self.grid = None
+        self.regions.tracker = None
+
+    def evaluator(self, data: Data, config: SessionConfig) -> GridEvaluator:
+        if self.grid is None:
+            self.grid = GridEvaluator(data.box, config.grid, config.features, dtype=np.float32)
+        return self.grid
+
+    def pending(self) -> Future[Any] | None:
+        """The region count or polygons being made in the worker process for a coming frame, if any."""
+        return self.regions.pending()
+
+    def snapshot_steps(self, src: FrameSource) -> Generator[None, None, Snapshot]:
+        """The snapshot of ``src`` in pieces: a generator that yields between pieces of bounded work (one
+        layer of the grid pass, the metrics, the regions) and returns the Snapshot. Nothing but play and
+        pause may change ``src`` until it is done (they do not wait for a frame: ``playing`` and ``state``
+        are read where the frame uses them, the state at its end)."""
+        work = self._snapshot(src)
+        if src.trainer.diverged:  # inf and NaN weights are expected here; the header says "diverged"
+            return (yield from quietly(work))
+        return (yield from work)
+
+    def _snapshot(self, src: FrameSource) -> Generator[None, None, Snapshot]:
+        net, d, cfg, view = src.network, src.data, src.config, src.view
+        g = cfg.grid
+        grid = self.evaluator(d, cfg)
+        result = yield from grid.evaluate_steps(net)
+        yield
+        line = len(result.shape) == 1  # no feature reads x2: every row of the map is the same line
+        out = result.output
+        output = classes = confidence = thumbs = unit_map = None
+        if cfg.output == "softmax" and out.shape[1] >= 3:
+            classes = as_map(np.argmax(out, axis=1).astype(np.uint8), g, line)
+            confidence = as_map(np.max(out, axis=1), g, line)
+        else:
+            col = 1 if cfg.output == "softmax" else 0
+            output = as_map(out[:, col], g, line)
+        if view.thumbnails and cfg.hidden:
+            thumbs = yield from thumbnail_steps(result, min(cfg.thumbnail, g))
+            if line:
+                thumbs = np.broadcast_to(thumbs[:, None, :], (*thumbs.shape[:1], thumbs.shape[1],
+                                                              thumbs.shape[1]))
+        if view.unit is not None:
+            layer, j = view.unit
+            unit_map = as_map(result.maps[sum(cfg.hidden[:layer]) + j], g, line)
+        regions = None
+        self.polygons_held = False  # set when this frame draws the grid map only because the net is playing
+        if view.regions:
+            yield
+            regions = yield from self.regions.steps(net, src.step_count, d.box, list(cfg.features),
+                                                    src.playing, grid)
+            self.polygons_held = regions.held
+        yield
+        metrics = yield from self.metrics_steps(net, d)  # a forward pass over every point, in chunks
+        yield
+        weights, biases, unit_params = _rounded_params(net)
+        return Snapshot(
+            step=src.step_count, epoch=src.trainer.epochs_done(), state=src.state, metrics=metrics,
+            weights=weights, biases=biases, unit_params=unit_params,
+            regions=regions.count if regions is not None else None,
+            regions_drawn=regions.drawn if regions is not None else None,
+            grid=g, box=d.box, sizes=list(net.sizes), unit=view.unit, output_range=output_range(cfg, d),
+            output=output, classes=classes, confidence=confidence, thumbnails=thumbs, unit_map=unit_map,
+            region_map=regions.region_map if regions is not None else None,
+            region_polygons=regions.polygons if regions is not None else None)
+
+    def metrics_steps(self, net: Network, d: Data) -> Generator[None, None, Metrics]:
+        """The Metrics from ONE forward pass over both sets (one pass costs about what each set's own
+        would). The pass goes a chunk of ``fastpath.chunk_rows`` points at a time (one chunk for a small
+        network), yielding in between."""
+        if self._eval_x is None or self._eval_x[0] is not d:
+            self._eval_x = (d, np.concatenate([d.train_x, d.test_x]) if d.test_t is not None else d.train_x)
+        X = self._eval_x[1]
+        rows = max(1, fastpath.CHUNK_WORK // net.flat.size)
+        zs, outs = [], []
+        for start in range(0, X.shape[0], rows):
+            fwd = net.forward(X[start:start + rows])
+            zs.append(fwd.z[-1])
+            outs.append(fwd.output)
+            if start + rows < X.shape[0]:
+                yield
+        z, out = (zs[0], outs[0]) if len(zs) == 1 else (np.concatenate(zs), np.concatenate(outs))
+        n = d.train_x.shape[0]
+        assert d.train_t is not None  # set with the network (Session._build)
+        train = _set_metrics(net, d.regression, z[:n], out[:n], d.train_y, d.train_t)
+        test = (None, None, None) if d.test_t is None else _set_metrics(net, d.regression, z[n:], out[n:],
+                                                                         d.test_y, d.test_t)
+        return Metrics(train_loss=train[0], test_loss=test[0], train_accuracy=train[1],
+                       test_accuracy=test[1], train_undecided=train[2], test_undecided=test[2])
+
+
+def _set_metrics(net: Network, regression: bool, z: np.ndarray, out: np.ndarray, y: np.ndarray,
+                 T: np.ndarray) -> tuple[float | None, float | None, int | None]:
+    """Data loss, accuracy and the number of undecided points (a tie at the threshold: neither right nor
+    wrong, and not counted as correct) of one set from its rows of the forward pass (``z``, ``out``:
+    (n, K))."""
+    loss, _ = outputs.loss_and_delta(net.output, net.loss_name, z, out, T)
+    if regression:
+        return _num(loss), None, None
+    predicted = outputs.predicted_class(net.output, out)
+    hits = predicted == y.astype(int)
+    return _num(loss), float(np.mean(hits)), int(np.sum(predicted == outputs.UNDECIDED))
+
+
+def output_range(config: SessionConfig, data: Data) -> tuple[float, float]:
+    """The range the output map is drawn in: the output unit's own, or a regression's targets'."""
+    out = config.output
+    if out in ("sigmoid", "softmax"):
+        return 0.0, 1.0
+    if out == "tanh":
+        return -1.0, 1.0
+    t = data.train_t
+    assert t is not None  # set with the network (Session._build)
+    lo, hi = float(np.min(t)), float(np.max(t))
+    return (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
+
+
+def thumbnail_steps(result: GridResult, size: int) -> Generator[None, None, np.ndarray]:
+    """``thumbnails(result, size)`` a hidden layer at a time (512 thumbnails of 64 px sampled from a
+    200 x 200 grid are ~40 ms in one go)."""
+    parts = []
+    for start, stop in itertools.pairwise(result.offsets):
+        parts.append(thumbnails(dataclasses.replace(result, maps=result.maps[start:stop]), size))
+        yield
+    return np.concatenate(parts)
+
+
+def as_map(values: np.ndarray, g: int, line: bool) -> np.ndarray:
+    """A ``(G, G)`` map from ``G * G`` grid values, or from ``G`` values along x1 repeated on every row."""
+    return np.broadcast_to(values.reshape(1, g), (g, g)) if line else values.reshape(g, g)
+
+
+def _num(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _rounded_params(net: Network) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
+    """``weights``, ``biases`` and ``unit_params`` rounded to 4 decimals: enough to draw and label the
+    links."""
+    return ([np.round(w, 4).tolist() for w in net.weights], [np.round(b, 4).tolist() for b in net.biases],
+            [_rounded_dict(p) for p in net.unit_params])
+
+
+def _rounded_dict(params: dict[Any, Any]) -> dict[str, Any]:
+    """One layer's unit parameters (``{name: (units,) array}``) rounded. ``Any``: whatever the engine's
+    annotation of ``Network.unit_params`` says, a layer's entry is read here by name only."""
+    return {str(k): np.round(v, 4).tolist() for k, v in params.items()}

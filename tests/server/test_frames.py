@@ -1,0 +1,169 @@
+"""The frame maker (app/frames.py): the maps of a frame against the network at the cell centres, the metrics
+against the engine's loss and accuracy, the grid evaluator's lifetime, and diverged networks."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from app import protocol as p
+from app.config import SessionConfig
+from app.frames import FrameMaker, ViewState
+from app.pieces import finish
+from app.session import Session
+
+
+def cell_centres(s: Session, g: int) -> np.ndarray:
+    """``(g * g, 2)`` cell centres of the view box, row 0 at the top (x2 = box hi)."""
+    lo, hi = s.data.box
+    c = lo + (np.arange(g) + 0.5) * (hi - lo) / g
+    x1, x2 = np.meshgrid(c, c[::-1])
+    return np.column_stack([x1.ravel(), x2.ravel()])
+
+
+def test_default_scene_frame_fits_16_kb():
+    s = Session(scene="playground")
+    s.train(50)
+    frame = p.encode_snapshot(s.snapshot())
+    assert len(frame) <= 16 * 1024
+    header, arrays = p.decode_frame(frame)
+    assert arrays["output"].shape == (100, 100) and arrays["thumbnails"].shape == (6, 24, 24)
+    assert header["step"] == 50 and header["sizes"] == [2, 4, 2, 1]
+
+
+def test_output_map_is_the_network_at_cell_centres_row_zero_on_top():
+    s = Session(SessionConfig(grid=20, output="sigmoid", seed=2))
+    s.train(40)
+    snap = s.snapshot()
+    lo, hi = s.data.box
+    centres = lo + (np.arange(20) + 0.5) * (hi - lo) / 20
+    x1, x2 = np.meshgrid(centres, centres[::-1])  # row 0 is x2 = hi
+    expected = s.network.predict(np.column_stack([x1.ravel(), x2.ravel()]))[:, 0].reshape(20, 20)
+    assert np.allclose(snap.output, expected, atol=1e-5)
+    assert snap.output_range == (0.0, 1.0)
+
+
+def test_unit_map_and_thumbnails_show_the_hidden_units():
+    s = Session(SessionConfig(grid=16, thumbnail=8, hidden=[3], activation="relu", seed=1))
+    s.set_view(unit=(0, 2))
+    snap = s.snapshot()
+    lo, hi = s.data.box
+    c = lo + (np.arange(16) + 0.5) * (hi - lo) / 16
+    x1, x2 = np.meshgrid(c, c[::-1])
+    z = np.column_stack([x1.ravel(), x2.ravel()]) @ s.network.weights[0] + s.network.biases[0]
+    assert np.allclose(snap.unit_map, np.maximum(z[:, 2], 0).reshape(16, 16), atol=1e-4)
+    assert snap.thumbnails.shape == (3, 8, 8)
+    with pytest.raises(ValueError, match="unit"):
+        s.set_view(unit=(1, 0))
+    assert s.view.unit == (0, 2)
+
+
+def test_features_without_x2_give_maps_constant_down_each_column():
+    s = Session(SessionConfig(features=["x1", "x1sq"], grid=12, thumbnail=6))
+    snap = s.snapshot()
+    assert snap.output.shape == (12, 12) and np.all(snap.output == snap.output[0])
+    assert snap.thumbnails.shape == (6, 6, 6)
+    assert len(p.encode_snapshot(snap)) > 0
+
+
+def test_softmax_frames_carry_classes_and_confidence():
+    s = Session(SessionConfig(dataset="blobs", classes=4, output="softmax", grid=30))
+    s.train(50)
+    _, arrays = p.decode_frame(p.encode_snapshot(s.snapshot()))
+    assert "output" not in arrays and arrays["classes"].max() <= 3 and arrays["confidence"].shape == (30, 30)
+    probs = s.network.predict(s.data.train_x)
+    assert probs.shape[1] == 4
+
+
+def test_regions_view_reports_count_and_map_for_piecewise_linear_nets():
+    pytest.importorskip("app.engine.regions")
+    s = Session(scene="xor-by-hand")
+    snap = s.snapshot()
+    assert snap.regions["count"] >= 3 and snap.regions_drawn == "polygons"
+    polygons, ids = snap.region_polygons
+    assert polygons.count == 3 and ids.dtype == np.uint16 and snap.region_map is None
+
+
+@pytest.mark.parametrize("config", [
+    SessionConfig(output="tanh", loss="squared_error"),
+    SessionConfig(output="sigmoid"),
+    SessionConfig(dataset="blobs", classes=3, output="softmax"),
+    SessionConfig(dataset="reg-gauss", output="linear"),
+])
+def test_frame_metrics_equal_the_engine_loss_and_accuracy(config):
+    s = Session(config)
+    s.train(30)
+    m = p.frame_header(s.snapshot())
+    net, d = s.network, s.data
+    assert m["train_loss"] == pytest.approx(net.loss(d.train_x, d.train_t), rel=1e-12)
+    assert m["test_loss"] == pytest.approx(net.loss(d.test_x, d.test_t), rel=1e-12)
+    if d.regression:
+        assert m["train_accuracy"] is None and m["test_accuracy"] is None
+    else:
+        assert m["train_accuracy"] == net.accuracy(d.train_x, d.train_y)
+        assert m["test_accuracy"] == net.accuracy(d.test_x, d.test_y)
+
+
+
+def test_softmax_class_and_confidence_maps_are_the_arg_max_and_max_at_the_cell_centres():
+    s = Session(SessionConfig(dataset="blobs", classes=3, output="softmax", grid=12, seed=4))
+    s.train(40)
+    snap = s.snapshot()
+    probs = s.network.predict(cell_centres(s, 12))
+    assert snap.output is None
+    assert np.array_equal(snap.classes, np.argmax(probs, axis=1).reshape(12, 12))
+    assert np.allclose(snap.confidence, np.max(probs, axis=1).reshape(12, 12), atol=1e-5)
+
+
+def test_a_frame_maker_keeps_its_grid_evaluator_for_the_same_grid_and_makes_a_new_one_for_another():
+    s = Session(SessionConfig(hidden=[3], grid=20))
+    maker = FrameMaker()
+    grid = maker.evaluator(s.data, s.config)
+    regions = maker.regions
+    maker.network_changed(s.data, s.config)  # a reset: same box, grid and features
+    assert maker.evaluator(s.data, s.config) is grid and maker.regions is not regions
+    maker.network_changed(s.data, s.config.merged({"features": ["x1", "x2", "x1sq"]}))
+    assert maker.grid is None
+    grid = maker.evaluator(s.data, s.config)
+    maker.regions.tracker = object()  # a numbering of the old map
+    maker.grid_changed()
+    assert maker.grid is None and maker.regions.tracker is None
+
+
+def test_the_frame_maker_draws_the_network_and_view_it_is_given():
+    s = Session(SessionConfig(hidden=[4, 2], activation="relu", grid=10, thumbnail=5, seed=3))
+    s.train(10)
+    s.view = ViewState(unit=(1, 1))
+    s.playing = True
+    snap = finish(FrameMaker().snapshot_steps(s))
+    hidden = s.network.forward(cell_centres(s, 10)).a[2][:, 1]  # layer 1, unit 1
+    assert np.allclose(snap.unit_map, hidden.reshape(10, 10), atol=1e-5)
+    assert (snap.step, snap.epoch, snap.state, snap.unit) == (10, s.trainer.epochs_done(), "playing", (1, 1))
+    assert snap.sizes == [2, 4, 2, 1]
+    assert snap.thumbnails.shape == (6, 5, 5) and snap.regions is None and snap.region_map is None
+    assert snap.weights[0] == np.round(s.network.weights[0], 4).tolist()
+
+
+def test_a_diverged_networks_frame_is_made_without_floating_point_warnings_and_with_null_losses():
+    s = Session(SessionConfig(dataset="reg-plane", output="linear", hidden=[8, 8], activation="relu",
+                              learning_rate=10.0, init="he"))
+    s.train(500)
+    assert s.state == "diverged"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning of NumPy fails the test
+        snap = s.snapshot()
+    assert snap.state == "diverged" and snap.metrics.train_loss is None and snap.metrics.test_loss is None
+    header, _ = p.decode_frame(p.encode_snapshot(snap))
+    assert header["train_loss"] is None and header["state"] == "diverged"
+
+
+
+def test_a_pause_while_a_frame_is_made_in_pieces_is_the_state_its_header_says():
+    s = Session(SessionConfig(hidden=[8, 8], grid=20))
+    s.playing = True
+    steps = s.snapshot_steps()
+    next(steps)  # the hub's pause does not wait for a frame in progress
+    s.playing = False
+    assert finish(steps).state == "paused"
