@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from app import protocol as p
 from app.config import SessionConfig
+from app.connection import Connection, ServerFull, TokenBucket, background, next_message
 from app.session import Session
 from app.settings import Settings
 
-if TYPE_CHECKING:
-    from app.hub import Connection, Hub, Live
+if TYPE_CHECKING:  # for annotations only: the hub imports this module
+    from app.hub import Hub, Live
 
 log = logging.getLogger("mlp_playground.rooms")
 
@@ -256,13 +257,13 @@ class Rooms:
                 room.host.conn.tap = None
                 room.host.conn.send(room_message(room.code, "presenter", "ended", room.viewer_count, message))
             if self.bus is not None:
-                task = _background(self.bus.unhost(room.code, outlet, room.latest["room"]))
+                task = background(self.bus.unhost(room.code, outlet, room.latest["room"]))
                 self._ending.add(task)
                 task.add_done_callback(self._ending.discard)
         else:
             self.mirrors.pop(room.code, None)
             if self.bus is not None:
-                _background(self.bus.unfollow(room.code))
+                background(self.bus.unfollow(room.code))
 
     # --- viewer side --------------------------------------------------------------------------------
     async def watch(self, conn: Connection, hello: p.Hello,
@@ -292,8 +293,6 @@ class Rooms:
                                                "viewers; try again later"))
             await conn.flush_and_close(p.CLOSE_TRY_AGAIN_LATER, "server full")
             return None
-        from app.hub import TokenBucket, next_message  # the hub imports this module
-
         bucket = TokenBucket(self.settings.rate_limit, self.settings.rate_burst, self.hub.clock)
         self._join(room, conn)
 
@@ -357,12 +356,10 @@ class Rooms:
             # the last viewer of a mirror left: stop following the room's channel
             self.mirrors.pop(room.code, None)
             if self.bus is not None:
-                _background(self.bus.unfollow(room.code))
+                background(self.bus.unfollow(room.code))
 
     async def _fork(self, room: Room, conn: Connection) -> Live | None:
         """A private session from the presenter's current config and weights, on this socket."""
-        from app.hub import ServerFull
-
         if room.status == "ended":
             conn.send(p.error(p.E_UNKNOWN_ROOM, f"room {room.code} has ended: there is nothing to fork"))
             return None
@@ -413,7 +410,7 @@ class Rooms:
             if room.status == "ended":
                 self.mirrors.pop(code, None)
                 if self.bus is not None:
-                    _background(self.bus.unfollow(code))
+                    background(self.bus.unfollow(code))
 
     def host_gone(self, code: str) -> None:
         """A followed room's hash expired: its host stopped without ending it."""
@@ -495,8 +492,6 @@ class RedisBus:
             log.warning("redis: cannot end room %s: %s", code, exc)
 
     def outlet(self, code: str) -> Connection:
-        from app.hub import Connection
-
         conn = Connection(_Outlet(self, code))
         conn.start()
         return conn
@@ -594,7 +589,7 @@ class RedisBus:
                 info = json.loads(body)
                 room.remote[info["proc"]] = (int(info["viewers"]), time.monotonic())
             elif head == b"K":
-                _background(self._answer_fork(room, json.loads(body)))
+                background(self._answer_fork(room, json.loads(body)))
         elif kind == "proc" and head == b"A":
             answer = json.loads(body)
             waiting = self._waiting.get(answer.get("nonce"))
@@ -625,14 +620,3 @@ class _Outlet:
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         pass
-
-
-_BACKGROUND: set[asyncio.Task] = set()
-
-
-def _background(coro: Any) -> asyncio.Task:
-    """Run ``coro`` as a task kept alive until it finishes (the loop holds only weak references)."""
-    task = asyncio.create_task(coro)
-    _BACKGROUND.add(task)
-    task.add_done_callback(_BACKGROUND.discard)
-    return task

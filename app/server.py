@@ -31,8 +31,9 @@ from starlette.websockets import WebSocketDisconnect
 from app import __version__, presenting, scenes
 from app import protocol as p
 from app.config import json_schema, limits
+from app.connection import Connection, ServerFull, next_message
 from app.hosts import HostCheck, warn_if_unchecked
-from app.hub import Connection, Hub, Live, ServerFull, next_message
+from app.hub import Hub, Live
 from app.looplag import LoopLag
 from app.settings import Settings
 

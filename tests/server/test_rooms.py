@@ -16,7 +16,8 @@ from starlette.testclient import TestClient
 
 from app import protocol as p
 from app.config import SessionConfig
-from app.hub import Connection, Hub, Live
+from app.connection import Connection
+from app.hub import Hub, Live
 from app.rooms import CODE_ALPHABET, CODE_LENGTH, normalize_code
 from app.server import create_app
 from app.session import Session
