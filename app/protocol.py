@@ -426,3 +426,26 @@ def _finite_range(values: np.ndarray) -> tuple[float, float]:
     if hi - lo < 1e-6:
         lo, hi = lo - 0.5, hi + 0.5
     return lo, hi
+
+
+# --- broadcast rooms (app/rooms.py) -------------------------------------------------------------------
+# Self-contained: the messages of a room's presenter and viewers, built here like every other message.
+
+
+def room(code: str, role: str, presenter: str, viewers: int | None, message: str | None) -> dict[str, Any]:
+    """Who you are in room ``code`` (``presenter`` / ``viewer``) and whether its presenter is there
+    (``connected`` / ``away`` / ``ended``); ``viewers`` is the count for the presenter, None for a viewer;
+    ``message`` says what changed (or None)."""
+    return {"type": "room", "code": code, "role": role, "presenter": presenter, "viewers": viewers,
+            "message": message}
+
+
+def viewer_welcome(limits: dict[str, Any], config: dict[str, Any],
+                   scene: dict[str, Any] | None) -> dict[str, Any]:
+    """A room viewer's greeting: a ``welcome`` without a session or token of its own (both null)."""
+    return {**welcome("", "", limits, config, scene, False), "session": None, "token": None}
+
+
+def forked(code: str) -> dict[str, Any]:
+    """Ends a fork's greeting: the private session came from room ``code``."""
+    return {"type": "forked", "room": code}

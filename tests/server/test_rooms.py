@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -338,6 +340,39 @@ def test_reconnect_with_a_token_this_process_does_not_hold_starts_fresh_from_the
 def test_room_codes_normalize_what_people_type():
     assert normalize_code(" abc-def ") == "ABCDEF"
     assert normalize_code("ABC") == "" and normalize_code("ABCDE0") == ""  # too short; 0 is not in codes
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+
+
+def _documented_fields(kind: str) -> set[str]:
+    """The backticked field names at the start of each item of message ``kind``'s row in the table of
+    server messages (``| `room` | `code` (...), `role` (...) |``)."""
+    row = next(line for line in DOC.read_text().splitlines() if line.startswith(f"| `{kind}` |"))
+    fields = row.split("|")[2]
+    depth, items, item = 0, [], ""
+    for ch in fields:  # split on the commas outside parentheses
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            items.append(item)
+            item = ""
+        else:
+            item += ch
+    items.append(item)
+    return {re.match(r"\s*`(\w+)`", it).group(1) for it in items if re.match(r"\s*`(\w+)`", it)}
+
+
+def test_room_and_fork_messages_carry_exactly_their_documented_fields():
+    room = p.room("ABCDEF", "presenter", "away", 3, "the presenter is disconnected")
+    assert room == {"type": "room", "code": "ABCDEF", "role": "presenter", "presenter": "away", "viewers": 3,
+                    "message": "the presenter is disconnected"}
+    assert set(room) - {"type"} == _documented_fields("room")
+    assert p.forked("ABCDEF") == {"type": "forked", "room": "ABCDEF"}
+    assert _documented_fields("forked") == {"room"}
+    welcome = p.viewer_welcome({"max_hidden_layers": 6}, {"hidden": [4]}, None)
+    assert welcome["session"] is None and welcome["token"] is None and welcome["resumed"] is False
+    assert set(welcome) == set(p.welcome("s", "t", {}, {}, None, False))  # the same shape as a session's
+    assert welcome["config"] == {"hidden": [4]} and welcome["protocol"] == p.PROTOCOL_VERSION
 
 
 def test_redis_url_setting_must_be_a_redis_url():
