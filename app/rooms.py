@@ -21,13 +21,11 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app import protocol as p
-from app.config import SessionConfig
-from app.connection import Connection, ServerFull, TokenBucket, background, next_message
+from app.connection import Connection, background
 from app.redisbus import ROOM_TTL, RedisBus
 from app.session import Session
 from app.settings import Settings
@@ -82,20 +80,10 @@ def fork_state(session: Session) -> dict[str, Any]:
                      "thumbnails": view.thumbnails}}
 
 
-def forked_session(state: dict[str, Any]) -> Session:
-    """A new session at step 0 with the presenter's config, parameters and view; its ``reset`` returns
-    to these parameters, as a scene's reset returns to its hand-set weights."""
-    session = Session(SessionConfig.model_validate(state["config"]))
-    session.start_from(state["parameters"])
-    view = state["view"]
-    session.set_view(unit=tuple(view["unit"]) if view["unit"] is not None else None,
-                     regions=bool(view["regions"]), thumbnails=bool(view["thumbnails"]))
-    return session
-
-
 class Rooms:
     """Every room this process hosts or mirrors. The hub calls the hooks ``attached``, ``detached``,
-    ``freed``, ``sweep``, ``present`` and ``shutdown``; the server calls ``watch`` for ``hello.watch``."""
+    ``freed``, ``sweep``, ``present`` and ``shutdown``; a viewer's socket (app/viewers.py) calls ``find``,
+    ``join``, ``leave`` and ``fork_state_of``."""
 
     def __init__(self, hub: Hub, settings: Settings):
         self.hub = hub
@@ -256,59 +244,9 @@ class Rooms:
             self.mirrors.pop(room.code, None)
             background(self._unfollow(room.code))
 
-    # --- viewer side --------------------------------------------------------------------------------
-    async def watch(self, conn: Connection, hello: p.Hello,
-                    receive: Callable[[], Awaitable[str | None]]) -> Live | None:
-        """Serve a viewer's socket until it closes (None) or forks (the forked session's Live).
-
-        An unknown room code gets an ``unknown_room`` error and the socket closes with 4004, building no
-        session (the page then reconnects without ``watch`` and gets a session of its own). Wrong codes
-        are rate-limited per client address (``rate_limited``, then 1013): guessing codes finds nothing.
-        """
-        guesses = self.hub.room_guesses
-        if not guesses.has_token(conn.address):
-            conn.send(p.error(p.E_RATE_LIMITED, "too many unknown room codes from this address; try again "
-                                                "in a minute", "watch"))
-            await conn.flush_and_close(p.CLOSE_TRY_AGAIN_LATER, "too many room codes")
-            return None
-        code = normalize_code(hello.watch or "")
-        room = await self._find(code) if code else None
-        if room is None:
-            guesses.take(conn.address)
-            conn.send(p.error(p.E_UNKNOWN_ROOM, f"there is no room {hello.watch!r} (it may have ended); "
-                                                "reconnect without it for a session of your own", "watch"))
-            await conn.flush_and_close(p.CLOSE_UNKNOWN_ROOM, "unknown room")
-            return None
-        if self.viewers >= self.settings.max_viewers:
-            conn.send(p.error(p.E_SERVER_FULL, f"server full: it already serves {self.settings.max_viewers} "
-                                               "viewers; try again later"))
-            await conn.flush_and_close(p.CLOSE_TRY_AGAIN_LATER, "server full")
-            return None
-        bucket = TokenBucket(self.settings.rate_limit, self.settings.rate_burst, self.hub.clock)
-        self._join(room, conn)
-
-        def admit() -> bool:
-            if bucket.allow():
-                return True
-            if bucket.warn():
-                conn.send(p.error(p.E_RATE_LIMITED, "too many messages; some were dropped"))
-            return False
-
-        try:
-            while (msg := await next_message(conn, receive, admit, bucket.flooding)) is not None:
-                if isinstance(msg, p.Fork):
-                    live = await self._fork(room, conn)
-                    if live is not None:
-                        return live
-                else:
-                    conn.send(p.error(p.E_READ_ONLY, f"{msg.type}: you are watching room {room.code}, which "
-                                                     "its presenter controls; fork it to train a copy of "
-                                                     "your own", "type"))
-            return None
-        finally:
-            self._leave(room, conn)
-
-    async def _find(self, code: str) -> Room | None:
+    # --- viewer side (app/viewers.py serves the viewer's socket) ------------------------------------
+    async def find(self, code: str) -> Room | None:
+        """The open room ``code`` names, here or (with Redis) hosted by another process; None if none."""
         room = self.hosted.get(code) or self.mirrors.get(code)
         if room is None and self.bus is not None:
             try:
@@ -323,7 +261,7 @@ class Rooms:
                 await self._unfollow(code)
         return room if room is not None and room.status != "ended" else None
 
-    def _join(self, room: Room, conn: Connection) -> None:
+    def join(self, room: Room, conn: Connection) -> None:
         """Greet a viewer like a new session (room, welcome, dataset, frame, state, the last panel), then
         stream."""
         if conn in room.viewers:
@@ -344,7 +282,8 @@ class Rooms:
         if "lecture" in room.latest:
             conn.send_text(room.latest["lecture"])
 
-    def _leave(self, room: Room, conn: Connection) -> None:
+    def leave(self, room: Room, conn: Connection) -> None:
+        """``conn`` no longer watches ``room`` (it closed, or forked)."""
         if conn in room.viewers:
             room.viewers.discard(conn)
             self.viewers -= 1
@@ -353,31 +292,15 @@ class Rooms:
             self.mirrors.pop(room.code, None)
             background(self._unfollow(room.code))
 
-    async def _fork(self, room: Room, conn: Connection) -> Live | None:
-        """A private session from the presenter's current config and weights, on this socket."""
-        if room.status == "ended":
-            conn.send(p.error(p.E_UNKNOWN_ROOM, f"room {room.code} has ended: there is nothing to fork"))
-            return None
-        try:
-            if room.host is not None:
-                state = await self.hub.call(room.host, fork_state, room.host.session)
-            elif self.bus is not None:
-                state = await self.bus.fork(room.code)
-            else:  # a mirror exists only with a bus; said for the type checker
-                raise LookupError("its presenter's server is not reachable")
-        except LookupError as exc:
-            conn.send(p.error(p.E_UNKNOWN_ROOM, f"room {room.code}: {exc.args[0]}"))
-            return None
-        self._leave(room, conn)  # from here on, this socket gets its own session's messages only
-        try:
-            live = await self.hub.adopt(conn, lambda: forked_session(state))
-        except ServerFull:
-            conn.send(p.error(p.E_SERVER_FULL, "server full: no room for a session of your own; "
-                                               "keep watching and try again later"))
-            self._join(room, conn)
-            return None
-        conn.send(p.forked(room.code))
-        return live
+    async def fork_state_of(self, room: Room) -> dict[str, Any]:
+        """What a fork of ``room`` copies (``fork_state``), from its host here or through Redis;
+        LookupError if the host does not answer or the room has ended."""
+        if room.host is not None:
+            state: dict[str, Any] = await self.hub.call(room.host, fork_state, room.host.session)
+            return state
+        if self.bus is None:  # a mirror exists only with a bus; said for the type checker
+            raise LookupError("its presenter's server is not reachable")
+        return await self.bus.fork(room.code)
 
     # --- from Redis (mirrors) -----------------------------------------------------------------------
     def mirror(self, code: str, stored: dict[str, bytes]) -> Room:
@@ -433,5 +356,4 @@ class Rooms:
         room = self.hosted.get(code)
         if room is None or room.host is None or room.status == "ended":
             raise LookupError("the room has ended")
-        state: dict[str, Any] = await self.hub.call(room.host, fork_state, room.host.session)
-        return state
+        return await self.fork_state_of(room)

@@ -28,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.websockets import WebSocketDisconnect
 
-from app import __version__, presenting, scenes
+from app import __version__, presenting, scenes, viewers
 from app import protocol as p
 from app.config import json_schema, limits
 from app.connection import Connection, ServerFull, next_message
@@ -140,7 +140,7 @@ async def _serve_socket(ws: WebSocket, hub: Hub, settings: Settings) -> None:
             return
         try:
             if msg.watch is not None:  # a viewer: read-only until it forks (then ``live`` is its session)
-                live = await hub.rooms.watch(conn, msg, functools.partial(_receive, ws, conn))
+                live = await viewers.watch(hub.rooms, conn, msg, functools.partial(_receive, ws, conn))
                 if live is None:
                     return
             else:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from starlette.testclient import TestClient
 
 from app import protocol as p
+from app import viewers
 from app.config import SessionConfig
 from app.connection import Connection
 from app.hub import Hub, Live
@@ -87,7 +88,7 @@ async def viewer(hub: Hub, code: str, blocked: bool = False) -> tuple[Connection
     conn = Connection(ws)
     conn.start()
     inbox: asyncio.Queue = asyncio.Queue()
-    task = asyncio.create_task(hub.rooms.watch(conn, p.Hello(type="hello", watch=code), inbox.get))
+    task = asyncio.create_task(viewers.watch(hub.rooms, conn, p.Hello(type="hello", watch=code), inbox.get))
     await settle()
     return conn, ws, task
 
@@ -225,7 +226,7 @@ def test_a_flooding_viewer_is_limited_then_disconnected_with_4003():
         inbox: asyncio.Queue = asyncio.Queue()
         for _ in range(200):
             inbox.put_nowait('{"type": "play"}')
-        result = await hub.rooms.watch(conn, p.Hello(type="hello", watch=room.code), inbox.get)
+        result = await viewers.watch(hub.rooms, conn, p.Hello(type="hello", watch=room.code), inbox.get)
         assert result is None and ws.closed_with == p.CLOSE_FLOOD
         assert len(ws.of("error")) == 5 + 2  # the burst answered read_only, one warning, the last word
         assert all(e["code"] == p.E_READ_ONLY for e in ws.of("error")[:5])
