@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -27,7 +24,7 @@ from app.session import Session
 from app.settings import Settings
 
 from .helpers import Reader, assert_error
-from .live import LiveServer, free_port
+from .live import LiveServer
 
 SMALL = {"points": 40, "grid": 20, "thumbnail": 8}
 
@@ -383,30 +380,6 @@ def test_redis_url_setting_must_be_a_redis_url():
 
 
 # --- two processes sharing one redis-server --------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    server = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not os.path.exists(server):
-        pytest.skip("redis-server is not installed (scripts/test installs it from Debian)")
-    redis = pytest.importorskip("redis")
-    port = free_port()
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    client = redis.Redis(host="127.0.0.1", port=port)
-    for _ in range(500):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if proc.poll() is not None:
-                raise RuntimeError("redis-server exited") from None
-            subprocess.run(["sleep", "0.02"], check=True)
-    yield f"redis://127.0.0.1:{port}/0"
-    client.close()
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 async def recv(ws, kind: str, limit: int = 2000):
