@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
-import plotly
+import plotly  # type: ignore[import-untyped]  # no type information shipped; only its path is used
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -299,7 +299,7 @@ def _close_sockets_on_signals(hub: Hub):
     async def close_then_exit(sig: int, frame: Any) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(hub.shutdown(p.CLOSE_GOING_AWAY), timeout=5.0)
-        handler = previous[sig]
+        handler = previous[signal.Signals(sig)]
         if callable(handler):
             handler(sig, frame)
         else:
