@@ -4,8 +4,9 @@ A presenting session's connection carries a *tap* (``Connection.tap``): every fr
 every ``config`` / ``dataset`` / ``state`` message sent to it, is handed to its room, which passes the very
 same bytes (frames) and the same JSON text (dumped once) to each viewer's ``Connection``. Every viewer
 keeps its Connection's latest-frame-wins rule, so a slow viewer gets fewer, newer frames and never slows
-the presenter or the other viewers. Viewers have no session: their socket is served by ``Rooms.watch``,
-which answers any control message with ``read_only`` until the viewer forks a private session.
+the presenter or the other viewers. Viewers have no session: their socket is served by ``viewers.watch``
+(app/viewers.py), which answers any control message with ``read_only`` until the viewer forks a private
+session.
 
 With ``redis_url`` set, rooms also fan out through Redis pub/sub (app/redisbus.py), so a viewer whose socket
 reached another process or machine can watch. The process holding the presenter (the *host*) writes the
