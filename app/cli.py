@@ -7,9 +7,11 @@ Argument parsing only: the settings table (app/settings.py) holds every option, 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from typing import Literal, TypedDict
 
 from pydantic import ValidationError
 
@@ -72,24 +74,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+class ServerOptions(TypedDict):
+    """The options uvicorn.run gets in every mode, typed as its parameters are."""
+
+    host: str
+    port: int
+    log_level: str
+    ws: type[asyncio.Protocol]
+    ws_max_size: int
+    lifespan: Literal["on"]
+    ws_per_message_deflate: bool
+    timeout_graceful_shutdown: float
+
+
+def server_options(settings: Settings) -> ServerOptions:
+    """uvicorn's options from the settings. Call it only after the BLAS variables are set (``serve``):
+    what it imports loads NumPy."""
+    # function-local: the WebSocket protocol and the protocol module import NumPy, which reads the BLAS
+    # thread variables once, when it loads
+    from app.protocol import MAX_MESSAGE_BYTES
+    from app.wsprotocol import BoundedWebSocketProtocol
+
+    return ServerOptions(host=settings.host, port=settings.port, log_level=settings.log_level,
+                         ws=BoundedWebSocketProtocol, ws_max_size=MAX_MESSAGE_BYTES, lifespan="on",
+                         ws_per_message_deflate=settings.ws_compression,
+                         timeout_graceful_shutdown=settings.shutdown_timeout)
+
+
 def serve(settings: Settings) -> None:
     for name in BLAS_THREAD_VARIABLES:  # before NumPy loads its BLAS; worker processes inherit them
         os.environ.setdefault(name, "1")
-    import uvicorn
+    import uvicorn  # function-local, as everything below: after the BLAS variables are set
 
-    from app.wsprotocol import BoundedWebSocketProtocol
-
-    common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
-              "ws": BoundedWebSocketProtocol, "ws_max_size": 64 * 1024, "lifespan": "on",
-              "ws_per_message_deflate": settings.ws_compression,
-              "timeout_graceful_shutdown": settings.shutdown_timeout}
+    options = server_options(settings)
+    # Both runs below ignore arg-type for one option only: uvicorn annotates timeout_graceful_shutdown as
+    # int but hands it to asyncio.wait_for, which takes float seconds, as the setting gives them.
     if settings.workers > 1:
         # worker processes build their own app from the environment: pass the flags on through it
         for name, value in settings.model_dump().items():
             if name in FLAGS:
                 os.environ[env_name(name)] = str(value)
-        uvicorn.run("app.server:create_app", factory=True, workers=settings.workers, **common)
+        uvicorn.run("app.server:create_app", factory=True, workers=settings.workers,
+                    **options)  # type: ignore[arg-type]
         return
     from app.server import create_app
 
-    uvicorn.run(create_app(settings), **common)
+    uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]

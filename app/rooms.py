@@ -4,36 +4,35 @@ A presenting session's connection carries a *tap* (``Connection.tap``): every fr
 every ``config`` / ``dataset`` / ``state`` message sent to it, is handed to its room, which passes the very
 same bytes (frames) and the same JSON text (dumped once) to each viewer's ``Connection``. Every viewer
 keeps its Connection's latest-frame-wins rule, so a slow viewer gets fewer, newer frames and never slows
-the presenter or the other viewers. Viewers have no session: their socket is served by ``Rooms.watch``,
-which answers any control message with ``read_only`` until the viewer forks a private session.
+the presenter or the other viewers. Viewers have no session: their socket is served by ``viewers.watch``
+(app/viewers.py), which answers any control message with ``read_only`` until the viewer forks a private
+session.
 
-With ``redis_url`` set, rooms also fan out through Redis pub/sub, so a viewer whose socket reached another
-process or machine can watch. The process holding the presenter (the *host*) writes the room's messages to
-a Redis ``Connection`` (the *outlet*, so the host's publishing has latest-frame-wins too), which publishes
-them on the room's channel and keeps the latest of each in the room's hash for late joiners. A process with
-viewers of a room it does not host keeps a *mirror* of it, subscribed to that channel. A mirror asks the
-host for a fork on the room's control channel; the host answers on the asking process's own channel.
+With ``redis_url`` set, rooms also fan out through Redis pub/sub (app/redisbus.py), so a viewer whose socket
+reached another process or machine can watch. The process holding the presenter (the *host*) writes the
+room's messages to the bus's *outlet* for the room, a ``Connection`` (so the host's publishing has
+latest-frame-wins too). A process with viewers of a room it does not host keeps a *mirror* of it, fed by
+the bus.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from app import protocol as p
-from app.config import SessionConfig
+from app.connection import Connection, background
+from app.redisbus import ROOM_TTL, RedisBus
 from app.session import Session
 from app.settings import Settings
 
-if TYPE_CHECKING:
-    from app.hub import Connection, Hub, Live
+if TYPE_CHECKING:  # for annotations only: the hub imports this module
+    from app.hub import Hub, Live
 
 log = logging.getLogger("mlp_playground.rooms")
 
@@ -42,9 +41,6 @@ CODE_LENGTH = 6
 # the presenter's messages viewers get too; ``lecture``: the scene panel's numbers the presenter's page asked
 # for, so a viewer (who may not ask: read-only) sees the panel the room is looking at
 FORWARDED = ("config", "dataset", "state", "lecture")
-KEY_PREFIX = "mlp-playground:"
-ROOM_TTL = 15.0  # seconds a room's Redis hash outlives its host's last heartbeat (a host that died)
-FORK_TIMEOUT = 5.0  # seconds a mirror waits for the host's answer to a fork
 
 
 @dataclass(eq=False)
@@ -67,13 +63,6 @@ class Room:
         return len(self.viewers) + sum(n for n, _ in self.remote.values())
 
 
-def room_message(code: str, role: str, status: str, viewers: int | None,
-                 message: str | None) -> dict[str, Any]:
-    """The ``room`` message: who you are in room ``code`` and whether its presenter is there."""
-    return {"type": "room", "code": code, "role": role, "presenter": status, "viewers": viewers,
-            "message": message}
-
-
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -92,20 +81,10 @@ def fork_state(session: Session) -> dict[str, Any]:
                      "thumbnails": view.thumbnails}}
 
 
-def forked_session(state: dict[str, Any]) -> Session:
-    """A new session at step 0 with the presenter's config, parameters and view; its ``reset`` returns
-    to these parameters, as a scene's reset returns to its hand-set weights."""
-    session = Session(SessionConfig.model_validate(state["config"]))
-    session.start_from(state["parameters"])
-    view = state["view"]
-    session.set_view(unit=tuple(view["unit"]) if view["unit"] is not None else None,
-                     regions=bool(view["regions"]), thumbnails=bool(view["thumbnails"]))
-    return session
-
-
 class Rooms:
     """Every room this process hosts or mirrors. The hub calls the hooks ``attached``, ``detached``,
-    ``freed``, ``sweep``, ``present`` and ``shutdown``; the server calls ``watch`` for ``hello.watch``."""
+    ``freed``, ``sweep``, ``present`` and ``shutdown``; a viewer's socket (app/viewers.py) calls ``find``,
+    ``join``, ``leave`` and ``fork_state_of``."""
 
     def __init__(self, hub: Hub, settings: Settings):
         self.hub = hub
@@ -115,7 +94,9 @@ class Rooms:
         self._by_session: dict[str, Room] = {}
         self.viewers = 0
         self._ending: set[asyncio.Task] = set()  # hosted rooms telling Redis they ended
-        self.bus = RedisBus(settings.redis_url, self) if settings.redis_url else None
+        self.bus = RedisBus(settings.redis_url, on_message=self.received, on_host_gone=self.host_gone,
+                            on_viewers=self._remote_viewers, viewers_of=self._mirror_viewers,
+                            fork_state=self._hosted_fork_state) if settings.redis_url else None
 
     # --- lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -191,7 +172,8 @@ class Rooms:
         tell presenters their viewer counts, keep the Redis side alive."""
         now = self.hub.clock()
         for room in list(self.hosted.values()):
-            if room.status == "away" and now - room.away_since > self.settings.grace_period:
+            away = room.away_since
+            if room.status == "away" and away is not None and now - away > self.settings.grace_period:
                 self._end(room, "the presenter left; the room has ended")
                 continue
             stale = [proc for proc, (_, at) in room.remote.items() if time.monotonic() - at > ROOM_TTL]
@@ -206,7 +188,7 @@ class Rooms:
         if live is None or live.conn is None or room.viewer_count == room.announced:
             return
         room.announced = room.viewer_count
-        live.conn.send(room_message(room.code, "presenter", room.status, room.announced, None))
+        live.conn.send(p.room(room.code, "presenter", room.status, room.announced, None))
 
     async def _free_code(self) -> str:
         while True:
@@ -241,7 +223,7 @@ class Rooms:
             room.outlet.send_text(f"{kind}\n{text}")  # the outlet needs the kind for the room's hash
 
     def _fan_room(self, room: Room, message: str | None) -> None:
-        self._fan_text(room, "room", p.dumps(room_message(room.code, "viewer", room.status, None, message)))
+        self._fan_text(room, "room", p.dumps(p.room(room.code, "viewer", room.status, None, message)))
 
     def _end(self, room: Room, message: str) -> None:
         if room.status == "ended":
@@ -254,92 +236,44 @@ class Rooms:
             self._by_session.pop(room.host.id, None)
             if room.host.conn is not None:
                 room.host.conn.tap = None
-                room.host.conn.send(room_message(room.code, "presenter", "ended", room.viewer_count, message))
+                room.host.conn.send(p.room(room.code, "presenter", "ended", room.viewer_count, message))
             if self.bus is not None:
-                task = _background(self.bus.unhost(room.code, outlet, room.latest["room"]))
+                task = background(self.bus.unhost(room.code, outlet, room.latest["room"]))
                 self._ending.add(task)
                 task.add_done_callback(self._ending.discard)
         else:
             self.mirrors.pop(room.code, None)
-            if self.bus is not None:
-                _background(self.bus.unfollow(room.code))
+            background(self._unfollow(room.code))
 
-    # --- viewer side --------------------------------------------------------------------------------
-    async def watch(self, conn: Connection, hello: p.Hello,
-                    receive: Callable[[], Awaitable[str | None]]) -> Live | None:
-        """Serve a viewer's socket until it closes (None) or forks (the forked session's Live).
-
-        An unknown room code gets an ``unknown_room`` error and the socket closes with 4004, building no
-        session (the page then reconnects without ``watch`` and gets a session of its own). Wrong codes
-        are rate-limited per client address (``rate_limited``, then 1013): guessing codes finds nothing.
-        """
-        guesses = self.hub.room_guesses
-        if not guesses.has_token(conn.address):
-            conn.send(p.error(p.E_RATE_LIMITED, "too many unknown room codes from this address; try again "
-                                                "in a minute", "watch"))
-            await conn.flush_and_close(p.CLOSE_TRY_AGAIN_LATER, "too many room codes")
-            return None
-        code = normalize_code(hello.watch or "")
-        room = await self._find(code) if code else None
-        if room is None:
-            guesses.take(conn.address)
-            conn.send(p.error(p.E_UNKNOWN_ROOM, f"there is no room {hello.watch!r} (it may have ended); "
-                                                "reconnect without it for a session of your own", "watch"))
-            await conn.flush_and_close(p.CLOSE_UNKNOWN_ROOM, "unknown room")
-            return None
-        if self.viewers >= self.settings.max_viewers:
-            conn.send(p.error(p.E_SERVER_FULL, f"server full: it already serves {self.settings.max_viewers} "
-                                               "viewers; try again later"))
-            await conn.flush_and_close(p.CLOSE_TRY_AGAIN_LATER, "server full")
-            return None
-        from app.hub import TokenBucket, next_message  # the hub imports this module
-
-        bucket = TokenBucket(self.settings.rate_limit, self.settings.rate_burst, self.hub.clock)
-        self._join(room, conn)
-
-        def admit() -> bool:
-            if bucket.allow():
-                return True
-            if bucket.warn():
-                conn.send(p.error(p.E_RATE_LIMITED, "too many messages; some were dropped"))
-            return False
-
-        try:
-            while (msg := await next_message(conn, receive, admit, bucket.flooding)) is not None:
-                if isinstance(msg, p.Fork):
-                    live = await self._fork(room, conn)
-                    if live is not None:
-                        return live
-                else:
-                    conn.send(p.error(p.E_READ_ONLY, f"{msg.type}: you are watching room {room.code}, which "
-                                                     "its presenter controls; fork it to train a copy of "
-                                                     "your own", "type"))
-            return None
-        finally:
-            self._leave(room, conn)
-
-    async def _find(self, code: str) -> Room | None:
+    # --- viewer side (app/viewers.py serves the viewer's socket) ------------------------------------
+    async def find(self, code: str) -> Room | None:
+        """The open room ``code`` names, here or (with Redis) hosted by another process; None if none."""
         room = self.hosted.get(code) or self.mirrors.get(code)
         if room is None and self.bus is not None:
             try:
-                room = await self.bus.follow(code)
+                stored = await self.bus.follow(code)
             except Exception as exc:  # Redis away: the viewer gets a session of its own, never a crash
                 log.warning("redis: cannot look up room %s: %s", code, exc)
                 return None
+            room = self.mirrors.get(code)  # another viewer's follow may have finished first
+            if room is None and stored is not None:
+                room = self.mirror(code, stored)
+            if room is None:
+                await self._unfollow(code)
         return room if room is not None and room.status != "ended" else None
 
-    def _join(self, room: Room, conn: Connection) -> None:
+    def join(self, room: Room, conn: Connection) -> None:
         """Greet a viewer like a new session (room, welcome, dataset, frame, state, the last panel), then
         stream."""
         if conn in room.viewers:
             return
         room.viewers.add(conn)
         self.viewers += 1
-        conn.send_text(room.latest.get("room") or p.dumps(room_message(room.code, "viewer", room.status,
+        conn.send_text(room.latest.get("room") or p.dumps(p.room(room.code, "viewer", room.status,
                                                                        None, None)))
         config = json.loads(room.latest["config"]) if "config" in room.latest else None
         if config is not None:
-            conn.send(p.welcome(None, None, self.hub.limits(), config["config"], config["scene"], False))
+            conn.send(p.viewer_welcome(self.hub.limits(), config["config"], config["scene"]))
         if "dataset" in room.latest:
             conn.send_text(room.latest["dataset"])
         if room.frame is not None:
@@ -349,41 +283,25 @@ class Rooms:
         if "lecture" in room.latest:
             conn.send_text(room.latest["lecture"])
 
-    def _leave(self, room: Room, conn: Connection) -> None:
+    def leave(self, room: Room, conn: Connection) -> None:
+        """``conn`` no longer watches ``room`` (it closed, or forked)."""
         if conn in room.viewers:
             room.viewers.discard(conn)
             self.viewers -= 1
         if room.host is None and not room.viewers and room.status != "ended":
             # the last viewer of a mirror left: stop following the room's channel
             self.mirrors.pop(room.code, None)
-            if self.bus is not None:
-                _background(self.bus.unfollow(room.code))
+            background(self._unfollow(room.code))
 
-    async def _fork(self, room: Room, conn: Connection) -> Live | None:
-        """A private session from the presenter's current config and weights, on this socket."""
-        from app.hub import ServerFull
-
-        if room.status == "ended":
-            conn.send(p.error(p.E_UNKNOWN_ROOM, f"room {room.code} has ended: there is nothing to fork"))
-            return None
-        try:
-            if room.host is not None:
-                state = await self.hub.call(room.host, fork_state, room.host.session)
-            else:
-                state = await self.bus.fork(room.code)
-        except LookupError as exc:
-            conn.send(p.error(p.E_UNKNOWN_ROOM, f"room {room.code}: {exc.args[0]}"))
-            return None
-        self._leave(room, conn)  # from here on, this socket gets its own session's messages only
-        try:
-            live = await self.hub.adopt(conn, lambda: forked_session(state))
-        except ServerFull:
-            conn.send(p.error(p.E_SERVER_FULL, "server full: no room for a session of your own; "
-                                               "keep watching and try again later"))
-            self._join(room, conn)
-            return None
-        conn.send({"type": "forked", "room": room.code})
-        return live
+    async def fork_state_of(self, room: Room) -> dict[str, Any]:
+        """What a fork of ``room`` copies (``fork_state``), from its host here or through Redis;
+        LookupError if the host does not answer or the room has ended."""
+        if room.host is not None:
+            state: dict[str, Any] = await self.hub.call(room.host, fork_state, room.host.session)
+            return state
+        if self.bus is None:  # a mirror exists only with a bus; said for the type checker
+            raise LookupError("its presenter's server is not reachable")
+        return await self.bus.fork(room.code)
 
     # --- from Redis (mirrors) -----------------------------------------------------------------------
     def mirror(self, code: str, stored: dict[str, bytes]) -> Room:
@@ -412,8 +330,7 @@ class Rooms:
             room.status = json.loads(text)["presenter"]
             if room.status == "ended":
                 self.mirrors.pop(code, None)
-                if self.bus is not None:
-                    _background(self.bus.unfollow(code))
+                background(self._unfollow(code))
 
     def host_gone(self, code: str) -> None:
         """A followed room's hash expired: its host stopped without ending it."""
@@ -421,218 +338,23 @@ class Rooms:
         if room is not None:
             self._end(room, "the presenter's server stopped; the room has ended")
 
+    async def _unfollow(self, code: str) -> None:
+        """Leave a room's channel, unless a new mirror of it came up meanwhile (a viewer came back)."""
+        if self.bus is not None and code not in self.mirrors:
+            await self.bus.unfollow(code)
 
-class RedisBus:
-    """This process's link to Redis: publishes hosted rooms, follows mirrored ones, relays forks.
+    def _mirror_viewers(self, code: str) -> int | None:
+        room = self.mirrors.get(code)
+        return len(room.viewers) if room is not None else None
 
-    Channels (all under ``KEY_PREFIX``): ``room:CODE`` host -> mirrors (a kind byte then the payload),
-    ``ctl:CODE`` mirrors -> host (fork requests, viewer counts), ``proc:ID`` answers to one process.
-    The hash ``room:CODE`` holds the host's process id and the latest config, dataset, state, room status
-    and frame; it expires ``ROOM_TTL`` seconds after the host's last heartbeat.
-    """
+    def _remote_viewers(self, code: str, proc: str, count: int) -> None:
+        room = self.hosted.get(code)
+        if room is not None:
+            room.remote[proc] = (count, time.monotonic())
 
-    KINDS: ClassVar[dict[bytes, str]] = {b"F": "frame", b"C": "config", b"D": "dataset", b"S": "state",
-                                         b"R": "room", b"L": "lecture"}
-
-    def __init__(self, url: str, rooms: Rooms):
-        try:
-            import redis.asyncio as aioredis
-        except ImportError:  # an optional dependency: say how to get it
-            raise RuntimeError("MLP_PLAYGROUND_REDIS_URL is set but the 'redis' package is not installed: "
-                               "pip install 'mlp-playground[redis]'") from None
-        self.rooms = rooms
-        self.redis = aioredis.from_url(url)
-        self.pubsub = self.redis.pubsub()
-        self.proc = secrets.token_hex(8)
-        self.following: set[str] = set()
-        self._hosting: set[str] = set()
-        self._waiting: dict[str, asyncio.Future] = {}
-        self._reader: asyncio.Task | None = None
-        self._codes = {v: k for k, v in self.KINDS.items()}
-
-    @staticmethod
-    def key(kind: str, code: str) -> str:
-        return f"{KEY_PREFIX}{kind}:{code}"
-
-    async def start(self) -> None:
-        await self.pubsub.subscribe(self.key("proc", self.proc))
-        self._reader = asyncio.create_task(self._read())
-
-    async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
-        with contextlib.suppress(Exception):
-            await self.pubsub.aclose()
-        with contextlib.suppress(Exception):
-            await self.redis.aclose()
-
-    # --- host ---------------------------------------------------------------------------------------
-    async def claim(self, code: str) -> bool:
-        """Reserve ``code`` across every process (False if another room has it)."""
-        key = self.key("room", code)
-        if not await self.redis.hsetnx(key, "host", self.proc):
-            return False
-        await self.redis.expire(key, int(ROOM_TTL))
-        return True
-
-    async def host(self, code: str) -> None:
-        self._hosting.add(code)
-        await self.pubsub.subscribe(self.key("ctl", code))
-
-    async def unhost(self, code: str, outlet: Connection | None, last: str) -> None:
-        """A hosted room ended: stop its outlet, publish its last ``room`` message (``last``), stop
-        answering for it and delete its hash (in that order, so mirrors hear "ended" before it is gone)."""
-        self._hosting.discard(code)
-        if outlet is not None:
-            await outlet.close(1000)
-        try:
-            await self.publish(code, "room", last.encode())
-            await self.pubsub.unsubscribe(self.key("ctl", code))
-            await self.redis.delete(self.key("room", code))
-        except Exception as exc:
-            log.warning("redis: cannot end room %s: %s", code, exc)
-
-    def outlet(self, code: str) -> Connection:
-        from app.hub import Connection
-
-        conn = Connection(_Outlet(self, code))
-        conn.start()
-        return conn
-
-    async def publish(self, code: str, kind: str, payload: bytes) -> None:
-        """One room message out: on the room's channel, and as the latest of its kind in the hash."""
-        key = self.key("room", code)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(key, kind, payload)
-            pipe.publish(key, self._codes[kind] + payload)
-            await pipe.execute()
-
-    async def heartbeat(self) -> None:
-        """Keep hosted rooms' hashes alive; tell hosts how many viewers this process has; notice
-        followed rooms whose host died (their hash expired)."""
-        try:
-            for code in list(self._hosting):
-                await self.redis.expire(self.key("room", code), int(ROOM_TTL))
-            for code in list(self.following):
-                room = self.rooms.mirrors.get(code)
-                if not await self.redis.exists(self.key("room", code)):
-                    self.rooms.host_gone(code)
-                elif room is not None:
-                    count = json.dumps({"proc": self.proc, "viewers": len(room.viewers)}).encode()
-                    await self.redis.publish(self.key("ctl", code), b"V" + count)
-        except Exception as exc:  # Redis away: rooms here keep working for viewers of this process
-            log.warning("redis heartbeat failed: %s", exc)
-
-    # --- mirror -------------------------------------------------------------------------------------
-    async def follow(self, code: str) -> Room | None:
-        """Subscribe to a room hosted elsewhere; None if no process hosts ``code``."""
-        channel = self.key("room", code)
-        await self.pubsub.subscribe(channel)  # before reading the hash, so that nothing falls between
-        self.following.add(code)
-        stored = {k.decode(): v for k, v in (await self.redis.hgetall(channel)).items()}
-        if code in self.rooms.mirrors:  # another viewer's follow finished first
-            return self.rooms.mirrors[code]
-        if "host" not in stored or "config" not in stored:
-            await self.unfollow(code)
-            return None
-        return self.rooms.mirror(code, stored)
-
-    async def unfollow(self, code: str) -> None:
-        if code in self.rooms.mirrors:
-            return
-        self.following.discard(code)
-        with contextlib.suppress(Exception):
-            await self.pubsub.unsubscribe(self.key("room", code))
-
-    async def fork(self, code: str) -> dict[str, Any]:
-        """Ask the host of ``code`` for its fork state (LookupError if it does not answer)."""
-        nonce = secrets.token_hex(8)
-        waiting = asyncio.get_running_loop().create_future()
-        self._waiting[nonce] = waiting
-        try:
-            ask = json.dumps({"nonce": nonce, "proc": self.proc}).encode()
-            if not await self.redis.publish(self.key("ctl", code), b"K" + ask):
-                raise LookupError("its presenter's server is not listening")
-            answer = await asyncio.wait_for(waiting, FORK_TIMEOUT)
-        except TimeoutError:
-            raise LookupError("its presenter's server did not answer") from None
-        finally:
-            self._waiting.pop(nonce, None)
-        if "error" in answer:
-            raise LookupError(answer["error"])
-        return answer["state"]
-
-    # --- the one reader -----------------------------------------------------------------------------
-    async def _read(self) -> None:
-        while True:
-            try:
-                message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("redis subscription failed: %s", exc)
-                await asyncio.sleep(1.0)
-                continue
-            if message is None or message.get("type") != "message":
-                continue
-            try:
-                self._dispatch(message["channel"].decode(), message["data"])
-            except Exception:
-                log.exception("bad message on %s", message.get("channel"))
-
-    def _dispatch(self, channel: str, data: bytes) -> None:
-        kind, code = channel[len(KEY_PREFIX):].split(":", 1)
-        head, body = data[:1], data[1:]
-        if kind == "room":
-            if head in self.KINDS:
-                self.rooms.received(code, self.KINDS[head], body)
-        elif kind == "ctl":
-            room = self.rooms.hosted.get(code)
-            if head == b"V" and room is not None:
-                info = json.loads(body)
-                room.remote[info["proc"]] = (int(info["viewers"]), time.monotonic())
-            elif head == b"K":
-                _background(self._answer_fork(room, json.loads(body)))
-        elif kind == "proc" and head == b"A":
-            answer = json.loads(body)
-            waiting = self._waiting.get(answer.get("nonce"))
-            if waiting is not None and not waiting.done():
-                waiting.set_result(answer)
-
-    async def _answer_fork(self, room: Room | None, ask: dict[str, Any]) -> None:
-        answer: dict[str, Any] = {"nonce": ask["nonce"]}
+    async def _hosted_fork_state(self, code: str) -> dict[str, Any]:
+        """A fork asked for by another process (LookupError once the room has ended)."""
+        room = self.hosted.get(code)
         if room is None or room.host is None or room.status == "ended":
-            answer["error"] = "the room has ended"
-        else:
-            answer["state"] = await self.rooms.hub.call(room.host, fork_state, room.host.session)
-        await self.redis.publish(self.key("proc", ask["proc"]), b"A" + json.dumps(answer).encode())
-
-
-class _Outlet:
-    """The WebSocket-like end of a hosted room's Redis ``Connection``: what it sends is published."""
-
-    def __init__(self, bus: RedisBus, code: str):
-        self.bus, self.code = bus, code
-
-    async def send_bytes(self, frame: bytes) -> None:
-        await self.bus.publish(self.code, "frame", frame)
-
-    async def send_text(self, text: str) -> None:
-        kind, _, body = text.partition("\n")
-        await self.bus.publish(self.code, kind, body.encode())
-
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        pass
-
-
-_BACKGROUND: set[asyncio.Task] = set()
-
-
-def _background(coro: Any) -> asyncio.Task:
-    """Run ``coro`` as a task kept alive until it finishes (the loop holds only weak references)."""
-    task = asyncio.create_task(coro)
-    _BACKGROUND.add(task)
-    task.add_done_callback(_BACKGROUND.discard)
-    return task
+            raise LookupError("the room has ended")
+        return await self.fork_state_of(room)

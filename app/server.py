@@ -21,18 +21,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
-import plotly
+import plotly  # type: ignore[import-untyped]  # no type information shipped; only its path is used
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.websockets import WebSocketDisconnect
 
-from app import __version__, presenting, scenes
+from app import __version__, presenting, scenes, viewers
 from app import protocol as p
 from app.config import json_schema, limits
+from app.connection import Connection, ServerFull, next_message
 from app.hosts import HostCheck, warn_if_unchecked
-from app.hub import Connection, Hub, Live, ServerFull, next_message
+from app.hub import Hub, Live
 from app.looplag import LoopLag
 from app.settings import Settings
 
@@ -149,7 +150,7 @@ async def _serve_socket(ws: WebSocket, hub: Hub, settings: Settings) -> None:
             return
         try:
             if msg.watch is not None:  # a viewer: read-only until it forks (then ``live`` is its session)
-                live = await hub.rooms.watch(conn, msg, functools.partial(_receive, ws, conn))
+                live = await viewers.watch(hub.rooms, conn, msg, functools.partial(_receive, ws, conn))
                 if live is None:
                     return
             else:
@@ -308,7 +309,7 @@ def _close_sockets_on_signals(hub: Hub):
     async def close_then_exit(sig: int, frame: Any) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(hub.shutdown(p.CLOSE_GOING_AWAY), timeout=5.0)
-        handler = previous[sig]
+        handler = previous[signal.Signals(sig)]
         if callable(handler):
             handler(sig, frame)
         else:

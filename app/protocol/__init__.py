@@ -285,3 +285,27 @@ def export(fmt: str, filename: str, content: str) -> dict[str, Any]:
 def lecture(what: str, data: dict[str, Any]) -> dict[str, Any]:
     """The answer to a ``lecture`` request: ``data`` as computed by ``app.lecture`` for panel ``what``."""
     return {"type": "lecture", "what": what, "data": data}
+
+
+
+# --- broadcast rooms (app/rooms.py) -------------------------------------------------------------------
+# Self-contained: the messages of a room's presenter and viewers, built here like every other message.
+
+
+def room(code: str, role: str, presenter: str, viewers: int | None, message: str | None) -> dict[str, Any]:
+    """Who you are in room ``code`` (``presenter`` / ``viewer``) and whether its presenter is there
+    (``connected`` / ``away`` / ``ended``); ``viewers`` is the count for the presenter, None for a viewer;
+    ``message`` says what changed (or None)."""
+    return {"type": "room", "code": code, "role": role, "presenter": presenter, "viewers": viewers,
+            "message": message}
+
+
+def viewer_welcome(limits: dict[str, Any], config: dict[str, Any],
+                   scene: dict[str, Any] | None) -> dict[str, Any]:
+    """A room viewer's greeting: a ``welcome`` without a session or token of its own (both null)."""
+    return {**welcome("", "", limits, config, scene, False), "session": None, "token": None}
+
+
+def forked(code: str) -> dict[str, Any]:
+    """Ends a fork's greeting: the private session came from room ``code``."""
+    return {"type": "forked", "room": code}

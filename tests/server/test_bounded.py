@@ -17,7 +17,8 @@ import pytest
 from app import lecture
 from app import protocol as p
 from app.config import SessionConfig
-from app.hub import Connection, Hub, Live
+from app.connection import Connection
+from app.hub import Hub, Live
 from app.session import Session
 from app.settings import Settings
 

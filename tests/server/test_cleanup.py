@@ -7,7 +7,8 @@ import asyncio
 
 from app import protocol as p
 from app.config import SessionConfig
-from app.hub import CLOSE_WAIT_S, MAX_CONTROL_BACKLOG, Connection, Hub, Live
+from app.connection import CLOSE_WAIT_S, MAX_CONTROL_BACKLOG, Connection
+from app.hub import Hub, Live
 from app.session import Session
 from app.settings import Settings
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
 
 import pytest
+import uvicorn
 from pydantic import ValidationError
 
 from app import cli
+from app import protocol as p
 from app.settings import Settings
+from app.wsprotocol import BoundedWebSocketProtocol
 
 from .live import ROOT
 
@@ -98,3 +102,14 @@ def test_the_server_keeps_blas_to_one_thread_unless_told_otherwise(monkeypatch, 
     assert value == want
     if want == "1":
         assert threads == "1"  # no BLAS worker threads beside the main one
+
+
+def test_uvicorn_gets_the_settings_and_the_protocols_message_bound_under_its_own_parameter_names():
+    settings = Settings(host="0.0.0.0", port=9001, log_level="warning", ws_compression=True,
+                        shutdown_timeout=2.5)
+    options = cli.server_options(settings)
+    assert options == {"host": "0.0.0.0", "port": 9001, "log_level": "warning",
+                       "ws": BoundedWebSocketProtocol, "ws_max_size": p.MAX_MESSAGE_BYTES, "lifespan": "on",
+                       "ws_per_message_deflate": True, "timeout_graceful_shutdown": 2.5}
+    # a misspelt option would reach uvicorn.run as an unknown keyword only when the server starts
+    assert set(options) <= set(inspect.signature(uvicorn.run).parameters)

@@ -1,4 +1,5 @@
-"""Hub: grace period and idle cleanup on a fake clock, the rate bucket, frame-rate adaptation, fair share."""
+"""Hub: grace period and idle cleanup on a fake clock, the session's rate limit, frame-rate adaptation, fair
+share. The per-socket layer (app/connection.py) has its own tests in test_connection.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from starlette.testclient import TestClient
 
 from app import protocol as p
 from app.config import SessionConfig
-from app.hub import MIN_FPS, Connection, Hub, Live, _adapt_fps
+from app.connection import Connection
+from app.hub import MIN_FPS, Hub, Live, _adapt_fps
 from app.server import create_app
 from app.session import Session
 from app.settings import Settings
@@ -96,23 +98,6 @@ def test_rate_bucket_allows_bursts_then_refills_at_the_rate():
         assert [hub.allow(live) for _ in range(4)] == [True, True, True, False]
         clock.now += 0.5  # one more token at 2 per second
         assert [hub.allow(live) for _ in range(2)] == [True, False]
-    asyncio.run(go())
-
-
-def test_latest_frame_wins_holding_at_most_one_frame_in_order():
-    async def go():
-        ws = FakeWS()
-        conn = Connection(ws)  # sender not started: nothing leaves, as with a client that stops reading
-        conn.send({"type": "state", "n": 1})
-        assert conn.offer_frame(b"a") is False
-        assert conn.offer_frame(b"b") is True and conn.offer_frame(b"c") is True
-        conn.send({"type": "state", "n": 2})
-        assert sum(1 for item in conn._queue if item is None) == 1 and conn.frames_dropped == 2
-        conn.start()
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        assert ws.sent == [{"type": "state", "n": 1}, b"c", {"type": "state", "n": 2}]
-        await conn.close(1000)
     asyncio.run(go())
 
 

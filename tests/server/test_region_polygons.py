@@ -123,7 +123,8 @@ def test_slow_polygons_of_a_small_net_move_to_the_worker(monkeypatch):
 def test_pausing_a_big_playing_network_brings_a_frame_with_its_exact_polygons():
     import asyncio
 
-    from app.hub import Connection, Hub, Live
+    from app.connection import Connection
+    from app.hub import Hub, Live
     from app.settings import Settings
 
     from .test_hub import FakeWS

@@ -13,9 +13,10 @@ import pytest
 from app import protocol as p
 from app import regioncount, regionview
 from app.config import SessionConfig
+from app.connection import Connection
 from app.engine import Network
 from app.engine.regions import region_count
-from app.hub import Connection, Hub, Live
+from app.hub import Hub, Live
 from app.session import Session
 from app.settings import Settings
 

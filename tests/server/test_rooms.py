@@ -6,24 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import subprocess
+import re
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 from starlette.testclient import TestClient
 
 from app import protocol as p
+from app import viewers
 from app.config import SessionConfig
-from app.hub import Connection, Hub, Live
+from app.connection import Connection
+from app.hub import Hub, Live
 from app.rooms import CODE_ALPHABET, CODE_LENGTH, normalize_code
 from app.server import create_app
 from app.session import Session
 from app.settings import Settings
 
 from .helpers import Reader, assert_error
-from .live import LiveServer, free_port
+from .live import LiveServer
 
 SMALL = {"points": 40, "grid": 20, "thumbnail": 8}
 
@@ -79,12 +80,12 @@ async def presenter(hub: Hub) -> tuple[Live, FakeWS]:
 
 
 async def viewer(hub: Hub, code: str, blocked: bool = False) -> tuple[Connection, FakeWS, asyncio.Task]:
-    """A viewer socket served by ``Rooms.watch``; it sends nothing (its inbox stays empty)."""
+    """A viewer socket served by ``viewers.watch``; it sends nothing (its inbox stays empty)."""
     ws = FakeWS(blocked)
     conn = Connection(ws)
     conn.start()
     inbox: asyncio.Queue = asyncio.Queue()
-    task = asyncio.create_task(hub.rooms.watch(conn, p.Hello(type="hello", watch=code), inbox.get))
+    task = asyncio.create_task(viewers.watch(hub.rooms, conn, p.Hello(type="hello", watch=code), inbox.get))
     await settle()
     return conn, ws, task
 
@@ -153,24 +154,6 @@ def test_a_viewer_that_stops_reading_holds_one_frame_and_slows_neither_room_nor_
     asyncio.run(go())
 
 
-def test_viewer_is_greeted_like_a_session_with_the_room_picture_and_a_null_token():
-    async def go():
-        hub = Hub(Settings())
-        live, _ = await presenter(hub)
-        room = await hub.rooms.present(live)
-        _, ws, task = await viewer(hub, room.code.lower())  # codes are read aloud: any case works
-        kinds = ["frame" if isinstance(m, bytes) else m["type"] for m in ws.sent]
-        assert kinds == ["room", "welcome", "dataset", "frame", "state"]
-        room_msg, welcome = ws.sent[0], ws.sent[1]
-        assert room_msg == {"type": "room", "code": room.code, "role": "viewer", "presenter": "connected",
-                            "viewers": None, "message": None}
-        assert welcome["token"] is None and welcome["session"] is None
-        assert welcome["config"] == live.session.config.model_dump()
-        task.cancel()
-        await hub.shutdown()
-    asyncio.run(go())
-
-
 def test_room_ends_a_grace_period_after_the_presenter_leaves_and_viewers_are_told():
     async def go():
         clock = Clock()
@@ -210,28 +193,6 @@ def test_room_ends_a_grace_period_after_the_presenter_leaves_and_viewers_are_tol
     asyncio.run(go())
 
 
-def test_a_flooding_viewer_is_limited_then_disconnected_with_4003():
-    async def go():
-        clock = Clock()  # frozen: the bucket never refills
-        hub = Hub(Settings(rate_limit=10, rate_burst=5), clock=clock)
-        live, _ = await presenter(hub)
-        room = await hub.rooms.present(live)
-        ws = FakeWS()
-        conn = Connection(ws)
-        conn.start()
-        inbox: asyncio.Queue = asyncio.Queue()
-        for _ in range(200):
-            inbox.put_nowait('{"type": "play"}')
-        result = await hub.rooms.watch(conn, p.Hello(type="hello", watch=room.code), inbox.get)
-        assert result is None and ws.closed_with == p.CLOSE_FLOOD
-        assert len(ws.of("error")) == 5 + 2  # the burst answered read_only, one warning, the last word
-        assert all(e["code"] == p.E_READ_ONLY for e in ws.of("error")[:5])
-        assert inbox.qsize() == 200 - 5 - (10 * 10 + 5) - 1  # read no further than the flood
-        assert not room.viewers and hub.rooms.viewers == 0 and not live.session.playing
-        await hub.shutdown()
-    asyncio.run(go())
-
-
 def greet_viewer(r: Reader, code: str) -> dict:
     r.send(type="hello", watch=code)
     assert r.next()["type"] == "room"
@@ -243,52 +204,6 @@ def greet_viewer(r: Reader, code: str) -> dict:
 def exported(r: Reader) -> dict:
     r.send(type="export", format="json")
     return json.loads(r.until("export")["content"])
-
-
-def test_viewer_controls_are_refused_as_read_only_and_change_nothing():
-    app = create_app(Settings())
-    with TestClient(app) as c, c.websocket_connect("/ws") as pws, c.websocket_connect("/ws") as vws:
-        pr, vr = Reader(pws), Reader(vws)
-        pr.hello(config=SMALL)
-        pr.send(type="present")
-        code = pr.until("room")["code"]
-        greet_viewer(vr, code)
-        for message in ({"type": "configure", "config": {"learning_rate": 0.9}}, {"type": "play"},
-                        {"type": "set_param", "kind": "bias", "layer": 0, "index": 0, "value": 5}):
-            vr.send(**message)
-            assert_error(vr.until("error"), p.E_READ_ONLY, "type", mentions=code)
-        doc = exported(pr)
-        assert doc["config"]["learning_rate"] == SessionConfig().learning_rate and doc["step"] == 0
-        assert doc["parameters"]["biases"][0][0] != 5
-
-
-def test_fork_starts_a_private_session_from_the_presenters_config_and_weights():
-    app = create_app(Settings())
-    with TestClient(app) as c, c.websocket_connect("/ws") as pws, c.websocket_connect("/ws") as vws:
-        pr, vr = Reader(pws), Reader(vws)
-        pr.hello(config={**SMALL, "hidden": [3], "learning_rate": 0.3})
-        pr.send(type="step", n=25)
-        pr.until("state")
-        pr.send(type="present")
-        code = pr.until("room")["code"]
-        greet_viewer(vr, code)
-        health = c.get("/healthz").json()
-        assert (health["rooms"], health["viewers"], health["sessions"]) == (1, 1, 1)
-        vr.send(type="fork")
-        welcome = vr.until("welcome")
-        assert welcome["token"] and welcome["config"]["hidden"] == [3]
-        assert welcome["config"]["learning_rate"] == 0.3
-        assert vr.until("forked")["room"] == code
-        mine, theirs = exported(vr), exported(pr)
-        assert theirs["step"] == 25 and mine["step"] == 0
-        assert mine["parameters"] == theirs["parameters"]  # exactly: no rounding on the way
-        vr.send(type="step", n=5)  # the fork trains on its own; the presenter's weights stay put
-        vr.until("state")
-        vr.send(type="reset")  # and its reset returns to the fork point, not to fresh weights
-        vr.until("state")
-        assert exported(vr)["parameters"] == theirs["parameters"]
-        assert exported(pr)["parameters"] == theirs["parameters"]
-        assert c.get("/healthz").json()["sessions"] == 2
 
 
 def test_fork_outside_a_room_is_a_bad_message():
@@ -312,17 +227,6 @@ def test_presenting_twice_keeps_one_room():
         assert len(first["code"]) == CODE_LENGTH and set(first["code"]) <= set(CODE_ALPHABET)
 
 
-def test_unknown_room_code_is_an_error_naming_watch_then_4004_and_no_session():
-    # a failed join builds nothing (issue 11, item 6); the page reconnects without watch for its own
-    app = create_app(Settings())
-    with TestClient(app) as c, c.websocket_connect("/ws") as ws:
-        r = Reader(ws)
-        r.send(type="hello", watch="ZZZZZZ", config={**SMALL, "hidden": [5]})
-        assert_error(r.next(), p.E_UNKNOWN_ROOM, "watch", mentions="ZZZZZZ")
-        assert ws.receive()["code"] == p.CLOSE_UNKNOWN_ROOM
-        assert app.state.hub.sessions == {}
-
-
 def test_reconnect_with_a_token_this_process_does_not_hold_starts_fresh_from_the_hello_without_error():
     # what a reconnect that lands on another worker sees: the page's URL state, a new session, no error
     app = create_app(Settings())
@@ -339,6 +243,39 @@ def test_room_codes_normalize_what_people_type():
     assert normalize_code("ABC") == "" and normalize_code("ABCDE0") == ""  # too short; 0 is not in codes
 
 
+DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+
+
+def _documented_fields(kind: str) -> set[str]:
+    """The backticked field names at the start of each item of message ``kind``'s row in the table of
+    server messages (``| `room` | `code` (...), `role` (...) |``)."""
+    row = next(line for line in DOC.read_text().splitlines() if line.startswith(f"| `{kind}` |"))
+    fields = row.split("|")[2]
+    depth, items, item = 0, [], ""
+    for ch in fields:  # split on the commas outside parentheses
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            items.append(item)
+            item = ""
+        else:
+            item += ch
+    items.append(item)
+    return {re.match(r"\s*`(\w+)`", it).group(1) for it in items if re.match(r"\s*`(\w+)`", it)}
+
+
+def test_room_and_fork_messages_carry_exactly_their_documented_fields():
+    room = p.room("ABCDEF", "presenter", "away", 3, "the presenter is disconnected")
+    assert room == {"type": "room", "code": "ABCDEF", "role": "presenter", "presenter": "away", "viewers": 3,
+                    "message": "the presenter is disconnected"}
+    assert set(room) - {"type"} == _documented_fields("room")
+    assert p.forked("ABCDEF") == {"type": "forked", "room": "ABCDEF"}
+    assert _documented_fields("forked") == {"room"}
+    welcome = p.viewer_welcome({"max_hidden_layers": 6}, {"hidden": [4]}, None)
+    assert welcome["session"] is None and welcome["token"] is None and welcome["resumed"] is False
+    assert set(welcome) == set(p.welcome("s", "t", {}, {}, None, False))  # the same shape as a session's
+    assert welcome["config"] == {"hidden": [4]} and welcome["protocol"] == p.PROTOCOL_VERSION
+
+
 def test_redis_url_setting_must_be_a_redis_url():
     with pytest.raises(ValidationError, match="Redis URL"):
         Settings(redis_url="http://localhost:6379")
@@ -346,30 +283,6 @@ def test_redis_url_setting_must_be_a_redis_url():
 
 
 # --- two processes sharing one redis-server --------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    server = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not os.path.exists(server):
-        pytest.skip("redis-server is not installed (scripts/test installs it from Debian)")
-    redis = pytest.importorskip("redis")
-    port = free_port()
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    client = redis.Redis(host="127.0.0.1", port=port)
-    for _ in range(500):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if proc.poll() is not None:
-                raise RuntimeError("redis-server exited") from None
-            subprocess.run(["sleep", "0.02"], check=True)
-    yield f"redis://127.0.0.1:{port}/0"
-    client.close()
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 async def recv(ws, kind: str, limit: int = 2000):
