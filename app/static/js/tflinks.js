@@ -1,0 +1,245 @@
+// TensorFlow Playground links: lecturers' slides hold years of them. TF Playground writes its state into the
+// address (`#activation=relu&networkShape=6,6,2&...`, and a pasted or hand-made link may carry the same keys as
+// a query); this module translates those keys into this page's own query, checks every value against the
+// server's schema (state.parseField: the bounds live in app/config.py only) and says in words what it
+// translated, what has no equivalent here and which values it could not honour. It reads no DOM: the page
+// hands it the address and writes the result (adoptTfLink below).
+
+import { clip } from "./format.js";
+import { parseField, readable } from "./state.js";
+
+// TF's key -> our config field, the value spelled the same way (checked against the schema).
+const SAME_VALUE = { activation: "activation", batchSize: "batch_size", learningRate: "learning_rate",
+  regularizationRate: "reg_rate" };
+// TF writes these as percentages, this page as fractions.
+const PERCENT = { noise: "noise", percTrainData: "train_ratio" };
+// TF's input features -> ours; TF starts with x and y on and every other input off.
+const FEATURES = { x: "x1", y: "x2", xSquared: "x1sq", ySquared: "x2sq", xTimesY: "x1x2", sinX: "sin_x1",
+  sinY: "sin_x2" };
+const TF_FEATURES_ON = ["x", "y"];
+// TF's page switches -> this page's query keys of the same meaning.
+const PAGE_FLAGS = { showTestData: "test", discretize: "discretize" };
+// TF's hidable controls (`<control>_hide=true`) -> our `hide=` names.
+const HIDE = { showTestData: "test", discretize: "discretize", playButton: "play", stepButton: "step",
+  resetButton: "reset", learningRate: "learning_rate", activation: "activation", regularization: "regularization",
+  regularizationRate: "reg_rate", dataset: "dataset", percTrainData: "train_ratio", noise: "noise",
+  batchSize: "batch_size", numHiddenLayers: "hidden" };
+// TF keys this page has nothing for: they are named, never silently dropped.
+const NO_EQUIVALENT = ["cosX", "cosY", "collectStats", "tutorial", "hideText"];
+const TF_REGRESSION_SETS = ["reg-plane", "reg-gauss"];
+const OTHER_TF_KEYS = ["dataset", "regDataset", "networkShape", "seed", "problem", "initZero", "regularization"];
+
+/** Every key of TF Playground's state (without the `_hide` flags). */
+export const TF_KEYS = new Set([...Object.keys(SAME_VALUE), ...Object.keys(PERCENT), ...Object.keys(FEATURES),
+  ...Object.keys(PAGE_FLAGS), ...NO_EQUIVALENT, ...OTHER_TF_KEYS]);
+// TF keys that are also this page's own query keys: in a query they alone do not make a TF link.
+const SHARED_KEYS = new Set(["activation", "dataset", "noise", "seed", "regularization", "discretize"]);
+
+const isHideFlag = (key) => key.endsWith("_hide") && key.length > 5;
+
+/**
+ * Whether an address part holds TF Playground keys. A hash is ours to read only as TF's state (the page keeps
+ * nothing there), so any TF key counts; in a query a key this page shares with TF (activation, dataset, ...)
+ * is read as ours, and only a key TF alone uses makes it a TF link.
+ * @param {string} text location.hash ("#...") or location.search ("?...")
+ */
+export function hasTfKeys(text) {
+  const hash = text.startsWith("#");
+  for (const key of new URLSearchParams(text.slice(text[0] === "#" || text[0] === "?" ? 1 : 0)).keys()) {
+    if (isHideFlag(key) || (TF_KEYS.has(key) && (hash || !SHARED_KEYS.has(key)))) return true;
+  }
+  return false;
+}
+
+// TF reads a switch as on unless it says "false"; its hide flags are on only as "true".
+const tfOn = (raw) => raw !== "false";
+
+/**
+ * A TF seed string as this page's integer seed. TF writes its seeds as "0." and five digits: those digits are
+ * the seed here (0.80199 -> 80199), short enough to read in the seed field and to recognise. Any other text
+ * (a hand-made link) is hashed (FNV-1a), so one string always gives one start here.
+ */
+export function seedFromTf(text, max = 2 ** 31 - 1) {
+  if (/^\d*\.?\d+$/.test(text.trim())) {
+    const digits = Number(text.trim().replace(".", ""));
+    if (Number.isSafeInteger(digits) && digits <= max) return digits;
+  }
+  let h = 2166136261;
+  for (const ch of text) {
+    h ^= ch.codePointAt(0);
+    h = Math.imul(h, 16777619) >>> 0;
+  }
+  return h % (max + 1);
+}
+
+/**
+ * Translate TF Playground's keys into this page's query.
+ * @param {string} text a TF hash or query ("#..." or "?..."; the leading mark is optional)
+ * @param {object} schema JSON Schema of the session config (GET /api/schema)
+ * @returns {{query: string, notes: {kind: "translated"|"none"|"refused", text: string}[]}} `query` without "?":
+ *   the translated settings, then every key that is not TF's unchanged (this page's parser judges those)
+ */
+export function translate(text, schema) {
+  const params = new URLSearchParams(text.replace(/^[#?]/, ""));
+  const tf = new Map(); // TF reads the last of a repeated key
+  const rest = [];
+  for (const [key, raw] of params) {
+    if (TF_KEYS.has(key) || isHideFlag(key)) tf.set(key, raw);
+    else rest.push([key, raw]);
+  }
+  const out = new URLSearchParams();
+  const notes = [];
+  const note = (kind, line) => notes.push({ kind, text: line });
+  const given = (key) => tf.has(key) && tf.get(key).trim() !== "";
+  const shown = (key) => `${key}=${clip(tf.get(key))}`;
+
+  // a config value checked against the schema: set, or named with the reason
+  const setField = (from, field, value, how = "") => {
+    const r = parseField(schema, field, value);
+    const target = `${field}=${clip(value)}`;
+    const arrow = from === target ? from : `${from}${how} \u2192 ${target}`;
+    if (r.error) note("refused", `${arrow} (${r.error})`);
+    else {
+      out.set(field, value);
+      note("translated", arrow);
+    }
+  };
+  // TF ignores an empty value (keeps its default): say that the key did nothing here either
+  for (const [key, raw] of tf) {
+    if (raw.trim() === "" && key !== "networkShape" && !isHideFlag(key)) note("refused", `${key}= (empty: no value to use)`);
+  }
+
+  // the problem type picks the data set (TF keeps one per type) and the output unit
+  const problem = given("problem") ? tf.get("problem") : "classification";
+  if (!["classification", "regression"].includes(problem)) {
+    note("refused", `${shown("problem")} (must be classification or regression)`);
+  }
+  if (problem === "regression") {
+    const set = given("regDataset") ? tf.get("regDataset") : TF_REGRESSION_SETS[0];
+    if (!TF_REGRESSION_SETS.includes(set)) {
+      note("refused", `${shown("regDataset")} (TF Playground's regression sets are ${TF_REGRESSION_SETS.join(", ")})`);
+    } else {
+      // TF fits regression with a linear output and squared error, as this page's regression pair does
+      out.set("output", "linear");
+      out.set("loss", "squared_error");
+      setField(`problem=regression, regDataset=${set}`, "dataset", set, "");
+    }
+  } else if (given("dataset")) {
+    setField(shown("dataset"), "dataset", tf.get("dataset"));
+  }
+
+  for (const [key, field] of Object.entries(SAME_VALUE)) {
+    if (given(key)) setField(shown(key), field, tf.get(key).trim());
+  }
+  if (given("regularization")) setField(shown("regularization"), "regularization", tf.get("regularization").toLowerCase());
+  for (const [key, field] of Object.entries(PERCENT)) {
+    if (!given(key)) continue;
+    const v = Number(tf.get(key));
+    if (!Number.isFinite(v)) note("refused", `${shown(key)} (must be a number, in percent)`);
+    // TF's slider is in percent; 100 * 0.07 is not exactly 7, so the fraction is rounded to 6 decimals
+    else setField(shown(key), field, String(+(v / 100).toFixed(6)), " (TF's percent)");
+  }
+  if (tf.has("networkShape")) {
+    // an empty list is a network without hidden layers (TF draws the inputs straight into the output)
+    setField(shown("networkShape"), "hidden", tf.get("networkShape").split(",").map((s) => s.trim()).join(","));
+  }
+  if (given("seed")) {
+    const max = (schema.properties.seed && schema.properties.seed.maximum) || 2 ** 31 - 1;
+    const seed = seedFromTf(tf.get("seed"), max);
+    out.set("seed", String(seed));
+    note("translated", `${shown("seed")} \u2192 seed=${seed} (this page draws other random points than TF from it)`);
+  }
+  if (given("initZero")) {
+    const zero = tfOn(tf.get("initZero"));
+    setField(shown("initZero"), "init", zero ? "zeros" : "playground");
+  }
+
+  translateFeatures(tf, schema, out, note);
+
+  for (const [key, flag] of Object.entries(PAGE_FLAGS)) {
+    if (!given(key)) continue;
+    const on = tfOn(tf.get(key));
+    if (on) out.set(flag, "1");
+    note("translated", `${shown(key)} \u2192 ${flag}=${on ? 1 : 0}`);
+  }
+
+  const hide = [];
+  const hideFrom = [];
+  for (const [key, raw] of tf) {
+    if (!isHideFlag(key)) continue;
+    const control = key.slice(0, -5);
+    if (raw !== "true") continue; // a control TF shows: nothing to hide
+    if (control in HIDE) {
+      hide.push(HIDE[control]);
+      hideFrom.push(key);
+    } else if (control === "problem") note("none", `${key} (the data set picker here holds both problem types)`);
+    else note("refused", `${key} (TF Playground has no control ${clip(control)})`);
+  }
+  if (hide.length) {
+    out.set("hide", hide.join(","));
+    note("translated", `${hideFrom.join(", ")} \u2192 hide=${hide.join(",")}`);
+  }
+
+  for (const key of NO_EQUIVALENT) if (tf.has(key)) note("none", shown(key));
+
+  for (const [key, raw] of rest) out.set(key, raw); // this page's own keys of the same link win
+  return { query: readable(out.toString()), notes };
+}
+
+function translateFeatures(tf, schema, out, note) {
+  const keys = Object.keys(FEATURES).filter((k) => tf.has(k) && tf.get(k).trim() !== "");
+  if (!keys.length) return; // TF's default inputs (x, y) are this page's default too
+  const on = new Set(TF_FEATURES_ON);
+  for (const k of keys) (tfOn(tf.get(k)) ? on.add(k) : on.delete(k));
+  const wanted = Object.keys(FEATURES).filter((k) => on.has(k));
+  // the schema's order, which the page's inputs column follows
+  const prop = schema.properties.features;
+  const order = (prop && prop.items && prop.items.enum) || Object.values(FEATURES);
+  const features = order.filter((f) => wanted.some((k) => FEATURES[k] === f));
+  const from = keys.map((k) => `${k}=${tf.get(k)}`).join(", ");
+  if (!features.length) {
+    note("refused", `${clip(from)} (no input left that exists here; the network keeps x1, x2)`);
+    return;
+  }
+  const r = parseField(schema, "features", features.join(","));
+  if (r.error) note("refused", `${clip(from)} \u2192 features=${features.join(",")} (${r.error})`);
+  else {
+    out.set("features", features.join(","));
+    note("translated", `${wanted.join(", ")} on \u2192 features=${features.join(",")}`);
+  }
+}
+
+/** The notice that tells the user what became of a TF link (the notes of translate). */
+export function tfNotice(notes) {
+  const of = (kind) => notes.filter((n) => n.kind === kind).map((n) => n.text);
+  const parts = [`Opened a TensorFlow Playground link. Translated: ${of("translated").join("; ") || "nothing"}.`];
+  const none = of("none");
+  if (none.length) parts.push(`No equivalent here: ${none.join(", ")}.`);
+  const refused = of("refused");
+  if (refused.length) parts.push(`Not honoured (the start value stays): ${refused.join("; ")}.`);
+  return parts.join(" ");
+}
+
+/**
+ * Read a TF link from the address, if there is one, and rewrite the address to this page's own query (the hash
+ * goes). Returns the notice text ("" when the address holds no TF keys).
+ * @param {object} schema JSON Schema of the session config
+ */
+export function adoptTfLink(schema) {
+  const { hash, search, pathname } = window.location;
+  const inHash = hasTfKeys(hash);
+  const inSearch = hasTfKeys(search);
+  if (!inHash && !inSearch) return "";
+  let r;
+  if (inSearch) r = translate(inHash ? `${search}&${hash.slice(1)}` : search, schema);
+  else {
+    // a TF hash behind this page's own query (`?embed=1#activation=relu...`): the query's keys stay ours
+    r = translate(hash, schema);
+    const own = new URLSearchParams(search);
+    const merged = new URLSearchParams(r.query);
+    for (const [key, raw] of own) merged.set(key, raw);
+    r = { ...r, query: readable(merged.toString()) };
+  }
+  history.replaceState(null, "", `${pathname}${r.query ? `?${r.query}` : ""}`);
+  return tfNotice(r.notes);
+}
