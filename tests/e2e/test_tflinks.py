@@ -1,6 +1,6 @@
-"""TensorFlow Playground links (static/js/tflinks.js): TF's hash and query keys open the same network here, the
-address becomes this page's own query, and the notice says what was translated, what has no equivalent here
-and which values could not be honoured.
+"""TensorFlow Playground links (static/js/tflinks.js): TF's hash and query keys open the same network here,
+the address becomes this page's own query, and the notice says what was translated, what has no equivalent
+here and which values could not be honoured.
 
 The expected values below are written from TF Playground's meaning of each key (src/state.ts: noise and
 percTrainData in percent, networkShape a list of hidden widths, `<control>_hide=true`), not from the module.
@@ -119,7 +119,8 @@ def test_keys_without_an_equivalent_are_named(translate):
 def test_the_tf_seed_keeps_its_digits_and_the_notice_says_the_points_differ(translate):
     r = translate("#seed=0.80199")  # TF's own form: Math.random().toFixed(5)
     assert r["params"]["seed"] == ["80199"]
-    assert "seed=0.80199 \u2192 seed=80199 (this page draws other random points than TF from it)" in r["notice"]
+    said = "seed=0.80199 \u2192 seed=80199 (this page draws other random points than TF from it)"
+    assert said in r["notice"]
     assert translate("#seed=42")["params"]["seed"] == ["42"]
 
 
@@ -187,7 +188,8 @@ def test_a_tf_hash_link_opens_the_same_network_under_our_own_address(new_page):
     assert page.is_visible("#notice")
     text = page.text_content("#notice-text")
     assert text.startswith("Opened a TensorFlow Playground link. Translated: ")
-    assert "networkShape=6,6,2 \u2192 hidden=6,6,2" in text and "learningRate=0.1 \u2192 learning_rate=0.1" in text
+    assert "networkShape=6,6,2 \u2192 hidden=6,6,2" in text
+    assert "learningRate=0.1 \u2192 learning_rate=0.1" in text
     assert "No equivalent here: cosX=false, cosY=false, collectStats=false, hideText=false." in text
     screenshot(page, "tflink-hash.png")
 
