@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from app.config import MAX_SEED, MAX_UNITS
+from app.config import MAX_SEED, MAX_UNITS, SessionConfig
+from app.scenes import DEFAULT_SCENE, SCENES
 
 from .helpers import screenshot, wait_js
 
@@ -81,6 +82,32 @@ def test_every_tf_key_becomes_the_matching_setting_here(translate):
     assert p["test"] == ["1"] and "discretize" not in p and p["init"] == ["playground"]
 
 
+# TF Playground's start (src/state.ts's defaults) as its address writes it
+TF_START = ("activation=tanh&batchSize=10&dataset=circle&regDataset=reg-plane&learningRate=0.03"
+            "&regularizationRate=0&noise=0&networkShape=4,2&seed=0.42342&showTestData=false&discretize=false"
+            "&percTrainData=50&x=true&y=true&xTimesY=false&xSquared=false&ySquared=false&cosX=false&sinX=false"
+            "&cosY=false&sinY=false&collectStats=false&problem=classification&initZero=false&hideText=false")
+
+
+def test_tf_start_values_are_this_pages_start_and_are_named_briefly(translate):
+    r = translate("#" + TF_START)
+    start = SessionConfig.model_validate(SCENES[DEFAULT_SCENE].config).model_dump()
+    for field, (raw,) in r["params"].items():
+        if field == "seed":
+            continue
+        # the query value as the server reads it (pydantic's own conversion of "0.03", "4,2" split at commas)
+        value = [x for x in raw.split(",") if x] if isinstance(start[field], list) else raw
+        assert getattr(SessionConfig.model_validate({field: value}), field) == start[field], field
+    assert set(r["params"]) == {"dataset", "activation", "batch_size", "learning_rate", "reg_rate", "noise",
+                                "train_ratio", "hidden", "init", "features", "seed"}
+    assert r["notice"] == (
+        "Opened a TensorFlow Playground link. Translated: seed=0.42342 \u2192 seed=42342 (this page draws "
+        "other random points than TF from it). At TF's start values, which this page starts from too: "
+        "regDataset, problem, dataset, activation, batchSize, learningRate, regularizationRate, noise, "
+        "percTrainData, networkShape, initZero, inputs (x, y on), showTestData, discretize. "
+        "No equivalent here: cosX=false, cosY=false, collectStats=false, hideText=false.")
+
+
 def test_noise_and_train_share_convert_from_tf_percent_to_fractions(translate):
     r = translate("#noise=35&percTrainData=70")
     assert r["params"]["noise"] == ["0.35"] and r["params"]["train_ratio"] == ["0.7"]
@@ -95,6 +122,10 @@ def test_an_empty_network_shape_means_no_hidden_layer(translate):
 def test_a_regression_problem_takes_the_regression_set_and_the_linear_output(translate):
     p = translate("#problem=regression&dataset=circle&regDataset=reg-gauss")["params"]
     assert p["dataset"] == ["reg-gauss"] and p["output"] == ["linear"] and p["loss"] == ["squared_error"]
+    # TF's start set is named briefly; another one is named with its value
+    assert "dataset=circle" not in translate("#problem=regression&dataset=circle")["notice"]
+    said = translate("#problem=regression&dataset=xor")["notice"]
+    assert "dataset=xor (unused: the problem is regression, as in TF)" in said
     # without a regDataset TF starts its first regression set
     assert translate("#problem=regression")["params"]["dataset"] == ["reg-plane"]
 

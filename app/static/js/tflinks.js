@@ -27,6 +27,11 @@ const HIDE = { showTestData: "test", discretize: "discretize", playButton: "play
 // TF keys this page has nothing for: they are named, never silently dropped.
 const NO_EQUIVALENT = ["cosX", "cosY", "collectStats", "tutorial", "hideText"];
 const TF_REGRESSION_SETS = ["reg-plane", "reg-gauss"];
+// TF's start values (a link carries every key, most of them at these): this page's default scene starts from
+// the same ones, so the notice names such keys briefly instead of listing each translation.
+const TF_START = { activation: "tanh", regularization: "none", batchSize: 10, dataset: "circle", learningRate: 0.03,
+  regularizationRate: 0, noise: 0, networkShape: "4,2", showTestData: false, discretize: false, percTrainData: 50,
+  problem: "classification", initZero: false };
 const OTHER_TF_KEYS = ["dataset", "regDataset", "networkShape", "seed", "problem", "initZero", "regularization"];
 
 /** Every key of TF Playground's state (without the `_hide` flags). */
@@ -76,7 +81,8 @@ export function seedFromTf(text, max = 2 ** 31 - 1) {
  * Translate TF Playground's keys into this page's query.
  * @param {string} text a TF hash or query ("#..." or "?..."; the leading mark is optional)
  * @param {object} schema JSON Schema of the session config (GET /api/schema)
- * @returns {{query: string, notes: {kind: "translated"|"none"|"refused", text: string}[]}} `query` without "?":
+ * @returns {{query: string, notes: {kind: "translated"|"start"|"none"|"refused", text: string}[]}} `query`
+ *   without "?":
  *   the translated settings, then every key that is not TF's unchanged (this page's parser judges those)
  */
 export function translate(text, schema) {
@@ -92,16 +98,24 @@ export function translate(text, schema) {
   const note = (kind, line) => notes.push({ kind, text: line });
   const given = (key) => tf.has(key) && tf.get(key).trim() !== "";
   const shown = (key) => `${key}=${clip(tf.get(key))}`;
+  const atStart = (key) => {
+    const start = TF_START[key];
+    const raw = tf.get(key).trim();
+    if (typeof start === "boolean") return tfOn(raw) === start;
+    if (typeof start === "number") return Number(raw) === start;
+    return raw.replace(/\s/g, "") === start;
+  };
 
   // a config value checked against the schema: set, or named with the reason
-  const setField = (from, field, value, how = "") => {
+  const setField = (key, field, value, how = "", from = shown(key)) => {
     const r = parseField(schema, field, value);
     const target = `${field}=${clip(value)}`;
     const arrow = from === target ? from : `${from}${how} \u2192 ${target}`;
     if (r.error) note("refused", `${arrow} (${r.error})`);
     else {
       out.set(field, value);
-      note("translated", arrow);
+      if (key in TF_START && atStart(key)) note("start", key);
+      else note("translated", arrow);
     }
   };
   // TF ignores an empty value (keeps its default): say that the key did nothing here either
@@ -114,6 +128,12 @@ export function translate(text, schema) {
   if (!["classification", "regression"].includes(problem)) {
     note("refused", `${shown("problem")} (must be classification or regression)`);
   }
+  // TF keeps the set of the other problem type in the link too; it is unused there and here
+  const unused = problem === "regression" ? "dataset" : "regDataset";
+  if (given(unused)) {
+    if (tf.get(unused) === (unused === "dataset" ? TF_START.dataset : TF_REGRESSION_SETS[0])) note("start", unused);
+    else note("translated", `${shown(unused)} (unused: the problem is ${unused === "dataset" ? "regression" : "classification"}, as in TF)`);
+  }
   if (problem === "regression") {
     const set = given("regDataset") ? tf.get("regDataset") : TF_REGRESSION_SETS[0];
     if (!TF_REGRESSION_SETS.includes(set)) {
@@ -122,26 +142,27 @@ export function translate(text, schema) {
       // TF fits regression with a linear output and squared error, as this page's regression pair does
       out.set("output", "linear");
       out.set("loss", "squared_error");
-      setField(`problem=regression, regDataset=${set}`, "dataset", set, "");
+      setField("regDataset", "dataset", set, "", `problem=regression, regDataset=${set}`);
     }
-  } else if (given("dataset")) {
-    setField(shown("dataset"), "dataset", tf.get("dataset"));
+  } else {
+    if (problem === "classification" && given("problem")) note("start", "problem");
+    if (given("dataset")) setField("dataset", "dataset", tf.get("dataset"));
   }
 
   for (const [key, field] of Object.entries(SAME_VALUE)) {
-    if (given(key)) setField(shown(key), field, tf.get(key).trim());
+    if (given(key)) setField(key, field, tf.get(key).trim());
   }
-  if (given("regularization")) setField(shown("regularization"), "regularization", tf.get("regularization").toLowerCase());
+  if (given("regularization")) setField("regularization", "regularization", tf.get("regularization").toLowerCase());
   for (const [key, field] of Object.entries(PERCENT)) {
     if (!given(key)) continue;
     const v = Number(tf.get(key));
     if (!Number.isFinite(v)) note("refused", `${shown(key)} (must be a number, in percent)`);
     // TF's slider is in percent; 100 * 0.07 is not exactly 7, so the fraction is rounded to 6 decimals
-    else setField(shown(key), field, String(+(v / 100).toFixed(6)), " (TF's percent)");
+    else setField(key, field, String(+(v / 100).toFixed(6)), " (TF's percent)");
   }
   if (tf.has("networkShape")) {
     // an empty list is a network without hidden layers (TF draws the inputs straight into the output)
-    setField(shown("networkShape"), "hidden", tf.get("networkShape").split(",").map((s) => s.trim()).join(","));
+    setField("networkShape", "hidden", tf.get("networkShape").split(",").map((s) => s.trim()).join(","));
   }
   if (given("seed")) {
     const max = (schema.properties.seed && schema.properties.seed.maximum) || 2 ** 31 - 1;
@@ -151,7 +172,7 @@ export function translate(text, schema) {
   }
   if (given("initZero")) {
     const zero = tfOn(tf.get("initZero"));
-    setField(shown("initZero"), "init", zero ? "zeros" : "playground");
+    setField("initZero", "init", zero ? "zeros" : "playground");
   }
 
   translateFeatures(tf, schema, out, note);
@@ -160,7 +181,8 @@ export function translate(text, schema) {
     if (!given(key)) continue;
     const on = tfOn(tf.get(key));
     if (on) out.set(flag, "1");
-    note("translated", `${shown(key)} \u2192 ${flag}=${on ? 1 : 0}`);
+    if (atStart(key)) note("start", key);
+    else note("translated", `${shown(key)} \u2192 ${flag}=${on ? 1 : 0}`);
   }
 
   const hide = [];
@@ -205,14 +227,19 @@ function translateFeatures(tf, schema, out, note) {
   if (r.error) note("refused", `${clip(from)} \u2192 features=${features.join(",")} (${r.error})`);
   else {
     out.set("features", features.join(","));
-    note("translated", `${wanted.join(", ")} on \u2192 features=${features.join(",")}`);
+    if (wanted.join() === TF_FEATURES_ON.join()) note("start", `inputs (${wanted.join(", ")} on)`);
+    else note("translated", `${wanted.join(", ")} on \u2192 features=${features.join(",")}`);
   }
 }
 
 /** The notice that tells the user what became of a TF link (the notes of translate). */
 export function tfNotice(notes) {
   const of = (kind) => notes.filter((n) => n.kind === kind).map((n) => n.text);
-  const parts = [`Opened a TensorFlow Playground link. Translated: ${of("translated").join("; ") || "nothing"}.`];
+  const parts = ["Opened a TensorFlow Playground link."];
+  const translated = of("translated");
+  if (translated.length) parts.push(`Translated: ${translated.join("; ")}.`);
+  const start = of("start");
+  if (start.length) parts.push(`At TF's start values, which this page starts from too: ${start.join(", ")}.`);
   const none = of("none");
   if (none.length) parts.push(`No equivalent here: ${none.join(", ")}.`);
   const refused = of("refused");
