@@ -103,7 +103,7 @@ def test_tf_start_values_are_this_pages_start_and_are_named_briefly(translate):
     assert r["notice"] == (
         "Opened a TensorFlow Playground link. Translated: seed=0.42342 \u2192 seed=42342 (this page draws "
         "other random points than TF from it). At TF's start values, which this page starts from too: "
-        "regDataset, problem, dataset, activation, batchSize, learningRate, regularizationRate, noise, "
+        "problem, regDataset, dataset, activation, batchSize, learningRate, regularizationRate, noise, "
         "percTrainData, networkShape, initZero, inputs (x, y on), showTestData, discretize. "
         "No equivalent here: cosX=false, cosY=false, collectStats=false, hideText=false.")
 
@@ -188,6 +188,30 @@ def test_only_tf_keys_mark_a_tf_link_and_our_own_keys_pass_through(translate):
     assert translate("#activation=relu")["tf"]  # the page keeps nothing in the hash
     r = translate("?networkShape=3&embed=1&steps_per_frame=50")
     assert r["params"]["embed"] == ["1"] and r["params"]["steps_per_frame"] == ["50"]
+
+
+def test_the_keys_read_as_ours_in_a_query_are_exactly_those_both_pages_use(browser, base_url):
+    page = browser.new_page()
+    try:
+        page.goto(f"{base_url}/static/css/playground.css")
+        shared, both = page.evaluate("""async () => {
+            const m = await import('/static/js/tflinks.js');
+            const { UI_KEYS } = await import('/static/js/state.js');
+            const schema = await (await fetch('/api/schema')).json();
+            const ours = new Set([...Object.keys(schema.properties), ...Object.keys(UI_KEYS)]);
+            return [[...m.SHARED_KEYS].sort(), [...m.TF_KEYS].filter((k) => ours.has(k)).sort()];
+        }""")
+    finally:
+        page.close()
+    assert shared == both
+
+
+def test_empty_values_and_unknown_hide_flags_are_named(translate):
+    r = translate("#learningRate=&activation=relu&foo_hide=true&x=")
+    refused = notes_of(r, "refused")
+    assert "learningRate= (empty: no value to use)" in refused and "x= (empty" in refused
+    assert "foo_hide (TF Playground has no control foo)" in refused
+    assert "learning_rate" not in r["params"] and "hide" not in r["params"] and "features" not in r["params"]
 
 
 # ---- a TF link opened in the page --------------------------------------------------------------------

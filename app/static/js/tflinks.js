@@ -38,7 +38,7 @@ const OTHER_TF_KEYS = ["dataset", "regDataset", "networkShape", "seed", "problem
 export const TF_KEYS = new Set([...Object.keys(SAME_VALUE), ...Object.keys(PERCENT), ...Object.keys(FEATURES),
   ...Object.keys(PAGE_FLAGS), ...NO_EQUIVALENT, ...OTHER_TF_KEYS]);
 // TF keys that are also this page's own query keys: in a query they alone do not make a TF link.
-const SHARED_KEYS = new Set(["activation", "dataset", "noise", "seed", "regularization", "discretize"]);
+export const SHARED_KEYS = new Set(["activation", "dataset", "noise", "seed", "regularization", "discretize"]);
 
 const isHideFlag = (key) => key.endsWith("_hide") && key.length > 5;
 
@@ -77,158 +77,188 @@ export function seedFromTf(text, max = 2 ** 31 - 1) {
   return h % (max + 1);
 }
 
+// A TF link being translated: TF's keys, the query being written and the notes for the notice.
+class Reading {
+  constructor(tf, schema) {
+    this.tf = tf; // key -> raw value (TF reads the last of a repeated key)
+    this.schema = schema;
+    this.out = new URLSearchParams();
+    this.notes = [];
+  }
+
+  note(kind, text) {
+    this.notes.push({ kind, text });
+  }
+
+  /** TF uses a key only with a value: an empty one leaves its default. */
+  given(key) {
+    return this.tf.has(key) && this.tf.get(key).trim() !== "";
+  }
+
+  shown(key) {
+    return `${key}=${clip(this.tf.get(key))}`;
+  }
+
+  /** Whether TF's value of `key` is TF's start value. */
+  atStart(key) {
+    const start = TF_START[key];
+    const raw = this.tf.get(key).trim();
+    if (typeof start === "boolean") return tfOn(raw) === start;
+    if (typeof start === "number") return Number(raw) === start;
+    return raw.replace(/\s/g, "") === start;
+  }
+
+  /** Set config `field` from TF's `key` if the schema accepts `value`; else name the value and the reason. */
+  setField(key, field, value, how = "", from = this.shown(key)) {
+    const r = parseField(this.schema, field, value);
+    const target = `${field}=${clip(value)}`;
+    const arrow = from === target ? from : `${from}${how} \u2192 ${target}`;
+    if (r.error) this.note("refused", `${arrow} (${r.error})`);
+    else {
+      this.out.set(field, value);
+      if (key in TF_START && this.atStart(key)) this.note("start", key);
+      else this.note("translated", arrow);
+    }
+  }
+}
+
 /**
  * Translate TF Playground's keys into this page's query.
  * @param {string} text a TF hash or query ("#..." or "?..."; the leading mark is optional)
  * @param {object} schema JSON Schema of the session config (GET /api/schema)
  * @returns {{query: string, notes: {kind: "translated"|"start"|"none"|"refused", text: string}[]}} `query`
- *   without "?":
- *   the translated settings, then every key that is not TF's unchanged (this page's parser judges those)
+ *   (without "?"): the translated settings, then every key that is not TF's, unchanged (this page's parser
+ *   judges those)
  */
 export function translate(text, schema) {
-  const params = new URLSearchParams(text.replace(/^[#?]/, ""));
-  const tf = new Map(); // TF reads the last of a repeated key
+  const tf = new Map();
   const rest = [];
-  for (const [key, raw] of params) {
+  for (const [key, raw] of new URLSearchParams(text.replace(/^[#?]/, ""))) {
     if (TF_KEYS.has(key) || isHideFlag(key)) tf.set(key, raw);
     else rest.push([key, raw]);
   }
-  const out = new URLSearchParams();
-  const notes = [];
-  const note = (kind, line) => notes.push({ kind, text: line });
-  const given = (key) => tf.has(key) && tf.get(key).trim() !== "";
-  const shown = (key) => `${key}=${clip(tf.get(key))}`;
-  const atStart = (key) => {
-    const start = TF_START[key];
-    const raw = tf.get(key).trim();
-    if (typeof start === "boolean") return tfOn(raw) === start;
-    if (typeof start === "number") return Number(raw) === start;
-    return raw.replace(/\s/g, "") === start;
-  };
-
-  // a config value checked against the schema: set, or named with the reason
-  const setField = (key, field, value, how = "", from = shown(key)) => {
-    const r = parseField(schema, field, value);
-    const target = `${field}=${clip(value)}`;
-    const arrow = from === target ? from : `${from}${how} \u2192 ${target}`;
-    if (r.error) note("refused", `${arrow} (${r.error})`);
-    else {
-      out.set(field, value);
-      if (key in TF_START && atStart(key)) note("start", key);
-      else note("translated", arrow);
-    }
-  };
+  const r = new Reading(tf, schema);
   // TF ignores an empty value (keeps its default): say that the key did nothing here either
   for (const [key, raw] of tf) {
-    if (raw.trim() === "" && key !== "networkShape" && !isHideFlag(key)) note("refused", `${key}= (empty: no value to use)`);
-  }
-
-  // the problem type picks the data set (TF keeps one per type) and the output unit
-  const problem = given("problem") ? tf.get("problem") : "classification";
-  if (!["classification", "regression"].includes(problem)) {
-    note("refused", `${shown("problem")} (must be classification or regression)`);
-  }
-  // TF keeps the set of the other problem type in the link too; it is unused there and here
-  const unused = problem === "regression" ? "dataset" : "regDataset";
-  if (given(unused)) {
-    if (tf.get(unused) === (unused === "dataset" ? TF_START.dataset : TF_REGRESSION_SETS[0])) note("start", unused);
-    else note("translated", `${shown(unused)} (unused: the problem is ${unused === "dataset" ? "regression" : "classification"}, as in TF)`);
-  }
-  if (problem === "regression") {
-    const set = given("regDataset") ? tf.get("regDataset") : TF_REGRESSION_SETS[0];
-    if (!TF_REGRESSION_SETS.includes(set)) {
-      note("refused", `${shown("regDataset")} (TF Playground's regression sets are ${TF_REGRESSION_SETS.join(", ")})`);
-    } else {
-      // TF fits regression with a linear output and squared error, as this page's regression pair does
-      out.set("output", "linear");
-      out.set("loss", "squared_error");
-      setField("regDataset", "dataset", set, "", `problem=regression, regDataset=${set}`);
+    if (raw.trim() === "" && key !== "networkShape" && !isHideFlag(key)) {
+      r.note("refused", `${key}= (empty: no value to use)`);
     }
-  } else {
-    if (problem === "classification" && given("problem")) note("start", "problem");
-    if (given("dataset")) setField("dataset", "dataset", tf.get("dataset"));
   }
-
-  for (const [key, field] of Object.entries(SAME_VALUE)) {
-    if (given(key)) setField(key, field, tf.get(key).trim());
-  }
-  if (given("regularization")) setField("regularization", "regularization", tf.get("regularization").toLowerCase());
-  for (const [key, field] of Object.entries(PERCENT)) {
-    if (!given(key)) continue;
-    const v = Number(tf.get(key));
-    if (!Number.isFinite(v)) note("refused", `${shown(key)} (must be a number, in percent)`);
-    // TF's slider is in percent; 100 * 0.07 is not exactly 7, so the fraction is rounded to 6 decimals
-    else setField(key, field, String(+(v / 100).toFixed(6)), " (TF's percent)");
-  }
-  if (tf.has("networkShape")) {
-    // an empty list is a network without hidden layers (TF draws the inputs straight into the output)
-    setField("networkShape", "hidden", tf.get("networkShape").split(",").map((s) => s.trim()).join(","));
-  }
-  if (given("seed")) {
-    const max = (schema.properties.seed && schema.properties.seed.maximum) || 2 ** 31 - 1;
-    const seed = seedFromTf(tf.get("seed"), max);
-    out.set("seed", String(seed));
-    note("translated", `${shown("seed")} \u2192 seed=${seed} (this page draws other random points than TF from it)`);
-  }
-  if (given("initZero")) {
-    const zero = tfOn(tf.get("initZero"));
-    setField("initZero", "init", zero ? "zeros" : "playground");
-  }
-
-  translateFeatures(tf, schema, out, note);
-
-  for (const [key, flag] of Object.entries(PAGE_FLAGS)) {
-    if (!given(key)) continue;
-    const on = tfOn(tf.get(key));
-    if (on) out.set(flag, "1");
-    if (atStart(key)) note("start", key);
-    else note("translated", `${shown(key)} \u2192 ${flag}=${on ? 1 : 0}`);
-  }
-
-  const hide = [];
-  const hideFrom = [];
-  for (const [key, raw] of tf) {
-    if (!isHideFlag(key)) continue;
-    const control = key.slice(0, -5);
-    if (raw !== "true") continue; // a control TF shows: nothing to hide
-    if (control in HIDE) {
-      hide.push(HIDE[control]);
-      hideFrom.push(key);
-    } else if (control === "problem") note("none", `${key} (the data set picker here holds both problem types)`);
-    else note("refused", `${key} (TF Playground has no control ${clip(control)})`);
-  }
-  if (hide.length) {
-    out.set("hide", hide.join(","));
-    note("translated", `${hideFrom.join(", ")} \u2192 hide=${hide.join(",")}`);
-  }
-
-  for (const key of NO_EQUIVALENT) if (tf.has(key)) note("none", shown(key));
-
-  for (const [key, raw] of rest) out.set(key, raw); // this page's own keys of the same link win
-  return { query: readable(out.toString()), notes };
+  readProblem(r);
+  readSettings(r);
+  readFeatures(r);
+  readPage(r);
+  for (const key of NO_EQUIVALENT) if (tf.has(key)) r.note("none", r.shown(key));
+  for (const [key, raw] of rest) r.out.set(key, raw); // this page's own keys of the same link win
+  return { query: readable(r.out.toString()), notes: r.notes };
 }
 
-function translateFeatures(tf, schema, out, note) {
-  const keys = Object.keys(FEATURES).filter((k) => tf.has(k) && tf.get(k).trim() !== "");
-  if (!keys.length) return; // TF's default inputs (x, y) are this page's default too
-  const on = new Set(TF_FEATURES_ON);
-  for (const k of keys) (tfOn(tf.get(k)) ? on.add(k) : on.delete(k));
-  const wanted = Object.keys(FEATURES).filter((k) => on.has(k));
-  // the schema's order, which the page's inputs column follows
-  const prop = schema.properties.features;
-  const order = (prop && prop.items && prop.items.enum) || Object.values(FEATURES);
-  const features = order.filter((f) => wanted.some((k) => FEATURES[k] === f));
-  const from = keys.map((k) => `${k}=${tf.get(k)}`).join(", ");
-  if (!features.length) {
-    note("refused", `${clip(from)} (no input left that exists here; the network keeps x1, x2)`);
+/** The problem type picks the data set (TF keeps one per type in the link) and the output unit. */
+function readProblem(r) {
+  const problem = r.given("problem") ? r.tf.get("problem") : "classification";
+  const regression = problem === "regression";
+  if (!regression && problem !== "classification") {
+    r.note("refused", `${r.shown("problem")} (must be classification or regression)`);
+  } else if (!regression && r.given("problem")) r.note("start", "problem");
+  // the set of the other problem type is unused, there and here
+  const unused = regression ? "dataset" : "regDataset";
+  const kind = regression ? "regression" : "classification";
+  if (r.given(unused)) {
+    if (r.tf.get(unused) === (regression ? TF_START.dataset : TF_REGRESSION_SETS[0])) r.note("start", unused);
+    else r.note("translated", `${r.shown(unused)} (unused: the problem is ${kind}, as in TF)`);
+  }
+  if (!regression) {
+    if (r.given("dataset")) r.setField("dataset", "dataset", r.tf.get("dataset"));
     return;
   }
-  const r = parseField(schema, "features", features.join(","));
-  if (r.error) note("refused", `${clip(from)} \u2192 features=${features.join(",")} (${r.error})`);
+  const set = r.given("regDataset") ? r.tf.get("regDataset") : TF_REGRESSION_SETS[0];
+  if (!TF_REGRESSION_SETS.includes(set)) {
+    const sets = TF_REGRESSION_SETS.join(", ");
+    r.note("refused", `${r.shown("regDataset")} (TF Playground's regression sets are ${sets})`);
+    return;
+  }
+  // TF fits regression with a linear output and squared error, as this page's regression pair does
+  r.out.set("output", "linear");
+  r.out.set("loss", "squared_error");
+  r.setField("regDataset", "dataset", set, "", `problem=regression, regDataset=${set}`);
+}
+
+/** The network and training settings: names, percentages, the hidden widths, the seed, the init. */
+function readSettings(r) {
+  for (const [key, field] of Object.entries(SAME_VALUE)) {
+    if (r.given(key)) r.setField(key, field, r.tf.get(key).trim());
+  }
+  // TF spells the penalties L1, L2
+  const penalty = r.given("regularization") ? r.tf.get("regularization") : null;
+  if (penalty !== null) r.setField("regularization", "regularization", penalty.toLowerCase());
+  for (const [key, field] of Object.entries(PERCENT)) {
+    if (!r.given(key)) continue;
+    const v = Number(r.tf.get(key));
+    if (!Number.isFinite(v)) r.note("refused", `${r.shown(key)} (must be a number, in percent)`);
+    // 100 * 0.07 is not exactly 7 in binary: the fraction is rounded to 6 decimals, far below a slider step
+    else r.setField(key, field, String(+(v / 100).toFixed(6)), " (TF's percent)");
+  }
+  if (r.tf.has("networkShape")) {
+    // an empty list is a network without hidden layers (TF draws the inputs straight into the output)
+    r.setField("networkShape", "hidden", r.tf.get("networkShape").split(",").map((s) => s.trim()).join(","));
+  }
+  if (r.given("seed")) {
+    const prop = r.schema.properties.seed;
+    const seed = seedFromTf(r.tf.get("seed"), (prop && prop.maximum) || 2 ** 31 - 1);
+    r.out.set("seed", String(seed));
+    r.note("translated", `${r.shown("seed")} \u2192 seed=${seed} (this page draws other random points than TF `
+      + "from it)");
+  }
+  if (r.given("initZero")) r.setField("initZero", "init", tfOn(r.tf.get("initZero")) ? "zeros" : "playground");
+}
+
+/** TF's input switches: its defaults (x and y on) under the link's switches, in the schema's order. */
+function readFeatures(r) {
+  const keys = Object.keys(FEATURES).filter((k) => r.given(k));
+  if (!keys.length) return; // TF's default inputs (x, y) are this page's default too
+  const on = new Set(TF_FEATURES_ON);
+  for (const k of keys) (tfOn(r.tf.get(k)) ? on.add(k) : on.delete(k));
+  const wanted = Object.keys(FEATURES).filter((k) => on.has(k));
+  const prop = r.schema.properties.features;
+  const order = (prop && prop.items && prop.items.enum) || Object.values(FEATURES);
+  const features = order.filter((f) => wanted.some((k) => FEATURES[k] === f)).join(",");
+  const from = keys.map((k) => `${k}=${r.tf.get(k)}`).join(", ");
+  if (!features) {
+    r.note("refused", `${clip(from)} (no input left that exists here; the network keeps x1, x2)`);
+    return;
+  }
+  const check = parseField(r.schema, "features", features);
+  if (check.error) r.note("refused", `${clip(from)} \u2192 features=${features} (${check.error})`);
   else {
-    out.set("features", features.join(","));
-    if (wanted.join() === TF_FEATURES_ON.join()) note("start", `inputs (${wanted.join(", ")} on)`);
-    else note("translated", `${wanted.join(", ")} on \u2192 features=${features.join(",")}`);
+    r.out.set("features", features);
+    if (wanted.join() === TF_FEATURES_ON.join()) r.note("start", `inputs (${wanted.join(", ")} on)`);
+    else r.note("translated", `${wanted.join(", ")} on \u2192 features=${features}`);
+  }
+}
+
+/** How the page looks: test points, discretized output, hidden controls. */
+function readPage(r) {
+  for (const [key, flag] of Object.entries(PAGE_FLAGS)) {
+    if (!r.given(key)) continue;
+    const on = tfOn(r.tf.get(key));
+    if (on) r.out.set(flag, "1");
+    if (r.atStart(key)) r.note("start", key);
+    else r.note("translated", `${r.shown(key)} \u2192 ${flag}=${on ? 1 : 0}`);
+  }
+  const hide = [];
+  const from = [];
+  for (const [key, raw] of r.tf) {
+    if (!isHideFlag(key) || raw !== "true") continue; // TF hides a control only for "true"
+    const control = key.slice(0, -5);
+    if (control in HIDE) {
+      hide.push(HIDE[control]);
+      from.push(key);
+    } else if (control === "problem") r.note("none", `${key} (the data set picker here holds both problem types)`);
+    else r.note("refused", `${clip(key)} (TF Playground has no control ${clip(control)})`);
+  }
+  if (hide.length) {
+    r.out.set("hide", hide.join(","));
+    r.note("translated", `${from.join(", ")} \u2192 hide=${hide.join(",")}`);
   }
 }
 
