@@ -262,6 +262,7 @@ def test_a_tf_query_link_opens_the_same_network(new_page):
     assert_tf_state_running(page)
     params = address_params(page)
     assert params["noise"] == ["0.1"] and params["train_ratio"] == ["0.7"]
+    assert not {"networkShape", "percTrainData", "x", "sinY", "cosX"} & set(params)
     assert "TensorFlow Playground" in page.text_content("#notice-text")
 
 
