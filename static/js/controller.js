@@ -9,6 +9,7 @@ import { grouped } from "./format.js";
 import { PageModel } from "./model.js";
 import { Socket } from "./socket.js";
 import { buildQuery, parseQuery, USER_BOX, writeUrl } from "./state.js";
+import { adoptTfLink } from "./tflinks.js";
 import { editPoints, linkExtras, START_POINTS } from "./userPoints.js";
 import { BackpropOverlay } from "./views/backpropOverlay.js";
 import { Controls } from "./views/controls.js";
@@ -483,11 +484,13 @@ async function main() {
   }
   const sceneList = Array.isArray(scenes) ? scenes : scenes.scenes || [];
   model = new PageModel(schema, sceneList, scenes.default || null);
+  const tfNotice = adoptTfLink(schema); // a TF Playground link becomes this page's own query first
   // the room keys (?present, ?watch) belong to broadcast.js, not to the config parser
   const roomParams = readRoomParams(location.search);
   views.broadcast = new Broadcast(roomParams, { notice, urlChanged: () => syncUrl() });
   const parsed = parseQuery(roomParams.search, schema, { scenes: sceneList.map((s) => s.name), hideable: hideableNames() });
-  if (parsed.notices.length) notice(`Ignored invalid link values: ${parsed.notices.join("; ")}`);
+  const ignored = parsed.notices.length ? `Ignored invalid link values: ${parsed.notices.join("; ")}` : "";
+  if (tfNotice || ignored) notice([tfNotice, ignored].filter(Boolean).join(" "));
   document.body.classList.toggle("embed", parsed.ui.embed);
   document.body.classList.toggle("embed-edit", Boolean(parsed.ui.edit));
   model.start(parsed);
