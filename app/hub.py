@@ -332,6 +332,14 @@ class Hub:
                     await self._send_dataset(live)
                 await self.send_frame(live)
                 conn.send(p.state(s.state, s.step_count))
+            elif isinstance(msg, p.Rewind):
+                s.playing = False
+                await self.call(live, _settled)  # a training slice under way ends first
+                step = await self.call(live, s.rewind, msg.step)
+                h = s.history
+                conn.send(p.rewound(step, h.steps[-1], h.every, len(h), h.nbytes))
+                await self.send_frame(live)
+                conn.send(p.state(s.state, s.step_count))
             elif isinstance(msg, p.SetParam):
                 await self.call(live, s.set_param, msg.kind, msg.layer, msg.index, msg.value)
                 await self._frame_if_paused(live)
@@ -684,6 +692,8 @@ def _error_from(exc: Exception, scene_field: str, config_prefix: str, msg: Any =
         field = next((k for k in ("layer", "biases", "unit_params") if text.startswith(k)), "weights")
     elif isinstance(msg, p.Configure):
         field = config_prefix
+    elif isinstance(msg, p.Rewind):
+        field = "step"
     elif isinstance(msg, p.Lecture):
         field = getattr(exc, "field", "what")  # insight.InsightError names the request field at fault
     elif isinstance(msg, p.Inspect):  # a bad label or target, else the point

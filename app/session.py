@@ -202,6 +202,17 @@ class Session:
         self.trainer.resume_at(step)
         self.history.restart(self.trainer)
 
+    def rewind(self, step: int) -> int:
+        """Go to the kept checkpoint at ``step`` or the latest one before it, paused; returns its step. The
+        newer checkpoints stay (the scrubber can go forward again) until training goes on from here.
+        ValueError names the kept range when ``step`` is before it."""
+        if not self.history.steps or self.history.steps[-1] < self.trainer.step_count:
+            self.history.amend(self.trainer)  # the step it is at now is kept too: the way back to it
+        state = self.history.at(step)
+        self.playing = False
+        self.trainer.restore(state)
+        return state.step_count
+
     def set_view(self, **changes: Any) -> None:
         """Change what frames carry; raises ValueError naming a unit that does not exist."""
         view = ViewState(**{**self.view.__dict__, **changes})
@@ -238,6 +249,9 @@ class Session:
         """
         # The budget is checked after every step, and within a big batch's step after every chunk of it
         # (Trainer.train_for), so a slice holds the pool at most one piece past its budget.
+        # Training on from a rewound step starts a new branch: the old future goes (the same run would make
+        # it again, step for step, but a changed setting would not)
+        self.history.truncate_after(self.trainer.step_count)
         # Pieces end on the history's grid of steps, so that no checkpoint is skipped.
         budget = math.inf if budget_s is None else budget_s
         start, done = time.perf_counter(), 0

@@ -103,6 +103,14 @@ class Reset(_Msg):
     type: Literal["reset"]
 
 
+class Rewind(_Msg):
+    """Go back (or forward) to the kept checkpoint at ``step`` or the latest one before it (paused); playing
+    or stepping from there continues the run exactly as it went, until something is changed."""
+
+    type: Literal["rewind"]
+    step: int = Field(strict=True, ge=0, le=2**53)
+
+
 class Regenerate(_Msg):
     type: Literal["regenerate"]
 
@@ -192,15 +200,17 @@ class Fork(_Msg):
 
 
 ClientMessage = Annotated[
-    Hello | Configure | Play | Pause | Step | Reset | Regenerate | SetParam | Restore | LoadScene | View
-    | Inspect | Export | Lecture | Present | Fork,
+    Hello | Configure | Play | Pause | Step | Reset | Rewind | Regenerate | SetParam | Restore | LoadScene
+    | View | Inspect | Export | Lecture | Present | Fork,
     Field(discriminator="type"),
 ]
 _client_adapter: TypeAdapter = TypeAdapter(ClientMessage)
 
-CLIENT_TYPES = ("hello", "configure", "play", "pause", "step", "reset", "regenerate", "set_param", "restore",
+CLIENT_TYPES = ("hello", "configure", "play", "pause", "step", "reset", "rewind", "regenerate", "set_param",
+                "restore",
                 "load_scene", "view", "inspect", "export", "lecture", "present", "fork")
 SERVER_TYPES = ("welcome", "config", "state", "dataset", "inspection", "export", "error", "frame", "lecture",
+                "rewound",
                 "room", "forked")
 # "frame" is the binary message; the rest are JSON text.
 
@@ -265,6 +275,12 @@ def config_message(config: dict, rebuilt: bool, scene: dict | None = None) -> di
 
 def state(name: str, step: int, message: str | None = None) -> dict[str, Any]:
     return {"type": "state", "state": name, "step": step, "message": message}
+
+
+def rewound(step: int, latest: int, every: int, kept: int, nbytes: int) -> dict[str, Any]:
+    """The answer to ``rewind``: the kept step the session is now at, the latest kept step (the end of the
+    scrubber), the spacing of kept steps and what the history holds (count, bytes)."""
+    return {"type": "rewound", "step": step, "latest": latest, "every": every, "kept": kept, "bytes": nbytes}
 
 
 def dataset(train: list, test: list, box: list, classes: int, regression: bool) -> dict[str, Any]:

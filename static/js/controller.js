@@ -15,6 +15,7 @@ import { BackpropOverlay } from "./views/backpropOverlay.js";
 import { Controls } from "./views/controls.js";
 import { LecturePanel } from "./views/lecture.js";
 import { LossChart } from "./views/lossChart.js";
+import { RewindView } from "./views/rewind.js";
 import { NetworkView } from "./views/network.js";
 import { installNotice, notice } from "./views/notice.js";
 import { OutputView } from "./views/output.js";
@@ -175,6 +176,7 @@ function onFrame(frame) {
   page.lastHeader = frame.header;
   model.remember(frame.header);
   views.chart.add(frame.header.step, frame.header.train_loss, frame.header.test_loss);
+  views.rewind.onFrame(frame.header.step);
   if (views.embed) views.embed.frame(frame.header);
 }
 
@@ -306,6 +308,9 @@ function onMessage(msg) {
     case "lecture":
       views.lecture.onMessage(msg);
       break;
+    case "rewound":
+      views.rewind.onRewound(msg);
+      break;
     case "export":
       views.share.download(msg);
       break;
@@ -408,6 +413,9 @@ function buildViews(sceneList) {
     onSetParam: (kind, layer, index, value) => send({ type: "set_param", kind, layer, index, value }),
   });
   views.chart = new LossChart($("loss-chart"));
+  views.rewind = new RewindView($("loss-chart"), {
+    chart: views.chart, send, onContinue: () => { if (model.state !== "playing") playPause(); },
+  });
   const backprop = new BackpropOverlay(views.network, {
     onStage: (stage) => {
       views.lecture.stage = stage;

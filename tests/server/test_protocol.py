@@ -36,7 +36,7 @@ def test_every_client_message_parses_to_its_model():
     samples = {
         "hello": {"token": "abc", "config": {"hidden": [3]}, "scene": "playground"},
         "configure": {"config": {"learning_rate": 0.1}},
-        "play": {}, "pause": {}, "reset": {}, "regenerate": {},
+        "play": {}, "pause": {}, "reset": {}, "regenerate": {}, "rewind": {"step": 120},
         "step": {"n": 5},
         "set_param": {"kind": "weight", "layer": 0, "index": [1, 0], "value": 0.5},
         "restore": {"step": 12, "layer": 0, "weights": [[0.5, -1.0]], "biases": [0.0, 0.25]},

@@ -19,6 +19,8 @@ export class LossChart {
     this.ready = false;
     this.log = false;
     this.redrawMs = []; // cost of each chart redraw, for the measurements of the e2e run
+    this.cursor = null; // the kept step the session was rewound to (a line on the chart), or null
+    this.cursorDrawn = null;
     // the page works on without the chart if Plotly cannot load
     loadPlotly().then((Plotly) => this.init(Plotly), () => {});
   }
@@ -32,6 +34,7 @@ export class LossChart {
         margin: MARGIN,
         showlegend: false, // the loss numbers above the chart carry the line styles as their key
         xaxis: { tickfont: { size: 9 }, zeroline: false, rangemode: "tozero" },
+        dragmode: false, // a drag on the chart rewinds (views/rewind.js), it never zooms
         yaxis: { tickfont: { size: TICK_FONT }, rangemode: "tozero", nticks: this.yTicks() },
         paper_bgcolor: "rgba(0,0,0,0)",
         plot_bgcolor: "#fff",
@@ -50,8 +53,18 @@ export class LossChart {
     return Math.max(2, Math.floor(plotHeight / (3 * TICK_FONT)) + 1);
   }
 
-  /** Add one frame's losses; a step below the last one means the session was reset. */
+  /**
+   * Add one frame's losses; a step below the last one means the session was reset. After a rewind
+   * (`rewindTo`) the whole curve stays while frames show the rewound step; a later step means training went
+   * on from there, so the old future goes; an earlier one is a reset.
+   */
   add(step, train, test) {
+    if (this.cursor !== null) {
+      if (step === this.cursor) return;
+      if (step > this.cursor) this.cut(this.cursor);
+      this.cursor = null;
+      this.dirty = true;
+    }
     if (this.steps.length && step < this.steps[this.steps.length - 1]) this.clear();
     if (this.steps.length && step === this.steps[this.steps.length - 1]) {
       this.train[this.train.length - 1] = finite(train);
@@ -73,6 +86,26 @@ export class LossChart {
     this.test = keep(this.test);
   }
 
+  /** The session now shows kept step `step`: mark it, keep the curve. */
+  rewindTo(step) {
+    this.cursor = step;
+    this.dirty = true;
+  }
+
+  /** The last step the chart has (the end of the run), 0 before any. */
+  get lastStep() {
+    return this.steps.length ? this.steps[this.steps.length - 1] : 0;
+  }
+
+  /** Drop the points after `step`. */
+  cut(step) {
+    let n = this.steps.length;
+    while (n > 0 && this.steps[n - 1] > step) n -= 1;
+    this.steps.length = n;
+    this.train.length = n;
+    this.test.length = n;
+  }
+
   clear() {
     this.steps = [];
     this.train = [];
@@ -87,6 +120,14 @@ export class LossChart {
     this.dirty = false;
     const t0 = performance.now();
     window.Plotly.restyle(this.el, { x: [this.steps, this.steps], y: [this.train, this.test] }, [0, 1]);
+    // the line marks a rewound step; at the end of the run it would mark nothing
+    const cursor = this.cursor !== null && this.cursor < this.lastStep ? this.cursor : null;
+    if (cursor !== this.cursorDrawn) {
+      this.cursorDrawn = cursor;
+      const line = { type: "line", xref: "x", yref: "paper", x0: cursor, x1: cursor, y0: 0, y1: 1,
+        line: { color: "#c0392b", width: 2 } };
+      window.Plotly.relayout(this.el, { shapes: cursor === null ? [] : [line] });
+    }
     // A run that blows up would flatten the whole curve against zero: switch to a log axis while it does.
     const values = this.train.concat(this.test).filter((v) => v !== null && v > 0);
     const log = values.length > 1 && Math.max(...values) > 1000 * Math.min(...values);
