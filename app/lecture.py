@@ -198,7 +198,7 @@ def _region_panel(net: Network, session: Session, label: str) -> Steps:
             pass
     return {"label": label, "hidden": list(net.sizes[1:-1]), "regions": info, "map": ids.tolist(),
             "polygons": polygons, "box": list(data.box),
-            "train_loss": float(net.loss(data.train_x, data.train_t))}
+            "train_loss": float(net.loss(data.train_x, data.targets))}
 
 
 def depth(session: Session) -> dict[str, Any]:
@@ -290,7 +290,7 @@ def default_point(session: Session) -> int:
     delta_t x_j are all 0, and with zero biases so is everything after it). Ties go to the first."""
     net, d = session.network, session.data
     fwd = net.forward(d.train_x)
-    wrong = np.sum(np.abs(fwd.output - d.train_t), axis=1)
+    wrong = np.sum(np.abs(fwd.output - d.targets), axis=1)
     candidates = np.flatnonzero(np.all(np.abs(d.train_raw) > 1e-12, axis=1))
     if candidates.size == 0:
         candidates = np.arange(d.train_raw.shape[0])
@@ -352,7 +352,7 @@ def seeds_steps(session: Session, count: int = 12, steps: int = 600) -> Steps:
             yield
             other.train(min(SEEDS_PIECE, steps - at))
         net, d = other.network, other.data
-        out.append({"seed": seed, "loss": float(net.loss(d.train_x, d.train_t)),
+        out.append({"seed": seed, "loss": float(net.loss(d.train_x, d.targets)),
                     "solved": bool(np.all(np.abs(net.predict(d.train_x)[:, 0] - d.train_y) < 0.25)),
                     "dead": dead_units(net, d.train_x)})
     return {"steps": steps, "runs": out}

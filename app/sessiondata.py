@@ -28,3 +28,10 @@ class Data:
     name: str
     train_t: np.ndarray | None = None  # targets in the output's convention, set once the network is built
     test_t: np.ndarray | None = None  # None without a test set
+
+    @property
+    def targets(self) -> np.ndarray:
+        """``train_t``, which every built session has (``(n, K)`` in the output's convention)."""
+        if self.train_t is None:
+            raise ValueError("the training targets are set once the network is built")
+        return self.train_t
