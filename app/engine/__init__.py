@@ -4,9 +4,13 @@ Pure NumPy; imports nothing from the web side, so it can be used from a notebook
 """
 
 from .activations import ACTIVATIONS, GROUPS, Activation, get_activation
+from .csvdata import CsvError, ImportedData, parse_csv
 from .datasets import DATASETS, Dataset, DatasetSpec, make_dataset, split
 from .features import FEATURES, feature_map, is_identity, validate_features
+from .folding import Folded, fold
 from .grid import GridEvaluator, GridResult, thumbnails
+from .history import History
+from .landscape import LossSlice, landscape
 from .network import Forward, Gradients, Network
 from .optimizers import OPTIMIZERS, make_optimizer
 from .outputs import PAIRS, OutputPair, get_pair
@@ -21,11 +25,12 @@ from .regions import (
     theoretical_bound,
     upper_bound,
 )
-from .training import Trainer
+from .training import Trainer, TrainerState
 
-__all__ = ["ACTIVATIONS", "DATASETS", "FEATURES", "GROUPS", "OPTIMIZERS", "PAIRS", "Activation", "Dataset",
-           "DatasetSpec", "Forward", "Gradients", "GridEvaluator", "GridResult", "Network", "OutputPair",
-           "PolygonsUnavailable", "RegionInfo", "RegionPolygons", "RegionTracker", "Trainer", "feature_map",
-           "get_activation", "get_pair", "is_identity", "make_dataset", "make_optimizer", "region_count",
-           "region_map", "region_polygons", "split", "theoretical_bound", "thumbnails", "upper_bound",
-           "validate_features"]
+__all__ = ["ACTIVATIONS", "DATASETS", "FEATURES", "GROUPS", "OPTIMIZERS", "PAIRS", "Activation",
+           "CsvError", "Dataset", "DatasetSpec", "Folded", "Forward", "Gradients", "GridEvaluator",
+           "GridResult", "History", "ImportedData", "LossSlice", "Network", "OutputPair",
+           "PolygonsUnavailable", "RegionInfo", "RegionPolygons", "RegionTracker", "Trainer",
+           "TrainerState", "feature_map", "fold", "get_activation", "get_pair", "is_identity", "landscape",
+           "make_dataset", "make_optimizer", "parse_csv", "region_count", "region_map", "region_polygons",
+           "split", "theoretical_bound", "thumbnails", "upper_bound", "validate_features"]
