@@ -25,7 +25,9 @@ export class RewindView {
     Object.assign(chartEl, { tabIndex: 0 });
     chartEl.setAttribute("role", "slider");
     chartEl.setAttribute("aria-label", "Loss over steps; rewind to a step");
-    chartEl.setAttribute("aria-valuemin", "0");
+    for (const [name, value] of [["aria-valuemin", "0"], ["aria-valuemax", "0"], ["aria-valuenow", "0"], ["aria-valuetext", "step 0"]]) {
+      chartEl.setAttribute(name, value);
+    }
     this.badge = el("div", { class: "rewind-badge", id: "rewind-badge", hidden: "" },
       el("span", { class: "rewind-text" }),
       el("button", { type: "button", class: "rewind-continue", text: "Continue", title: "Train on from this step",
