@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import FieldError
+
 RRELU_LOW = 1.0 / 8.0
 RRELU_HIGH = 1.0 / 3.0
 RRELU_MEAN = (RRELU_LOW + RRELU_HIGH) / 2.0
@@ -95,7 +97,7 @@ def get_activation(name: str) -> Activation:
     try:
         return ACTIVATIONS[name]
     except (KeyError, TypeError):
-        raise ValueError(
+        raise FieldError("activation",
             f"unknown activation {name!r}; expected one of: {', '.join(ACTIVATIONS)}"
         ) from None
 

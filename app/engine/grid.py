@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations as act
+from .errors import FieldError
 from .features import NEEDS_X2, feature_map, validate_features
 from .network import Network
 
@@ -67,15 +68,15 @@ def _check_box(box) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in box)
     except (TypeError, ValueError):
-        raise ValueError(f"box: expected a pair (lo, hi) of numbers, got {box!r}") from None
+        raise FieldError("box", f"box: expected a pair (lo, hi) of numbers, got {box!r}") from None
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"box: expected finite lo < hi, got ({lo}, {hi})")
+        raise FieldError("box", f"box: expected finite lo < hi, got ({lo}, {hi})")
     return lo, hi
 
 
 def _check_size(size, name: str = "size") -> int:
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
-        raise ValueError(f"{name}: expected an integer >= 2, got {size!r}")
+        raise FieldError(name, f"{name}: expected an integer >= 2, got {size!r}")
     return int(size)
 
 
@@ -438,7 +439,7 @@ def thumbnails(result: GridResult, size: int) -> np.ndarray:
     """Every hidden unit subsampled to ``(units, T, T)`` (``(units, T)`` for 1-D grids), a new array."""
     grid = result.shape[0]
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= grid:
-        raise ValueError(f"thumbnail size: expected an integer in 1..{grid}, got {size!r}")
+        raise FieldError("size", f"thumbnail size: expected an integer in 1..{grid}, got {size!r}")
     idx = thumbnail_index(grid, int(size))
     if len(result.shape) == 1:
         return result.maps[:, idx]

@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from .errors import FieldError
+
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
 
@@ -17,14 +19,14 @@ def _positive(name: str, value: float, upper: float | None = None) -> float:
     value = float(value)
     if not math.isfinite(value) or value <= 0 or (upper is not None and value > upper):
         bound = f"in (0, {upper}]" if upper is not None else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+        raise FieldError(name, f"{name} must be a finite number {bound}, got {value!r}")
     return value
 
 
 def _fraction(name: str, value: float) -> float:
     value = float(value)
     if not math.isfinite(value) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+        raise FieldError(name, f"{name} must be in [0, 1), got {value!r}")
     return value
 
 
@@ -126,8 +128,8 @@ def make_optimizer(name: str, lr: float, **options) -> Optimizer:
     """Build an optimizer by name ("sgd" | "momentum" | "adam"); unknown names or options raise."""
     classes = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
     if name not in classes:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of: {', '.join(OPTIMIZERS)}")
+        raise FieldError("optimizer", f"unknown optimizer {name!r}; expected one of: {', '.join(OPTIMIZERS)}")
     try:
         return classes[name](lr, **options)
     except TypeError:
-        raise ValueError(f"optimizer {name!r} does not take options {sorted(options)}") from None
+        raise FieldError("options", f"optimizer {name!r} does not take options {sorted(options)}") from None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import sigmoid, softplus
+from .errors import FieldError
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,11 @@ DEFAULT_LOSS = {"linear": "squared_error", "sigmoid": "cross_entropy", "softmax"
 def check_pair(output: str, loss: str | None) -> tuple[str, str]:
     """Validate an output/loss choice; ``loss=None`` picks the output's natural loss."""
     if output not in DEFAULT_LOSS:
-        raise ValueError(f"unknown output {output!r}; expected one of: {', '.join(DEFAULT_LOSS)}")
+        raise FieldError("output", f"unknown output {output!r}; expected one of: {', '.join(DEFAULT_LOSS)}")
     loss = DEFAULT_LOSS[output] if loss is None else loss
     if (output, loss) not in PAIRS:
         allowed = ", ".join(f"{o} + {l}" for o, l in PAIRS)
-        raise ValueError(f"loss {loss!r} cannot follow output {output!r}; allowed pairs: {allowed}")
+        raise FieldError("loss", f"loss {loss!r} cannot follow output {output!r}; allowed pairs: {allowed}")
     return output, loss
 
 
@@ -106,18 +107,18 @@ def encode_targets(output: str, y: np.ndarray, k: int, loss: str | None = None) 
     loss = DEFAULT_LOSS.get(output) if loss is None else loss
     if y.ndim == 2:
         if y.shape[1] != k:
-            raise ValueError(f"targets have {y.shape[1]} columns but the network has {k} outputs")
+            raise FieldError("y", f"targets have {y.shape[1]} columns but the network has {k} outputs")
         t = y.astype(float)
         check_targets(output, loss, t)
         return t
     if y.ndim != 1:
-        raise ValueError(f"targets must have shape (n,) or (n, {k}), got {y.shape}")
+        raise FieldError("y", f"targets must have shape (n,) or (n, {k}), got {y.shape}")
     _check_finite(y.astype(float), "target")
     if output == "softmax":
         labels = y.astype(int)
         bad = np.flatnonzero((labels < 0) | (labels >= k) | (labels != y))
         if bad.size:
-            raise ValueError(f"softmax targets must be integer class labels in 0..{k - 1}, got "
+            raise FieldError("y", f"softmax targets must be integer class labels in 0..{k - 1}, got "
                              f"{_number(y[bad[0]])} (row {bad[0]})")
         t = np.zeros((y.shape[0], k))
         t[np.arange(y.shape[0]), labels] = 1.0
@@ -157,15 +158,15 @@ def check_targets(output: str, loss: str | None, t: np.ndarray,
         pair, need = (("sigmoid + cross-entropy", "targets 0 or 1") if cross_entropy
                       else ("sigmoid + squared error", "targets in [0, 1] (the sigmoid's range)"))
         got = encoded_from[row] if encoded_from is not None else t[row, col]
-        raise ValueError(f"target column {col}: {pair} needs {need}, got {_number(got)} (row {row})")
+        raise FieldError("y", f"target column {col}: {pair} needs {need}, got {_number(got)} (row {row})")
     _check_finite(t, "target")
     rows, cols = np.nonzero(t < 0.0)
     if rows.size:
-        raise ValueError(f"target column {cols[0]}: softmax + cross-entropy needs class weights >= 0, "
+        raise FieldError("y", f"target column {cols[0]}: softmax + cross-entropy needs class weights >= 0, "
                          f"got {_number(t[rows[0], cols[0]])} (row {rows[0]})")
     (rows,) = np.nonzero(np.abs(t.sum(axis=1) - 1.0) > 1e-6)
     if rows.size:
-        raise ValueError(f"softmax + cross-entropy needs each row of targets to sum to 1 (one-hot class "
+        raise FieldError("y", f"softmax + cross-entropy needs each row of targets to sum to 1 (one-hot class "
                          f"labels), row {rows[0]} sums to {_number(t[rows[0]].sum())}")
 
 
@@ -175,7 +176,7 @@ def _check_finite(t: np.ndarray, what: str) -> None:
     bad = np.argwhere(~np.isfinite(t))
     if bad.size:
         where = f"row {bad[0][0]}" + (f", column {bad[0][1]}" if t.ndim == 2 else "")
-        raise ValueError(f"{what}s must be finite numbers, got {_number(t[tuple(bad[0])])} ({where})")
+        raise FieldError("y", f"{what}s must be finite numbers, got {_number(t[tuple(bad[0])])} ({where})")
 
 
 def _number(value: float) -> str:

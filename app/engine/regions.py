@@ -29,6 +29,7 @@ from math import comb, prod
 import numpy as np
 
 from . import activations as act
+from .errors import FieldError
 from .features import feature_map, is_identity, validate_features
 from .grid import GridEvaluator, _check_box, _check_size, grid_points, is_one_d
 from .network import Network
@@ -82,7 +83,8 @@ def theoretical_bound(sizes) -> int:
     """
     sizes = [int(s) for s in sizes]
     if len(sizes) < 2 or any(s < 1 for s in sizes):
-        raise ValueError(f"sizes: expected [inputs, hidden..., outputs] of positive integers, got {sizes}")
+        raise FieldError("sizes",
+                         f"sizes: expected [inputs, hidden..., outputs] of positive integers, got {sizes}")
     hidden = sizes[1:-1]
     if not hidden:
         return 1
@@ -110,7 +112,7 @@ def upper_bound(sizes, activations, maxout_k: int = 2) -> int:
     hidden = sizes[1:-1]
     names = [activations] * len(hidden) if isinstance(activations, str) else list(activations)
     if len(names) != len(hidden):
-        raise ValueError(f"activations: {len(names)} names for {len(hidden)} hidden layers")
+        raise FieldError("activations", f"activations: {len(names)} names for {len(hidden)} hidden layers")
     n0, total = sizes[0], 1
     for n, name in zip(hidden, names, strict=True):
         if name == "maxout":
@@ -118,7 +120,7 @@ def upper_bound(sizes, activations, maxout_k: int = 2) -> int:
         elif name in _CUTS_PER_UNIT:
             cuts = n * _CUTS_PER_UNIT[name]
         else:
-            raise ValueError(f"activations: {name!r} is not piecewise linear, no region bound")
+            raise FieldError("activations", f"activations: {name!r} is not piecewise linear, no region bound")
         total *= sum(comb(cuts, j) for j in range(n0 + 1))
     return total
 
@@ -310,7 +312,7 @@ def region_count(net: Network, box=(-6.0, 6.0), features=("x1", "x2"), method: s
     features = validate_features(features)
     resolution = _check_size(resolution, "resolution")
     if method not in ("auto", "exact", "grid"):
-        raise ValueError(f"method: expected 'auto', 'exact' or 'grid', got {method!r}")
+        raise FieldError("method", f"method: expected 'auto', 'exact' or 'grid', got {method!r}")
     if net.sizes[0] != len(features):
         raise ValueError(f"network has {net.sizes[0]} inputs but {len(features)} features {list(features)}")
     if not net.piecewise_linear:
@@ -418,7 +420,7 @@ def region_polygons(net: Network, box=(-6.0, 6.0), features=("x1", "x2"),
     features = validate_features(features)
     limit = POLYGON_LIMIT if limit is None else limit
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"limit: expected a positive integer, got {limit!r}")
+        raise FieldError("limit", f"limit: expected a positive integer, got {limit!r}")
     if regioncam is None:
         raise PolygonsUnavailable("regioncam is not installed")
     one_d = is_one_d(features)
@@ -491,7 +493,7 @@ class RegionTracker:
 
     def __init__(self, capacity: int = MAX_ID):
         if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= MAX_ID:
-            raise ValueError(f"capacity: expected an integer in 1..{MAX_ID}, got {capacity!r}")
+            raise FieldError("capacity", f"capacity: expected an integer in 1..{MAX_ID}, got {capacity!r}")
         self.capacity = capacity
         self.reset()
 
@@ -509,7 +511,7 @@ class RegionTracker:
         """Region id ``(n,)`` uint16 for each packed pattern row of ``packed`` ``(n, nbytes)`` uint8."""
         packed = np.ascontiguousarray(packed, dtype=np.uint8)
         if packed.ndim != 2:
-            raise ValueError(f"patterns: expected a 2-D uint8 array, got shape {packed.shape}")
+            raise FieldError("patterns", f"patterns: expected a 2-D uint8 array, got shape {packed.shape}")
         if packed.shape[1] != self._width:
             self.reset()
             self._width = packed.shape[1]
@@ -552,6 +554,7 @@ def region_map(net: Network, grid, tracker: RegionTracker | None = None) -> np.n
         return tracker.ids(activation_patterns(net, grid.inputs)).reshape(grid.shape)
     X = np.asarray(grid, dtype=float)
     if X.ndim != 2 or X.shape[1] != net.sizes[0]:
-        raise ValueError(f"grid: expected a GridEvaluator or network inputs of shape (n, {net.sizes[0]}), "
+        raise FieldError("grid",
+                         f"grid: expected a GridEvaluator or network inputs of shape (n, {net.sizes[0]}), "
                          f"got shape {list(X.shape)}")
     return tracker.ids(activation_patterns(net, X))

@@ -16,6 +16,7 @@ from collections.abc import Callable, Generator
 
 import numpy as np
 
+from .errors import FieldError
 from .fastpath import FastPath, unsupported_reason
 from .network import Network
 from .optimizers import Optimizer
@@ -38,13 +39,14 @@ class Trainer:
         self.optimizer = optimizer
         self.X = np.ascontiguousarray(X, dtype=float)
         if self.X.ndim != 2 or self.X.shape[0] < 1:
-            raise ValueError(f"training inputs must have shape (n, d) with n >= 1, got {list(self.X.shape)}")
+            raise FieldError("X",
+                             f"training inputs must have shape (n, d) with n >= 1, got {list(self.X.shape)}")
         if self.X.shape[1] != net.sizes[0]:
-            raise ValueError(f"training inputs have {self.X.shape[1]} features, the network takes "
+            raise FieldError("X", f"training inputs have {self.X.shape[1]} features, the network takes "
                              f"{net.sizes[0]}")
         self.T = net.encode_targets(y)
         if self.T.shape[0] != self.X.shape[0]:
-            raise ValueError(f"{self.X.shape[0]} inputs but {self.T.shape[0]} targets")
+            raise FieldError("y", f"{self.X.shape[0]} inputs but {self.T.shape[0]} targets")
         self.batch_size = batch_size
         self.set_regularization(regularization, reg_rate)
         self.rng = rng if rng is not None else net.rng
@@ -72,17 +74,18 @@ class Trainer:
     def batch_size(self, value: int) -> None:
         n = self.X.shape[0]
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= n:
-            raise ValueError(f"batch_size must be an integer between 1 and the training-set size {n}, "
+            raise FieldError("batch_size",
+                             f"batch_size must be an integer between 1 and the training-set size {n}, "
                              f"got {value!r}")
         self._batch_size = int(value)
 
     def set_regularization(self, kind: str | None, rate: float) -> None:
         """Change the penalty live: ``kind`` None | "l1" | "l2", ``rate`` >= 0."""
         if kind not in REGULARIZATIONS:
-            raise ValueError(f"unknown regularization {kind!r}; expected none, l1 or l2")
+            raise FieldError("regularization", f"unknown regularization {kind!r}; expected none, l1 or l2")
         rate = float(rate)
         if not math.isfinite(rate) or rate < 0:
-            raise ValueError(f"regularization rate must be a finite number >= 0, got {rate!r}")
+            raise FieldError("rate", f"regularization rate must be a finite number >= 0, got {rate!r}")
         self.regularization, self.reg_rate = kind, rate
 
     def reset_progress(self) -> None:
@@ -102,7 +105,7 @@ class Trainer:
         then): epoch and position within it follow from the batch size. Optimizer state starts afresh."""
         step = int(step)
         if step < 0:
-            raise ValueError(f"step must be >= 0, got {step}")
+            raise FieldError("step", f"step must be >= 0, got {step}")
         self.reset_progress()
         n = self.X.shape[0]
         per_epoch = -(-n // self._batch_size)
