@@ -27,6 +27,7 @@ from app import regioncount, scenes
 from app.config import LIVE_FIELDS, MAX_SEED, ConfigError, SessionConfig
 from app.engine import Network, Trainer, fastpath, make_optimizer, outputs
 from app.engine.datasets import make_dataset, split
+from app.engine.errors import FieldError
 from app.engine.features import feature_map
 from app.engine.grid import GridEvaluator, GridResult, is_one_d, thumbnails
 
@@ -151,8 +152,9 @@ class Session:
         try:
             ds = make_dataset(config.dataset, rng, n=config.points, noise=config.noise,
                               classes=config.classes, points=config.custom_points)
-        except ValueError as exc:  # the engine's message starts with the argument's name
-            raise ConfigError(_engine_field(str(exc)), str(exc)) from None
+        except ValueError as exc:  # a FieldError names the argument (table below)
+            field = exc.field if isinstance(exc, FieldError) else "dataset"
+            raise ConfigError(_ENGINE_FIELDS.get(field, "dataset"), str(exc)) from None
         if ds.X.shape[1] != 2 and not is_one_d(config.features):
             # 1-D function sets (the universality scene) stream their line repeated on every map row
             raise ConfigError("features", f"{config.dataset!r} is a 1-D function set: use only features of "
@@ -262,7 +264,8 @@ class Session:
         ValueError names a layer or shape that does not fit this network; nothing changes then."""
         params = self.network.get_parameters()
         if not 0 <= layer < len(params["weights"]):
-            raise ValueError(f"layer {layer} does not exist: the network has {len(params['weights'])} "
+            raise FieldError("layer",
+                             f"layer {layer} does not exist: the network has {len(params['weights'])} "
                              "layers of weights")
         params["weights"][layer] = weights
         params["biases"][layer] = biases
@@ -286,7 +289,7 @@ class Session:
         layer, j = self.view.unit
         hidden = self.config.hidden
         if not (0 <= layer < len(hidden) and 0 <= j < hidden[layer]):
-            raise ValueError(f"unit {[layer, j]} does not exist; hidden layers are {hidden}")
+            raise FieldError("unit", f"unit {[layer, j]} does not exist; hidden layers are {hidden}")
 
     @property
     def state(self) -> str:
@@ -323,7 +326,7 @@ class Session:
             if not self.data.regression and (y != int(y) or not 0 <= y < self.data.classes):
                 # the engine takes any finite target for a tanh or linear output (regression); on a
                 # classification set, a label is a class index
-                raise ValueError(f"y: a label of this data set is a class index in "
+                raise FieldError("y", f"y: a label of this data set is a class index in "
                                  f"0..{self.data.classes - 1}, got {y:g}")
             T = net.encode_targets(np.asarray([y]))
             grads = net.loss_and_gradients(X, T, train=False)
@@ -650,14 +653,9 @@ def _quietly(steps: Generator[Any, None, Any]) -> Generator[Any, None, Any]:
         yield item
 
 
+# the config field behind each argument of make_dataset a FieldError names (anything else: the dataset)
 _ENGINE_FIELDS = {"n": "points", "noise": "noise", "classes": "classes", "points": "custom_points",
                   "dataset": "dataset", "train_ratio": "train_ratio"}
-
-
-def _engine_field(message: str) -> str:
-    """The config field behind an engine message that starts with its argument name (``"n: ..."``)."""
-    head = message.split(":", 1)[0].split("[", 1)[0].strip()
-    return _ENGINE_FIELDS.get(head, "dataset")
 
 
 def _as_map(values: np.ndarray, g: int, line: bool) -> np.ndarray:
