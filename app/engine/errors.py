@@ -1,8 +1,9 @@
 """The engine's one error type for bad arguments: the exception names the argument that was wrong.
 
 A caller that passes user input on (the web server, a notebook) reads ``exc.field`` instead of parsing the
-message. The names are the engine's own (``n``, ``noise``, ``layer``, ``weights``...): a caller whose
-parameters are named differently translates them, by a table keyed by these names.
+message. The names are the engine's own: the parameter's name (``n``, ``noise``, ``layer``, ``weights``,
+``batch_size``...), or for a list checked as a whole what the list is (``features``, ``points``). A caller
+whose parameters are named differently translates them, by a table keyed by these names.
 """
 
 from __future__ import annotations
