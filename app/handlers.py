@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
+from app import delivery, runner, slicing
 from app import protocol as p
-from app import runner, slicing
 from app.errors import BAD_INPUT, error_for
 
 if TYPE_CHECKING:  # the hub dispatches through this module: importing it back at run time would be a cycle
@@ -82,10 +82,10 @@ async def _configure(hub: Hub, live: Live, conn: Connection, msg: p.Configure) -
     rebuilt = await hub.call(live, s.configure, msg.config)
     conn.send(p.config_message(s.config.model_dump(), rebuilt))
     if rebuilt:
-        await hub.send_dataset(live)
+        await delivery.send_dataset(hub, live)
         conn.send(p.state(s.state, s.step_count))
     live.fps = min(live.fps, s.config.max_fps) if s.playing else s.config.max_fps
-    await hub.frame_if_paused(live)
+    await delivery.frame_if_paused(hub, live)
 
 
 @handles(p.Play)
@@ -108,7 +108,7 @@ async def _pause(hub: Hub, live: Live, conn: Connection, msg: p.Pause) -> None:
     await hub.call(live, slicing.settled)
     conn.send(p.state(s.state, s.step_count))
     if s.polygons_held:  # a big network's exact regions are made once it stops: ask for them
-        await hub.send_frame(live)
+        await delivery.send_frame(hub, live)
 
 
 @handles(p.Step)
@@ -120,7 +120,7 @@ async def _step(hub: Hub, live: Live, conn: Connection, msg: p.Step) -> None:
 async def _reset(hub: Hub, live: Live, conn: Connection, msg: p.Reset) -> None:
     s = live.session
     await hub.call(live, s.reset)
-    await hub.send_frame(live)
+    await delivery.send_frame(hub, live)
     conn.send(p.state(s.state, s.step_count))
 
 
@@ -129,15 +129,15 @@ async def _regenerate(hub: Hub, live: Live, conn: Connection, msg: p.Regenerate)
     s = live.session
     await hub.call(live, s.regenerate)
     conn.send(p.config_message(s.config.model_dump(), True))
-    await hub.send_dataset(live)
-    await hub.send_frame(live)
+    await delivery.send_dataset(hub, live)
+    await delivery.send_frame(hub, live)
     conn.send(p.state(s.state, s.step_count))
 
 
 @handles(p.SetParam, fallback="kind")
 async def _set_param(hub: Hub, live: Live, conn: Connection, msg: p.SetParam) -> None:
     await hub.call(live, live.session.set_param, msg.kind, msg.layer, msg.index, msg.value)
-    await hub.frame_if_paused(live)
+    await delivery.frame_if_paused(hub, live)
 
 
 @handles(p.Restore, fallback="weights")
@@ -146,7 +146,7 @@ async def _restore(hub: Hub, live: Live, conn: Connection, msg: p.Restore) -> No
     s.playing = False  # the restored state is paused: the page plays on once every layer is back
     await hub.call(live, s.restore, msg.layer, msg.weights, msg.biases, msg.unit_params, msg.step)
     if msg.frame:
-        await hub.send_frame(live)
+        await delivery.send_frame(hub, live)
     conn.send(p.state(s.state, s.step_count))
 
 
@@ -155,7 +155,7 @@ async def _load_scene(hub: Hub, live: Live, conn: Connection, msg: p.LoadScene) 
     s = live.session
     await hub.call(live, s.load_scene, msg.name)
     conn.send(p.config_message(s.config.model_dump(), True, s.scene.describe() if s.scene else None))
-    await hub.send_full_state(live)
+    await delivery.send_full_state(hub, live)
     hub.ensure_runner(live)
 
 
@@ -163,7 +163,7 @@ async def _load_scene(hub: Hub, live: Live, conn: Connection, msg: p.LoadScene) 
 async def _view(hub: Hub, live: Live, conn: Connection, msg: p.View) -> None:
     changes = {k: getattr(msg, k) for k in msg.model_fields_set if k != "type"}
     await hub.call(live, lambda: live.session.set_view(**changes))
-    await hub.frame_if_paused(live)
+    await delivery.frame_if_paused(hub, live)
 
 
 @handles(p.Inspect, fallback="x", beside_stepping=True)

@@ -6,10 +6,11 @@ pool is fair (app/fairpool.py): the next call it runs is that of the session tha
 so a heavy session gets the same share of the cores as a light one, not more. A playing session's runner
 trains in time slices of at most ``slice_ms``, so its calls stay short, and caps its frame rate, lowering it
 when its work or its client cannot keep up. Every other piece of work a client can ask for is sliced too:
-frames (``call_sliced``), ``step n`` (``_step``) and lecture panels (``_lecture``) run as generators of
-bounded pieces, re-queued in the pool after each slice so that the other sessions run in between.
+frames (``call_sliced``), ``step n`` and lecture panels (app/runner.py) run as generators of bounded
+pieces (app/slicing.py), re-queued in the pool after each slice so that the other sessions run in between.
 Each connection has one sender task: control messages in order, then the latest frame (a newer frame
-replaces one that has not been sent yet).
+replaces one that has not been sent yet). The control messages are handled by app/handlers.py; what a
+client is sent on demand (frame, points, full state) is app/delivery.py.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app import handlers, regioncount, runner, scenes, slicing
+from app import delivery, handlers, regioncount, runner, scenes, slicing
 from app import protocol as p
 from app.config import ConfigError, limits
 from app.errors import error_for
@@ -380,7 +381,7 @@ class Hub:
         s = live.session
         conn.send(p.welcome(live.id, live.token, self.limits(), s.config.model_dump(),
                             s.scene.describe() if s.scene else None, resumed))
-        await self.send_full_state(live)
+        await delivery.send_full_state(self, live)
 
     async def _new_session(self, conn: Connection, msg: p.Hello) -> Session:
         scene = msg.scene or scenes.DEFAULT_SCENE
@@ -493,22 +494,6 @@ class Hub:
         live.touched = self.clock()
         await handlers.dispatch(self, live, conn, msg)
 
-    async def send_full_state(self, live: Live) -> None:
-        conn, s = live.conn, live.session
-        if conn is None:
-            return
-        await self.send_dataset(live)
-        await self.send_frame(live)
-        conn.send(p.state(s.state, s.step_count))
-
-    async def send_dataset(self, live: Live) -> None:
-        """Send the session's points. Up to 5,000 points are ~100 kB of JSON: they are built and dumped
-        in the pool (in the session's fair share), never on the event loop."""
-        message, text = await self.call(live, _dataset_message, live.session)
-        conn = live.conn
-        if conn is not None:
-            conn.send_dumped(message, text)
-
     # --- sliced work --------------------------------------------------------------------------------
     @property
     def pool(self) -> FairPool:
@@ -523,37 +508,10 @@ class Hub:
             value, _ = await slicing.drive(self._pool, live.share, work(), self.settings.slice_ms / 1000.0)
         return value
 
-    async def frame_if_paused(self, live: Live) -> None:
-        if not live.session.playing:  # a playing session's runner sends the next frame anyway
-            await self.send_frame(live)
-
     async def send_frame(self, live: Live) -> bool:
-        """Encode the session's current frame (in the pool, in slices) and offer it to its client; True if
-        it replaced a frame the client had not taken yet."""
-        frame = await self.call_sliced(live, lambda: slicing.frame_steps(live.session))
-        conn = live.conn
-        dropped = conn.offer_frame(frame) if conn is not None else False
-        self._frame_when_counted(live)
-        return dropped
-
-    def _frame_when_counted(self, live: Live) -> None:
-        """A paused session's frame showed the last region count (or "counting") while the worker process
-        counts: send another frame once the count arrives. A playing session's next frame picks it up."""
-        pending = live.session.region_count_pending()
-        if pending is None or live.session.playing or live.count_waiter is not None:
-            return
-
-        async def when_counted() -> None:
-            try:
-                await asyncio.wrap_future(pending)
-            except Exception:  # the session counts on its own thread next time; nothing to send now
-                return
-            finally:
-                live.count_waiter = None
-            if live.conn is not None and not live.session.playing and live.id in self.sessions:
-                await self.send_frame(live)
-
-        live.count_waiter = asyncio.create_task(when_counted())
+        """Offer the session's current frame to its client (app/delivery.py); True if it replaced a frame
+        the client had not taken yet."""
+        return await delivery.send_frame(self, live)
 
     # --- the runner ---------------------------------------------------------------------------------
     def ensure_runner(self, live: Live) -> None:
@@ -602,8 +560,3 @@ def _background(coro: Any) -> None:
     task = asyncio.create_task(coro)
     _BACKGROUND.add(task)
     task.add_done_callback(_BACKGROUND.discard)
-
-
-def _dataset_message(session: Session) -> tuple[dict[str, Any], str]:
-    message = p.dataset(**session.dataset_points())
-    return message, p.dumps(message)

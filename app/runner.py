@@ -12,8 +12,8 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from app import delivery, slicing
 from app import protocol as p
-from app import slicing
 from app.errors import BAD_INPUT, error_for
 
 if TYPE_CHECKING:  # the hub starts these tasks: importing it back at run time would be a cycle
@@ -109,10 +109,10 @@ async def step(hub: Hub, live: Live, n: int) -> None:
                 and not hub.closing:
             n -= await hub.call(live, s.train, n, slice_s)
             if n > 0 and loop.time() - shown >= STEP_PROGRESS_S and live.conn is not None:
-                await hub.send_frame(live)
+                await delivery.send_frame(hub, live)
                 shown = loop.time()
         if live.conn is not None and not hub.closing:
-            await hub.send_frame(live)
+            await delivery.send_frame(hub, live)
             if live.conn is not None:
                 live.conn.send(p.state(s.state, s.step_count))
     except asyncio.CancelledError:

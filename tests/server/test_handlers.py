@@ -50,15 +50,15 @@ async def answers(ws: FakeWS, kind: str, count: int = 1) -> list[dict]:
 
 
 def handle_all(config: dict | None, *messages: BaseModel) -> list[dict]:
-    """Handle ``messages`` in turn on a fresh session; the errors its client got."""
+    """Handle ``messages`` in turn on a fresh session, each answered by an error; those errors."""
     async def go() -> list[dict]:
         hub = Hub(Settings())
         live, ws = attached(hub, config)
         for msg in messages:
             await hub.handle(live, msg)
-        await asyncio.sleep(0.05)
+        errors = await answers(ws, "error", len(messages))  # a lecture panel answers in the background
         await hub.shutdown()
-        return [m for m in ws.sent if isinstance(m, dict) and m.get("type") == "error"]
+        return errors
     return asyncio.run(go())
 
 
