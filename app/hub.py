@@ -505,7 +505,7 @@ class Hub:
         one slice each, holding the session's lock throughout: between the slices the pool serves the
         other sessions, by their fair share. Returns what the generator returns."""
         async with live.lock:
-            value, _ = await slicing.drive(self._pool, live.share, work(), self.settings.slice_ms / 1000.0)
+            _, value, _ = await slicing.drive(self._pool, live.share, work(), self.settings.slice_ms / 1000.0)
         return value
 
     async def send_frame(self, live: Live) -> bool:

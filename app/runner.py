@@ -45,7 +45,7 @@ async def play(hub: Hub, live: Live) -> None:
                     done, work, cpu = await hub.pool.run(live.share, slicing.train_slice, s, remaining,
                                                           slice_s)
                     if work is not None and not isinstance(work, bytes):
-                        work, more = await slicing.drive(hub.pool, live.share, work, slice_s)
+                        _, work, more = await slicing.drive(hub.pool, live.share, work, slice_s)
                         cpu += more
                 frame = work
                 remaining -= done
@@ -156,18 +156,11 @@ async def lecture(hub: Hub, live: Live, msg: p.Lecture, stop: list[bool]) -> Non
     args = {"x": list(msg.x) if msg.x else None, "y": msg.y} if msg.what == "backprop" else {}
     try:
         work = s.lecture_steps(msg.what, **args)
-        data = None
-        while not stop[0] and live.conn is not None and not hub.closing:
-            # one slice at a time under the session's lock: its training and frames go on between
-            async with live.lock:
-                finished, value, _ = await hub.pool.run(live.share, slicing.advance, work,
-                                                        hub.settings.slice_ms / 1000.0)
-            if finished:
-                data = value
-                break
-            if value is not None:  # a region count in the worker process
-                await asyncio.wrap_future(value)
-        if data is not None and live.conn is not None:
+        # the session's lock for one slice at a time: its training and frames go on between
+        finished, data, _ = await slicing.drive(
+            hub.pool, live.share, work, hub.settings.slice_ms / 1000.0, lock=live.lock,
+            going=lambda: not stop[0] and live.conn is not None and not hub.closing)
+        if finished and data is not None and live.conn is not None:
             live.conn.send(p.lecture(msg.what, data))
     except asyncio.CancelledError:
         raise

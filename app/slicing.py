@@ -10,8 +10,9 @@ e.g. a region count): the slice ends there and the driver waits for it off the p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from app import protocol as p
@@ -38,18 +39,25 @@ def advance(work: Work, budget_s: float) -> tuple[bool, Any, float]:
         return True, done.value, time.thread_time() - cpu0
 
 
-async def drive(pool: FairPool, share: Share, work: Work, slice_s: float) -> tuple[Any, float]:
-    """Advance ``work`` one pool call of at most ``slice_s`` at a time until it returns: ``(its value, CPU
-    seconds used)``. A yielded concurrent Future is waited for off the pool. The caller holds the session's
-    lock (its calls must not overlap in the pool)."""
+async def drive(pool: FairPool, share: Share, work: Work, slice_s: float, *, lock: asyncio.Lock | None = None,
+                going: Callable[[], bool] = lambda: True) -> tuple[bool, Any, float]:
+    """Advance ``work`` one pool call of at most ``slice_s`` at a time until it returns: ``(True, its value,
+    CPU seconds used)``. A yielded concurrent Future is waited for off the pool.
+
+    Calls of one session must not overlap in the pool: either the caller holds the session's lock for the
+    whole work, or passes it as ``lock``, taken for each slice (the session's other calls run in between).
+    ``going()`` is asked before each slice; once it is False the work ends unfinished: ``(False, None, cpu)``.
+    """
     cpu = 0.0
-    while True:
-        finished, value, used = await pool.run(share, advance, work, slice_s)
+    while going():
+        async with lock if lock is not None else contextlib.nullcontext():
+            finished, value, used = await pool.run(share, advance, work, slice_s)
         cpu += used
         if finished:
-            return value, cpu
+            return True, value, cpu
         if value is not None:
             await asyncio.wrap_future(value)
+    return False, None, cpu
 
 
 def frame_steps(session: Session) -> Generator[None, None, bytes]:

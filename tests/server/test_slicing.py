@@ -65,7 +65,8 @@ def test_drive_waits_for_work_in_another_process_off_the_pool_and_returns_the_va
             pool_free.append(await pool.run(None, lambda: "served"))
             threading.Timer(0.01, elsewhere.set_result, args=(21,)).start()
 
-        (value, cpu), _ = await asyncio.gather(drive(pool, Share(), work(), 0.01), meanwhile())
+        (finished, value, cpu), _ = await asyncio.gather(drive(pool, Share(), work(), 0.01), meanwhile())
+        assert finished
         pool.shutdown()
         return value, cpu, pool_free
 
@@ -94,7 +95,7 @@ def test_a_slice_spent_before_the_frames_steps_are_done_has_no_frame_yet():
 async def _finish(work):
     pool = FairPool(1)
     try:
-        value, _ = await drive(pool, Share(), work, 60.0)
+        _, value, _ = await drive(pool, Share(), work, 60.0)
     finally:
         pool.shutdown()
     return value
@@ -112,3 +113,27 @@ def test_frame_steps_encodes_the_sessions_current_frame():
             break
     header, _ = decode_frame(frame)
     assert header["step"] == 7 and header["weights"] == [w.round(4).tolist() for w in session.network.weights]
+
+
+def test_drive_ends_unfinished_once_told_to_stop_and_takes_the_lock_for_each_slice_only():
+    async def go():
+        pool = FairPool(1)
+        lock = asyncio.Lock()
+        log: list[int] = []
+        held: list[bool] = []
+
+        def work():
+            for i in range(100):
+                log.append(i)
+                held.append(lock.locked())
+                yield
+            return "all"
+
+        outcome = await drive(pool, Share(), work(), 0.0, lock=lock, going=lambda: len(log) < 3)
+        free_after = not lock.locked()
+        pool.shutdown()
+        return outcome, log, held, free_after
+
+    (finished, value, _), log, held, free_after = asyncio.run(go())
+    assert not finished and value is None and log == [0, 1, 2]  # one piece a slice: a spent budget
+    assert all(held) and free_after
