@@ -35,7 +35,6 @@ from app.fairpool import FairPool, Share
 from app.rooms import Rooms
 from app.session import Session
 from app.settings import Settings
-from app.slicing import Work
 
 log = logging.getLogger("mlp_playground.hub")
 
@@ -500,7 +499,7 @@ class Hub:
         """The fair pool every session's work runs in (app/fairpool.py)."""
         return self._pool
 
-    async def call_sliced(self, live: Live, work: Callable[[], Work]) -> Any:
+    async def call_sliced(self, live: Live, work: Callable[[], slicing.Work]) -> Any:
         """Run the generator ``work()`` (pieces of bounded work, app/slicing.py) in pool calls of at most
         one slice each, holding the session's lock throughout: between the slices the pool serves the
         other sessions, by their fair share. Returns what the generator returns."""

@@ -24,8 +24,8 @@ import time  # noqa: E402
 from load import HOSTILE_CONFIG  # noqa: E402
 
 from app.config import SessionConfig  # noqa: E402
-from app.slicing import frame_steps  # noqa: E402
 from app.session import Session  # noqa: E402
+from app.slicing import frame_steps  # noqa: E402
 
 
 def pieces(work) -> list[float]:
