@@ -10,6 +10,9 @@ FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY app ./app
+# the page's files sit beside the package in the repository; pyproject.toml puts them inside it in the wheel
+COPY static ./static
+COPY templates ./templates
 RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim-bookworm

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from app import insight
 from app.engine import Network, Trainer, make_optimizer, outputs
 from app.engine.activations import ACTIVATIONS, GROUPS, evaluate
 from app.engine.features import feature_map
@@ -20,7 +21,8 @@ from app.engine.features import feature_map
 if TYPE_CHECKING:
     from app.session import Session
 
-WHATS = ("walkthrough", "gallery", "saturation", "depth", "backprop", "universality", "seeds")
+WHATS = ("walkthrough", "gallery", "saturation", "depth", "backprop", "universality", "seeds", "landscape",
+         "folding")
 GALLERY_Z = np.linspace(-4.0, 4.0, 161)
 SATURATION_STEPS = 300
 SATURATION_EVERY = 10
@@ -52,7 +54,7 @@ def compute_steps(session: Session, what: str, **args: Any) -> Steps:
     """
     fn = {"walkthrough": walkthrough, "gallery": lambda s: gallery(), "saturation": saturation_steps,
           "depth": depth_steps, "backprop": backprop_steps, "universality": universality,
-          "seeds": seeds_steps}.get(what)
+          "seeds": seeds_steps, "landscape": insight.landscape_steps, "folding": insight.folding}.get(what)
     if fn is None:
         raise ValueError(f"what: unknown lecture panel {what!r}; expected one of: {', '.join(WHATS)}")
     result = fn(session, **args) if args else fn(session)

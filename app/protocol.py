@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from app.config import describe_validation_error
+from app.config import MAX_HIDDEN_LAYERS, describe_validation_error
 from app.lecture import WHATS as LECTURE_PANELS
 
 PROTOCOL_VERSION = 1
@@ -158,6 +158,18 @@ class Lecture(_Msg):
     what: Literal[LECTURE_PANELS]  # type: ignore[valid-type]
     x: tuple[Finite, Finite] | None = None
     y: Finite | None = None
+    directions: Literal["random", "pca"] | None = None  # landscape: the slice's two directions
+    layer: int | None = Field(None, ge=0, le=MAX_HIDDEN_LAYERS)  # folding: 0 = the input plane
+
+    def panel_args(self) -> dict[str, Any]:
+        """The keyword arguments of the panel asked for (each panel takes only its own)."""
+        if self.what == "backprop":
+            return {"x": list(self.x) if self.x else None, "y": self.y}
+        if self.what == "landscape":
+            return {"directions": self.directions or "random"}
+        if self.what == "folding":
+            return {"layer": self.layer}
+        return {}
 
 
 class Present(_Msg):

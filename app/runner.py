@@ -153,9 +153,8 @@ async def start_lecture(hub: Hub, live: Live, msg: p.Lecture) -> None:
 async def lecture(hub: Hub, live: Live, msg: p.Lecture, stop: list[bool]) -> None:
     """One lecture panel, slice by slice under the session's lock, until done or ``stop[0]`` is set."""
     s = live.session
-    args = {"x": list(msg.x) if msg.x else None, "y": msg.y} if msg.what == "backprop" else {}
     try:
-        work = s.lecture_steps(msg.what, **args)
+        work = s.lecture_steps(msg.what, **msg.panel_args())
         # the session's lock for one slice at a time: its training and frames go on between
         finished, data, _ = await slicing.drive(
             hub.pool, live.share, work, hub.settings.slice_ms / 1000.0, lock=live.lock,

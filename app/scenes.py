@@ -128,6 +128,21 @@ register(Scene(
 ))
 
 register(Scene(
+    name="xor-fold",
+    title="XOR's hidden space",
+    caption="What the hidden layer of 'XOR by hand' does to the plane: h = max{0, W^T x + c} folds it along "
+            "x1 + x2 = 0 and x1 + x2 = 1. The points (0,1) and (1,0) land on the same place h = (1, 0), "
+            "(0,0) on (0, 0) and (1,1) on (2, 1): in h-space the line h1 - 2 h2 = 1/2 separates the classes, "
+            "which no line in the input plane can do. Slide to layer 0 to see the plane before the fold.",
+    config={"dataset": XOR_POINTS_DATASET, "train_ratio": 1.0, "features": ["x1", "x2"], "hidden": [2],
+            "activation": "relu", "output": "linear", "loss": "squared_error", "batch_size": 4,
+            "learning_rate": 0.01, "steps_per_frame": 1},
+    parameters={"weights": [[[1.0, 1.0], [1.0, 1.0]], [[1.0], [-2.0]]], "biases": [[0.0, -1.0], [0.0]]},
+    panel="folding",
+    topic="XOR: a hidden layer makes the points linearly separable",
+))
+
+register(Scene(
     name="activations",
     title="Activation gallery",
     caption="Every hidden unit of the lecture: g(z) and its derivative g'(z), grouped into rectifiers, "
@@ -220,4 +235,19 @@ register(Scene(
     view={"regions": True},
     autoplay=True,
     topic="Depth in practice: a deep ReLU net on two spirals",
+))
+
+register(Scene(
+    name="landscape",
+    title="The loss landscape",
+    caption="The training loss on a 2-D slice through the weights, centred on the current ones (the star): "
+            "along two random directions scaled to each unit's weights (filter-normalised, Li et al. "
+            "2018), or along the two directions the path of training moved in most. Play a few hundred "
+            "steps, then pick 'Directions of the path' to see the route gradient descent took downhill.",
+    config={"dataset": "circle", "noise": 0.0, "train_ratio": 0.5, "features": ["x1", "x2"],
+            "hidden": [4, 2], "activation": "tanh", "output": "sigmoid", "loss": "cross_entropy",
+            "init": "glorot", "optimizer": "adam", "learning_rate": 0.01, "batch_size": 10,
+            "steps_per_frame": 10},
+    panel="landscape",
+    topic="Training: gradient descent on the loss surface",
 ))

@@ -39,8 +39,18 @@ from app.settings import Settings
 log = logging.getLogger("mlp_playground.server")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-STATIC_DIR = PACKAGE_DIR / "static"
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
+
+
+def asset_dir(name: str) -> Path:
+    """The folder of the page's `name` files ("static" or "templates"). An installed wheel carries them
+    inside the package (pyproject maps them to app/static, app/templates); a checkout, `python3 -m app` from
+    it and an editable install keep them at the repository's top level, beside the package."""
+    installed = PACKAGE_DIR / name
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / name
+
+
+STATIC_DIR = asset_dir("static")
+TEMPLATES_DIR = asset_dir("templates")
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
 
@@ -73,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def index(request: Request) -> Response:
         if not (TEMPLATES_DIR / "index.html").is_file():
-            return PlainTextResponse("the page is not built yet (app/templates/index.html)", status_code=503)
+            return PlainTextResponse("the page is not built yet (templates/index.html)", status_code=503)
         return templates.TemplateResponse(request, "index.html", {
             "protocol": p.PROTOCOL_VERSION, "version": __version__, "default_scene": scenes.DEFAULT_SCENE,
             # read by static/js/embed.js: who may drive the player by postMessage (a meta tag: CSP forbids

@@ -30,6 +30,7 @@ from app.engine.datasets import make_dataset, split
 from app.engine.errors import FieldError
 from app.engine.features import feature_map
 from app.engine.grid import GridEvaluator, GridResult, is_one_d, thumbnails
+from app.engine.history import History
 
 log = logging.getLogger("mlp_playground.session")
 
@@ -130,6 +131,10 @@ class Session:
         data.train_t = net.encode_targets(data.train_y)
         data.test_t = net.encode_targets(data.test_y) if len(data.test_y) else None
         self.config, self.rng, self.data, self.network, self.trainer = config, rng, data, net, trainer
+        # rewind and the landscape's path: checkpoints of this run, one a frame to begin with (the pieces
+        # Session.train cuts then coincide with frames: no extra splitting of the training)
+        self.history = History(every=config.steps_per_frame)
+        self.history.record(trainer)
         # The grid evaluator is kept when its grid is the same (a 'regenerate', a reset): making it afresh
         # means first-touching ~80 MB of buffers behind 8 x 64 units, ~50 ms in each piece of the next frame.
         grid = getattr(self, "_grid", None)
@@ -207,6 +212,7 @@ class Session:
         self._build(self.config)
         if self._hand_params is not None:
             self.network.set_parameters(**self._hand_params)
+            self.history.amend(self.trainer)
 
     def regenerate(self) -> None:
         """A new data seed (derived from the current one, so a sequence of clicks is reproducible)."""
@@ -228,6 +234,7 @@ class Session:
             try:
                 self.network.set_parameters(**scene.parameters)
                 self._hand_params = scene.parameters
+                self.history.amend(self.trainer)
             except ValueError:  # the overrides changed the architecture: keep the initial weights
                 pass
         self.view = ViewState(**scene.view)
@@ -239,6 +246,7 @@ class Session:
         ``reset`` returns to, as a scene's hand-set weights are (a fork of a presenter's network)."""
         self.network.set_parameters(**parameters)
         self._hand_params = parameters
+        self.history.amend(self.trainer)
 
     def lecture(self, what: str, **args: Any) -> dict[str, Any]:
         """The numbers of one lecture-scene panel (see ``app.lecture``); ValueError names what is wrong."""
@@ -256,6 +264,7 @@ class Session:
         """Set one weight, bias or unit parameter (ValueError / IndexError name what was wrong)."""
         idx = tuple(index) if isinstance(index, list | tuple) else index
         self.network.set_param(kind, layer, idx, float(value))
+        self.history.amend(self.trainer)
 
     def restore(self, layer: int, weights: list, biases: list, unit_params: dict[str, list],
                 step: int) -> None:
@@ -272,6 +281,7 @@ class Session:
         params["unit_params"][layer] = {**params["unit_params"][layer], **unit_params}
         self.network.set_parameters(**params)
         self.trainer.resume_at(step)
+        self.history.restart(self.trainer)
 
     def set_view(self, **changes: Any) -> None:
         """Change what frames carry; raises ValueError naming a unit that does not exist."""
@@ -309,7 +319,16 @@ class Session:
         """
         # The budget is checked after every step, and within a big batch's step after every chunk of it
         # (Trainer.train_for), so a slice holds the pool at most one piece past its budget.
-        done = self.trainer.train_for(n, math.inf if budget_s is None else budget_s)
+        # Pieces end on the history's grid of steps, so that no checkpoint is skipped.
+        budget = math.inf if budget_s is None else budget_s
+        start, done = time.perf_counter(), 0
+        while done < n:
+            piece = min(n - done, self.history.steps_to_next(self.trainer.step_count))
+            k = self.trainer.train_for(piece, budget - (time.perf_counter() - start))
+            done += k
+            self.history.record(self.trainer)
+            if k < piece or self.trainer.diverged:
+                break
         if self.trainer.diverged:
             self.playing = False
         return done

@@ -45,6 +45,12 @@ def settle(page, name: str) -> None:
         wait_js(page, "document.getElementById('lecture').dataset.loaded === '1'")
         if scene.panel in ("walkthrough", "gallery", "saturation", "universality"):
             wait_js(page, "!!document.querySelector('#lecture .js-plotly-plot')")
+    if scene.panel in ("landscape", "folding"):
+        wait_js(page, "!!document.querySelector('#lecture .js-plotly-plot')")
+    if scene.panel == "landscape":  # trained a while, the slice along the path it took
+        train(page, 300)
+        page.click("#lecture button[data-value=pca]")
+        wait_js(page, "document.getElementById('lec-landscape').dataset.directions === 'pca'")
     if scene.autoplay:
         wait_js(page, "window.__mlp.header && window.__mlp.header.step >= 200")
     if scene.panel == "backprop":  # a point picked on the plot, stepped to its gradients
@@ -59,9 +65,10 @@ def settle(page, name: str) -> None:
 
 def train(page, steps: int) -> None:
     """Play until the session has trained ``steps`` steps, then pause: a picture of a network at work."""
-    page.click("#play")
+    play = "#embed-play" if page.locator("#embed-play").is_visible() else "#play"  # a slide has its own bar
+    page.click(play)
     wait_js(page, f"window.__mlp.header && window.__mlp.header.step >= {steps}", timeout_s=180)
-    page.click("#play")
+    page.click(play)
     wait_js(page, "window.__mlp.state === 'paused'")
     page.wait_for_timeout(400)
 

@@ -7,6 +7,7 @@ the state persists across steps and is cleared by ``reset()`` (done whenever the
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,8 @@ class Optimizer:
     """Base class: ``update(params, grads)`` changes ``params`` (flat, float64) in place."""
 
     name = "base"
+    # the attributes that make up the optimizer's running state (rewind restores them; see state())
+    state_fields: tuple[str, ...] = ("t",)
 
     def __init__(self, lr: float):
         self.lr = _positive("lr", lr)
@@ -44,6 +47,25 @@ class Optimizer:
 
     def update(self, params: np.ndarray, grads: np.ndarray) -> None:
         raise NotImplementedError
+
+    def state(self) -> dict[str, Any]:
+        """A copy of the running state (step count, velocity or moments): ``load_state`` puts it back so
+        that training continues exactly as it would have from there."""
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                for k in self.state_fields for v in [getattr(self, k)]}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore what ``state()`` returned. Arrays are written into the existing buffers where there are
+        some, since the fast path may hold on to them."""
+        if set(state) != set(self.state_fields):
+            raise ValueError(f"optimizer state for {self.name!r} needs {sorted(self.state_fields)}, got "
+                             f"{sorted(state)}")
+        for k, v in state.items():
+            current = getattr(self, k)
+            if isinstance(v, np.ndarray) and isinstance(current, np.ndarray) and current.shape == v.shape:
+                np.copyto(current, v)
+            else:
+                setattr(self, k, v.copy() if isinstance(v, np.ndarray) else v)
 
     def describe(self) -> dict:
         return {"name": self.name, "lr": self.lr}
@@ -64,6 +86,7 @@ class Momentum(Optimizer):
     ``p <- p + beta v - lr g`` (with the new ``v``)."""
 
     name = "momentum"
+    state_fields = ("t", "v")
 
     def __init__(self, lr: float, beta: float = 0.9, nesterov: bool = False):
         self.beta = _fraction("beta", beta)
@@ -95,6 +118,7 @@ class Adam(Optimizer):
     """Adam with bias-corrected first and second moments."""
 
     name = "adam"
+    state_fields = ("t", "m", "s")
 
     def __init__(self, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         self.beta1 = _fraction("beta1", beta1)

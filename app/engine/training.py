@@ -10,9 +10,12 @@ whenever it supports the network and optimizer, otherwise on ``net.loss_and_grad
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +25,30 @@ from .network import Network
 from .optimizers import Optimizer
 
 REGULARIZATIONS = (None, "l1", "l2")
+
+
+@dataclass(frozen=True)
+class TrainerState:
+    """A trainer's checkpoint (see ``Trainer.checkpoint``). ``params`` ``(P,)`` in ``net.flat`` order;
+    ``order`` ``(n,)`` the epoch's permutation of the training set (None without shuffling), shared
+    between checkpoints of one epoch since it is never written to."""
+
+    params: np.ndarray
+    optimizer: dict[str, Any]
+    step_count: int
+    epoch: int
+    cursor: int
+    last_loss: float
+    diverged: bool
+    diverged_at: int | None
+    order: np.ndarray | None
+    rng_state: dict[str, Any]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of this checkpoint's own arrays (the shared order is counted by its owner)."""
+        return int(self.params.nbytes + sum(v.nbytes for v in self.optimizer.values()
+                                            if isinstance(v, np.ndarray)))
 
 
 class Trainer:
@@ -114,14 +141,43 @@ class Trainer:
         self._cursor = min(n, (step % per_epoch) * self._batch_size)
 
     def _new_epoch_order(self) -> None:
-        if self.shuffle:
-            order = self.rng.permutation(self.X.shape[0])
+        order = self.rng.permutation(self.X.shape[0]) if self.shuffle else None
+        self._gather(order)
+
+    def _gather(self, order: np.ndarray | None) -> None:
+        """Lay the training set out in ``order`` (None: as given) for the epoch's consecutive batches."""
+        self._order = order  # kept (never written to) so that a checkpoint can share it
+        if order is not None:
             np.take(self._Xa, order, axis=0, out=self._Xo)
             np.take(self.T, order, axis=0, out=self._To)
         else:
             np.copyto(self._Xo, self._Xa)
             np.copyto(self._To, self.T)
         self._order_version += 1
+
+    # --- checkpoints (rewind) ---------------------------------------------------------------------
+    def checkpoint(self) -> TrainerState:
+        """Everything training from here depends on besides the data: the parameters, the optimizer's
+        state, the counters, the epoch's order and the generator's state. ``restore`` of it continues
+        exactly as this trainer would have (same batches, same draws, same numbers)."""
+        return TrainerState(self.net.flat.copy(), self.optimizer.state(), self.step_count, self.epoch,
+                            self._cursor, self.last_loss, self.diverged, self.diverged_at, self._order,
+                            copy.deepcopy(dict(self.rng.bit_generator.state)))
+
+    def restore(self, state: TrainerState) -> None:
+        """Go back (or forward) to a checkpoint of this trainer (same network shape and data)."""
+        if state.params.shape != self.net.flat.shape:
+            raise ValueError(f"checkpoint has {state.params.size} parameters, the network "
+                             f"{self.net.flat.size}")
+        if state.order is not None and state.order.shape[0] != self.X.shape[0]:
+            raise ValueError("checkpoint was taken on a training set of another size")
+        self._pending = None
+        self.net.flat[:] = state.params
+        self.optimizer.load_state(state.optimizer)
+        self.step_count, self.epoch, self._cursor = state.step_count, state.epoch, state.cursor
+        self.last_loss, self.diverged, self.diverged_at = state.last_loss, state.diverged, state.diverged_at
+        self.rng.bit_generator.state = copy.deepcopy(state.rng_state)
+        self._gather(state.order)
 
     def _advance(self) -> tuple[int, int]:
         """Rows ``start:stop`` of the epoch order that the next batch trains on."""

@@ -1,4 +1,5 @@
-"""The build context: .dockerignore lets the package through and keeps everything else out.
+"""The build context: .dockerignore lets the package and the page's files (static/, templates/) through and
+keeps everything else out.
 
 The rule reader is checked first against the examples of Docker's own .dockerignore documentation, then
 applied to this checkout. (test_wheel_install.py builds the wheel from exactly the files let through.)
@@ -51,17 +52,21 @@ def test_a_pattern_matching_a_directory_covers_everything_below_it():
 
 def test_context_holds_the_package_metadata_templates_and_static_files():
     files = set(IGNORE.context_files(ROOT))
-    needed = {"pyproject.toml", "README.md", "app/__init__.py", "app/cli.py", "app/templates/index.html"}
+    needed = {"pyproject.toml", "README.md", "app/__init__.py", "app/cli.py", "templates/index.html"}
     assert needed <= files
-    shipped = {p.relative_to(ROOT).as_posix() for p in (ROOT / "app" / "static").rglob("*") if p.is_file()}
-    assert shipped and shipped <= files
+    for folder in ("app", "static", "templates"):
+        source = {p.relative_to(ROOT).as_posix() for p in (ROOT / folder).rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts}
+        assert source, f"{folder}/ is empty in the checkout"
+        assert source <= files, f"left out of the build context: {sorted(source - files)}"
 
 
 @pytest.mark.parametrize("path", [
     ".git/HEAD", "tests/engine/test_network.py", "tests/deploy/test_dockerignore.py", "artifacts/e2e/x.png",
     ".pytest_cache/README.md", ".hypothesis/examples/x", ".ruff_cache/x",
     "app/__pycache__/cli.cpython-311.pyc",
-    "app/engine/__pycache__/network.cpython-311.pyc", ".venv/bin/python", "bench/load.py", "docs/deploy.md",
+    "app/engine/__pycache__/network.cpython-311.pyc", "static/js/.controller.js.swp", "static/.DS_Store",
+    ".venv/bin/python", "bench/load.py", "docs/deploy.md",
     "dist/mlp_playground-0.1.0-py3-none-any.whl", "build/lib/app/cli.py", "mlp_playground.egg-info/PKG-INFO",
     ".env", "Dockerfile", ".dockerignore",
 ])

@@ -232,20 +232,27 @@ def server(install: Install) -> Iterator[Server]:
         yield s
 
 
+def checkout_files(folder: str) -> set[str]:
+    """Every file under the checkout's `folder`, relative to it, without byte-code."""
+    return {p.relative_to(ROOT / folder).as_posix() for p in (ROOT / folder).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
 def test_installed_package_is_the_wheel_not_the_checkout_and_carries_every_page_file(install):
-    probe = "import app, app.server as s; print(app.__file__); print(s.PACKAGE_DIR)"
+    probe = ("import app, app.server as s; print(app.__file__); print(s.PACKAGE_DIR); print(s.STATIC_DIR); "
+             "print(s.TEMPLATES_DIR)")
     out = run([str(install.venv / "bin" / "python"), "-c", probe], cwd=install.home,
               env=install.env(8000)).stdout.split()
     assert all(Path(p).is_relative_to(install.venv / "lib") for p in out), out
-    installed = Path(out[1])
-    for folder in ("templates", "static"):
-        source = {p.relative_to(ROOT / "app").as_posix() for p in (ROOT / "app" / folder).rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts}
-        shipped = {p.relative_to(installed).as_posix() for p in (installed / folder).rglob("*")
-                   if p.is_file()}
-        assert source, f"app/{folder} is empty in the checkout"
+    installed, static, templates = (Path(p) for p in out[1:])
+    # the checkout keeps the page's folders at its top level; the wheel carries them inside the package
+    assert (static, templates) == (installed / "static", installed / "templates")
+    for folder, shipped_as in (("static", static), ("templates", templates), ("app", installed)):
+        source = checkout_files(folder)
+        shipped = {p.relative_to(shipped_as).as_posix() for p in shipped_as.rglob("*") if p.is_file()}
+        assert source, f"{folder}/ is empty in the checkout"
         missing = sorted(source - shipped)
-        assert not missing, f"missing from the wheel (pyproject package-data): {missing}"
+        assert not missing, f"{folder}/ files the wheel lacks (pyproject packages, package-data): {missing}"
 
 
 def test_the_installed_wheel_can_reach_redis_as_the_image_can(install):

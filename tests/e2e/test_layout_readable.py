@@ -1,6 +1,6 @@
 """Readable from the back row (issue 10, section 3): the points of small sets are big enough to see at
 1280x720, and units are named one way everywhere (h, the hidden layer as superscript, the unit as
-subscript: h¹₂ is unit 2 of hidden layer 1; app/static/js/notation.js)."""
+subscript: h¹₂ is unit 2 of hidden layer 1; static/js/notation.js)."""
 
 from __future__ import annotations
 

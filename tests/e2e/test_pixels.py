@@ -3,7 +3,7 @@
 
 The frames are captured off the WebSocket as raw bytes (``page.on("websocket")``) and decoded with the
 server's own decoder; the expected colours are computed here, in Python, from the colour scale's three
-anchor colours (app/static/js/colors.js), not by calling the page's code. Region edges are checked
+anchor colours (static/js/colors.js), not by calling the page's code. Region edges are checked
 against geometry: on xor-by-hand the hidden units switch on x1 + x2 = 0 and x1 + x2 = 1, so every edge
 pixel must lie on one of those two lines and both lines must be drawn along their whole length.
 """

@@ -193,7 +193,7 @@ def test_a_link_is_hoverable_between_the_points_where_its_curve_is_sampled(page)
     page.mouse.move(box["x"] + spot[0], box["y"] + spot[1])
     page.wait_for_selector("#tooltip:not([hidden])")
     L, hidden = links[target], page.evaluate("window.__mlp.config.hidden")
-    # the one notation of app/static/js/notation.js: h, hidden layer as superscript, unit as subscript
+    # the one notation of static/js/notation.js: h, hidden layer as superscript, unit as subscript
     sup, sub = str.maketrans("0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"), \
         str.maketrans("0123456789", "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089")
 

@@ -160,3 +160,9 @@ def test_a_message_that_changes_the_session_ends_a_step_in_progress_first():
 
     stopped, later = asyncio.run(go())
     assert 0 < stopped < 1000 and later == stopped
+
+
+def test_a_panel_refused_for_a_field_of_the_request_names_that_field():
+    # insight.InsightError is a FieldError naming the lecture request's own field
+    errors = handle_all(None, p.Lecture(type="lecture", what="folding", layer=5))
+    assert_error(errors[0], p.E_INVALID_VALUE, "layer", mentions="layer must be from 0")

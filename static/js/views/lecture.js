@@ -10,8 +10,9 @@ import { placeLabels } from "../labelPlacement.js";
 import { hiddenUnit, inputUnit, unitAt } from "../notation.js";
 import { loadPlotly } from "../plotly.js";
 import { backpropStages, bpNumber } from "./backpropOverlay.js";
+import { INSIGHT_RENDERERS, INSIGHT_THROTTLE_MS } from "./insight.js";
 
-const THROTTLE_MS = { walkthrough: 0, universality: 250, depth: 700, backprop: 300 };
+const THROTTLE_MS = { walkthrough: 0, universality: 250, depth: 700, backprop: 300, ...INSIGHT_THROTTLE_MS };
 const plotly = loadPlotly;
 
 // no fixed heights: every plot fills its box, which lecture.css sizes to the screen
@@ -56,6 +57,7 @@ export class LecturePanel {
     this.point = null; // backprop: [x1, x2] of the data point shown (the server snaps a click to the nearest)
     this.ring = null; // backprop: the ring marking that point on the output plot
     this.stage = 0; // backprop: how far the step-through has gone
+    this.params = {}; // the panel's own choices sent with each request (landscape directions, folding layer)
     this.box = [-6, 6];
     this.plot.addEventListener("click", (e) => this.pick(e));
     // presenting started (views/present.js): ask again, so the room's viewers get this panel too
@@ -85,6 +87,8 @@ export class LecturePanel {
     this.stage = 0;
     this.checked = false;
     this.lastKey = "";
+    this.params = {};
+    this.insight = null;
     this.root.replaceChildren();
     delete this.root.dataset.loaded;
     if (!scene) return;
@@ -103,7 +107,7 @@ export class LecturePanel {
     if (this.what === "backprop") this.markPoint(); // follows the box and the plot's size
     let key;
     if (this.what === "walkthrough") key = JSON.stringify([header.weights, header.biases]);
-    else if (this.what === "universality" || this.what === "depth" || this.what === "backprop") key = `${header.step}|${JSON.stringify(header.biases)}`;
+    else if (["universality", "depth", "backprop", "landscape", "folding"].includes(this.what)) key = `${header.step}|${JSON.stringify(header.biases)}`;
     else return;
     if (key === this.lastKey) return;
     if (this.what === "backprop" && !this.point) return;
@@ -124,7 +128,7 @@ export class LecturePanel {
       this.again = true;
       return;
     }
-    const msg = { type: "lecture", what: this.what };
+    const msg = { type: "lecture", what: this.what, ...this.params };
     if (this.what === "backprop" && this.point) msg.x = this.point;
     this.inFlight = true;
     this.lastAsk = performance.now();
@@ -149,6 +153,20 @@ export class LecturePanel {
 
   /** An error naming `what` belongs to the panel (the network no longer fits it): say so in the panel. */
   onError(msg) {
+    // the landscape's or the folding's own choice cannot be met (no path yet, say): the panel says why
+    // and keeps its controls, so another choice can be made
+    if (INSIGHT_RENDERERS[this.what] && (msg.field === "directions" || msg.field === "layer")) {
+      this.inFlight = false;
+      this.again = false;
+      this.root.dataset.loaded = "1";
+      let note = this.body.querySelector(".lec-error");
+      if (!note) {
+        note = el("p", { class: "lec-error", role: "status" });
+        this.body.insertBefore(note, this.body.children[1] || null);
+      }
+      note.textContent = msg.message;
+      return true;
+    }
     if (msg.field !== "what" || !this.what) return false;
     this.inFlight = false;
     this.again = false;
@@ -196,6 +214,11 @@ export class LecturePanel {
   }
 
   render(data) {
+    this.body.querySelector(":scope > .lec-error")?.remove(); // an answer replaces the last error
+    if (INSIGHT_RENDERERS[this.what]) {
+      INSIGHT_RENDERERS[this.what](this, data);
+      return;
+    }
     const fn = {
       walkthrough: this.walkthrough, gallery: this.gallery, saturation: this.saturation, depth: this.depth,
       backprop: this.backprop, universality: this.universality, seeds: this.seeds,

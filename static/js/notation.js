@@ -15,6 +15,11 @@ export function hiddenUnit(layer, unit) {
   return `h${digits(layer, SUPERSCRIPT)}${digits(unit, SUBSCRIPT)}`;
 }
 
+/** "h¹" for hidden layer `layer` (from 1) as a whole. */
+export function hiddenLayer(layer) {
+  return `h${digits(layer, SUPERSCRIPT)}`;
+}
+
 /** "x₁" for input `j` (from 1). */
 export function inputUnit(j) {
   return `x${digits(j, SUBSCRIPT)}`;
