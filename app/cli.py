@@ -77,11 +77,10 @@ def serve(settings: Settings) -> None:
         os.environ.setdefault(name, "1")
     import uvicorn
 
-    from app.protocol import MAX_MESSAGE_BYTES
     from app.wsprotocol import BoundedWebSocketProtocol
 
     common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
-              "ws": BoundedWebSocketProtocol, "ws_max_size": MAX_MESSAGE_BYTES, "lifespan": "on",
+              "ws": BoundedWebSocketProtocol, "ws_max_size": 64 * 1024, "lifespan": "on",
               "ws_per_message_deflate": settings.ws_compression,
               "timeout_graceful_shutdown": settings.shutdown_timeout}
     if settings.workers > 1:
