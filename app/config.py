@@ -12,7 +12,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.engine.activations import ACTIVATIONS
+from app.engine.datasets import DATASETS, MAX_CLASSES, MAX_NOISE
+from app.engine.features import FEATURES
+from app.engine.network import INITS
+from app.engine.optimizers import OPTIMIZERS
 from app.engine.outputs import DEFAULT_LOSS, PAIRS
+from app.engine.training import REGULARIZATIONS
 
 MAX_HIDDEN_LAYERS = 8
 MAX_UNITS = 64
@@ -25,19 +30,17 @@ MAX_STEPS_PER_FRAME = 1000
 MAX_FPS = 60.0
 MAX_LEARNING_RATE = 10.0
 MAX_REG_RATE = 10.0
-MAX_CLASSES = 6
 MAX_SEED = 2**31 - 1
-MAX_NOISE = 0.5
 
-# Names the engine modules registered after this one was written are checked lazily (see below), so
-# the lists here only name what the schema advertises; a test pins them against the engine registries.
+# The choices a config may name are the engine's registries (the class count and the noise bound are the
+# engine's too: app/engine/datasets.py); the config only spells "no regularization" as "none" for JSON.
 ACTIVATION_NAMES = tuple(ACTIVATIONS)
 OUTPUT_NAMES = tuple(DEFAULT_LOSS)
 LOSS_NAMES = tuple(sorted({loss for _, loss in PAIRS}))
-INIT_NAMES = ("playground", "glorot", "he", "zeros")
-OPTIMIZER_NAMES = ("sgd", "momentum", "adam")
-REGULARIZATION_NAMES = ("none", "l1", "l2")
-FEATURE_NAMES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sin_x1", "sin_x2")
+INIT_NAMES = tuple(INITS)
+OPTIMIZER_NAMES = tuple(OPTIMIZERS)
+REGULARIZATION_NAMES = tuple("none" if kind is None else kind for kind in REGULARIZATIONS)
+FEATURE_NAMES = tuple(FEATURES)
 
 # Changing one of these keeps the network and its training state; any other field rebuilds.
 # Applied to the running session without rebuilding the network (no step back to 0).
@@ -50,8 +53,6 @@ Point = tuple[float, float, float]
 def _dataset_names() -> tuple[str, ...]:
     """The engine's 2-D data sets: the server streams maps over the plane, so the 1-D function-fitting
     sets (which need a curve view) are not offered."""
-    from app.engine.datasets import DATASETS
-
     return tuple(name for name, spec in DATASETS.items() if spec.dims == 2)
 
 
@@ -113,8 +114,6 @@ class SessionConfig(BaseModel):
     @field_validator("dataset")
     @classmethod
     def _known_dataset(cls, value: str) -> str:
-        from app.engine.datasets import DATASETS
-
         # the 1-D function sets are accepted (the universality scene loads them) but not advertised in
         # the schema: only that scene's panel draws them as a curve
         names = tuple(DATASETS)
@@ -215,7 +214,6 @@ def limits() -> dict[str, Any]:
         "learning_rate": [0, MAX_LEARNING_RATE],
         "reg_rate": [0, MAX_REG_RATE],
         "classes": [2, MAX_CLASSES],
-        "step_n": [1, 1000],
         "datasets": list(_dataset_names()),
         "dataset_info": _dataset_info(),
         "features": list(FEATURE_NAMES),
@@ -231,8 +229,6 @@ def limits() -> dict[str, Any]:
 
 def _dataset_info() -> dict[str, dict[str, Any]]:
     """Per dataset: description, whether it is regression, default size, and the class range if K varies."""
-    from app.engine.datasets import DATASETS
-
     return {name: {"description": spec.description, "regression": spec.kind != "classification",
                    "default_points": spec.default_n, "classes": spec.classes,
                    "class_range": list(spec.class_range) if spec.class_range else None}
@@ -243,8 +239,6 @@ def json_schema() -> dict[str, Any]:
     """JSON Schema of the config, with the dataset names filled in as an enum: every name a config may
     carry, the 1-D function sets included (a link to the universality scene with the step function must
     parse); the data column offers only the 2-D ones (``limits()["datasets"]``)."""
-    from app.engine.datasets import DATASETS
-
     schema = SessionConfig.model_json_schema()
     schema["properties"]["dataset"]["enum"] = list(DATASETS)
     return schema

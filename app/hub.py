@@ -6,29 +6,30 @@ pool is fair (app/fairpool.py): the next call it runs is that of the session tha
 so a heavy session gets the same share of the cores as a light one, not more. A playing session's runner
 trains in time slices of at most ``slice_ms``, so its calls stay short, and caps its frame rate, lowering it
 when its work or its client cannot keep up. Every other piece of work a client can ask for is sliced too:
-frames (``call_sliced``), ``step n`` (``_step``) and lecture panels (``_lecture``) run as generators of
-bounded pieces, re-queued in the pool after each slice so that the other sessions run in between.
+frames (``call_sliced``), ``step n`` and lecture panels (app/runner.py) run as generators of bounded
+pieces (app/slicing.py), re-queued in the pool after each slice so that the other sessions run in between.
 Each connection has one sender task: control messages in order, then the latest frame (a newer frame
-replaces one that has not been sent yet).
+replaces one that has not been sent yet). The control messages are handled by app/handlers.py; what a
+client is sent on demand (frame, points, full state) is app/delivery.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from app import lecture, regioncount, scenes
+from app import delivery, handlers, regioncount, runner, scenes, slicing
 from app import protocol as p
-from app.config import ConfigError, describe_validation_error, limits
+from app.config import ConfigError, limits
 from app.connection import AddressBuckets, Connection, ServerFull, TokenBucket, background
+from app.errors import error_for
 from app.fairpool import FairPool, Share
 from app.rooms import Rooms
 from app.session import Session
@@ -36,10 +37,8 @@ from app.settings import Settings
 
 log = logging.getLogger("mlp_playground.hub")
 
-MIN_FPS = 2.0
 ROOM_GUESS_RATE = 0.5  # wrong room codes per second one client address may try on average
 ROOM_GUESS_BURST = 20  # ... and at once
-STEP_PROGRESS_S = 0.25  # a long 'step n' shows a frame this often while it trains
 
 
 @dataclass
@@ -169,10 +168,11 @@ class Hub:
             raise ServerFull(f"server full: it already trains {s.max_sessions} sessions; try again later")
 
     def _free_oldest_parked(self, lives: list[Live]) -> bool:
-        parked = [live for live in lives if live.conn is None and live.detached_at is not None]
+        parked = [(live.detached_at, live) for live in lives
+                  if live.conn is None and live.detached_at is not None]
         if not parked:
             return False
-        oldest = min(parked, key=lambda live: live.detached_at)
+        _, oldest = min(parked, key=lambda pair: pair[0])
         log.info("freed parked session %s to admit a live client", oldest.id)
         self.free(oldest)
         return True
@@ -183,7 +183,7 @@ class Hub:
         s = live.session
         conn.send(p.welcome(live.id, live.token, self.limits(), s.config.model_dump(),
                             s.scene.describe() if s.scene else None, resumed))
-        await self._send_full_state(live)
+        await delivery.send_full_state(self, live)
 
     async def _new_session(self, conn: Connection, msg: p.Hello) -> Session:
         scene = msg.scene or scenes.DEFAULT_SCENE
@@ -191,13 +191,14 @@ class Hub:
             return await self._pool.run(None, lambda: Session(scene=scene, overrides=msg.config))
         except (KeyError, ValidationError, ConfigError, TypeError) as exc:
             # the page asked for something impossible: say what, and start the default scene instead
-            conn.send(_error_from(exc, scene_field="scene", config_prefix="config"))
+            conn.send(error_for(exc, "scene"))
             return await self._pool.run(None, lambda: Session(scene=scenes.DEFAULT_SCENE))
 
     def limits(self) -> dict[str, Any]:
         s = self.settings
-        return {**limits(), "max_message_bytes": p.MAX_MESSAGE_BYTES, "rate_limit": s.rate_limit,
-                "rate_burst": s.rate_burst, "grace_period": s.grace_period}
+        # the wire's own bounds come from protocol.py (config.py cannot import it: protocol imports config)
+        return {**limits(), "step_n": [1, p.MAX_STEP_N], "max_message_bytes": p.MAX_MESSAGE_BYTES,
+                "rate_limit": s.rate_limit, "rate_burst": s.rate_burst, "grace_period": s.grace_period}
 
     async def attach(self, live: Live, conn: Connection) -> None:
         """Make ``conn`` the session's viewer; an older connection (a reloaded tab) is closed with 4000."""
@@ -210,7 +211,7 @@ class Hub:
             old.tap = None
             background(old.close(p.CLOSE_REPLACED, "session resumed by another connection"))
         self.rooms.attached(live, conn)
-        self._ensure_runner(live)
+        self.ensure_runner(live)
 
     def retire(self, conn: Connection) -> None:
         """Count a finished connection's frames in the process totals (see ``frame_stats``), and park its
@@ -287,313 +288,37 @@ class Hub:
 
     # --- control messages ---------------------------------------------------------------------------
     async def handle(self, live: Live, msg: Any) -> None:
-        """Apply one parsed client message; a bad one is answered with an error and changes nothing."""
+        """Apply one parsed client message (app/handlers.py); a bad one is answered with an error and
+        changes nothing."""
         conn = live.conn
         if conn is None:
             return
         live.touched = self.clock()
-        s = live.session
-        if live.stepper is not None and not isinstance(msg, _BESIDE_STEPPING):
-            await self._stop_stepping(live)
-        try:
-            if isinstance(msg, p.Hello):
-                raise p.ProtocolError(p.E_BAD_MESSAGE, "hello: already greeted; send hello only once", "type")
-            if isinstance(msg, p.Configure):
-                rebuilt = await self.call(live, s.configure, msg.config)
-                conn.send(p.config_message(s.config.model_dump(), rebuilt))
-                if rebuilt:
-                    await self._send_dataset(live)
-                    conn.send(p.state(s.state, s.step_count))
-                live.fps = min(live.fps, s.config.max_fps) if s.playing else s.config.max_fps
-                await self._frame_if_paused(live)
-            elif isinstance(msg, p.Play):
-                if s.state == "diverged":
-                    raise p.ProtocolError(p.E_DIVERGED, f"the network diverged at step "
-                                                        f"{s.trainer.diverged_at}; reset it first (a lower "
-                                                        "learning rate may help)")
-                s.playing = True
-                conn.send(p.state(s.state, s.step_count))
-                self._ensure_runner(live)
-            elif isinstance(msg, p.Pause):
-                s.playing = False
-                # a training slice already running finishes its steps first: the state names the step the
-                # session really stopped at, which the next 'step' continues from
-                await self.call(live, _settled)
-                conn.send(p.state(s.state, s.step_count))
-                if s.polygons_held:  # a big network's exact regions are made once it stops: ask for them
-                    await self.send_frame(live)
-            elif isinstance(msg, p.Step):
-                live.stop_stepping = False
-                live.stepper = asyncio.create_task(self._step(live, msg.n))
-            elif isinstance(msg, p.Reset | p.Regenerate):
-                await self.call(live, s.reset if isinstance(msg, p.Reset) else s.regenerate)
-                if isinstance(msg, p.Regenerate):
-                    conn.send(p.config_message(s.config.model_dump(), True))
-                    await self._send_dataset(live)
-                await self.send_frame(live)
-                conn.send(p.state(s.state, s.step_count))
-            elif isinstance(msg, p.Rewind):
-                s.playing = False
-                await self.call(live, _settled)  # a training slice under way ends first
-                step = await self.call(live, s.rewind, msg.step)
-                h = s.history
-                conn.send(p.rewound(step, h.steps[-1], h.every, len(h), h.nbytes))
-                await self.send_frame(live)
-                conn.send(p.state(s.state, s.step_count))
-            elif isinstance(msg, p.SetParam):
-                await self.call(live, s.set_param, msg.kind, msg.layer, msg.index, msg.value)
-                await self._frame_if_paused(live)
-            elif isinstance(msg, p.Restore):
-                # the restored state is paused: the page plays on once every layer is back
-                s.playing = False
-                await self.call(live, s.restore, msg.layer, msg.weights, msg.biases, msg.unit_params,
-                                msg.step)
-                if msg.frame:
-                    await self.send_frame(live)
-                conn.send(p.state(s.state, s.step_count))
-            elif isinstance(msg, p.LoadScene):
-                await self.call(live, s.load_scene, msg.name)
-                conn.send(p.config_message(s.config.model_dump(), True, s.scene.describe()))
-                await self._send_full_state(live)
-                self._ensure_runner(live)
-            elif isinstance(msg, p.View):
-                changes = {k: getattr(msg, k) for k in msg.model_fields_set if k != "type"}
-                await self.call(live, lambda: s.set_view(**changes))
-                await self._frame_if_paused(live)
-            elif isinstance(msg, p.Inspect):
-                result = await self.call(live, s.inspect, msg.x, msg.y)
-                conn.send(p.inspection(**result))
-            elif isinstance(msg, p.Lecture):
-                await self._start_lecture(live, msg)
-            elif isinstance(msg, p.Present):
-                await self.rooms.present(live)
-            elif isinstance(msg, p.Fork):
-                raise p.ProtocolError(p.E_BAD_MESSAGE, "fork: only a viewer of a room can fork (hello with "
-                                                       "watch)", "type")
-            elif isinstance(msg, p.Export):
-                fmt = msg.format
-                filename, content = await self.call_sliced(live, lambda: s.export_steps(fmt))
-                conn.send(p.export(msg.format, filename, content))
-        except p.ProtocolError as exc:
-            conn.send(exc.to_message())
-        except (ValidationError, ConfigError, KeyError, ValueError, IndexError, TypeError) as exc:
-            conn.send(_error_from(exc, scene_field="name", config_prefix="config", msg=msg))
-        except Exception:
-            if self.closing:  # the pool is shut down under a message still being handled
-                return
-            log.exception("session %s failed on %s", live.id, type(msg).__name__)
-            conn.send(p.error(p.E_INTERNAL, "the server could not do that; the session is unchanged"))
-
-    async def _send_full_state(self, live: Live) -> None:
-        conn, s = live.conn, live.session
-        if conn is None:
-            return
-        await self._send_dataset(live)
-        await self.send_frame(live)
-        conn.send(p.state(s.state, s.step_count))
-
-    async def _send_dataset(self, live: Live) -> None:
-        """Send the session's points. Up to 5,000 points are ~100 kB of JSON: they are built and dumped
-        in the pool (in the session's fair share), never on the event loop."""
-        message, text = await self.call(live, _dataset_message, live.session)
-        conn = live.conn
-        if conn is not None:
-            conn.send_dumped(message, text)
+        await handlers.dispatch(self, live, conn, msg)
 
     # --- sliced work --------------------------------------------------------------------------------
-    async def call_sliced(self, live: Live, work: Callable[[], Generator[Any, None, Any]]) -> Any:
-        """Run the generator ``work()`` (pieces of bounded work, see ``_advance``) in pool calls of at most
+    @property
+    def pool(self) -> FairPool:
+        """The fair pool every session's work runs in (app/fairpool.py)."""
+        return self._pool
+
+    async def call_sliced(self, live: Live, work: Callable[[], slicing.Work]) -> Any:
+        """Run the generator ``work()`` (pieces of bounded work, app/slicing.py) in pool calls of at most
         one slice each, holding the session's lock throughout: between the slices the pool serves the
         other sessions, by their fair share. Returns what the generator returns."""
         async with live.lock:
-            value, _ = await self._drive(live, work())
+            _, value, _ = await slicing.drive(self._pool, live.share, work(), self.settings.slice_ms / 1000.0)
         return value
 
-    async def _drive(self, live: Live, work: Generator[Any, None, Any]) -> tuple[Any, float]:
-        """Advance ``work`` slice by slice until it returns: ``(its value, CPU seconds used)``. A piece that
-        yields a concurrent Future (work in another process) is waited for off the pool. The caller holds
-        the session's lock."""
-        slice_s = self.settings.slice_ms / 1000.0
-        cpu = 0.0
-        while True:
-            finished, value, used = await self._pool.run(live.share, _advance, work, slice_s)
-            cpu += used
-            if finished:
-                return value, cpu
-            if value is not None:
-                await asyncio.wrap_future(value)
-
-    async def _step(self, live: Live, n: int) -> None:
-        """``step n``: train in slices, each one pool call, so other sessions run in between, with a
-        progress frame every ``STEP_PROGRESS_S``; the frame and state once done. The next message that
-        changes the session ends it early (``_stop_stepping``)."""
-        loop = asyncio.get_running_loop()
-        s = live.session
-        slice_s = self.settings.slice_ms / 1000.0
-        shown = loop.time()
-        try:
-            while n > 0 and not live.stop_stepping and not s.trainer.diverged and live.conn is not None \
-                    and not self.closing:
-                n -= await self.call(live, s.train, n, slice_s)
-                if n > 0 and loop.time() - shown >= STEP_PROGRESS_S and live.conn is not None:
-                    await self.send_frame(live)
-                    shown = loop.time()
-            if live.conn is not None and not self.closing:
-                await self.send_frame(live)
-                if live.conn is not None:
-                    live.conn.send(p.state(s.state, s.step_count))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("step of session %s failed", live.id)
-            if live.conn is not None:
-                live.conn.send(p.error(p.E_INTERNAL, "training stopped after an internal error"))
-        finally:
-            if live.stepper is asyncio.current_task():
-                live.stepper = None
-
-    async def _start_lecture(self, live: Live, msg: p.Lecture) -> None:
-        """Compute a lecture panel in slices, in the background: the answer arrives when it is done (a
-        big network's saturation curves train 600 full-batch steps). A newer request for the same panel
-        ends the older one after its current slice; other panels go on."""
-        old = live.lectures.get(msg.what)
-        if old is not None:
-            old[1][0] = True
-            with contextlib.suppress(Exception):
-                await old[0]
-        stop = [False]
-        task = asyncio.create_task(self._lecture(live, msg, stop))
-        live.lectures[msg.what] = (task, stop)
-
-    async def _lecture(self, live: Live, msg: p.Lecture, stop: list[bool]) -> None:
-        s = live.session
-        args = msg.panel_args()
-        try:
-            work = lecture.compute_steps(s, msg.what, **args)
-            data = None
-            while not stop[0] and live.conn is not None and not self.closing:
-                # one slice at a time under the session's lock: its training and frames go on between
-                async with live.lock:
-                    finished, value, _ = await self._pool.run(live.share, _advance, work,
-                                                              self.settings.slice_ms / 1000.0)
-                if finished:
-                    data = value
-                    break
-                if value is not None:  # a region count in the worker process
-                    await asyncio.wrap_future(value)
-            if data is not None and live.conn is not None:
-                live.conn.send(p.lecture(msg.what, data))
-        except asyncio.CancelledError:
-            raise
-        except (ValidationError, ConfigError, KeyError, ValueError, IndexError, TypeError) as exc:
-            if live.conn is not None:
-                live.conn.send(_error_from(exc, scene_field="name", config_prefix="config", msg=msg))
-        except Exception:
-            log.exception("session %s failed on lecture %s", live.id, msg.what)
-            if live.conn is not None:
-                live.conn.send(p.error(p.E_INTERNAL, "the server could not compute that panel"))
-        finally:
-            if live.lectures.get(msg.what, (None,))[0] is asyncio.current_task():
-                del live.lectures[msg.what]
-
-    async def _stop_stepping(self, live: Live) -> None:
-        """End a 'step n' in progress after its current slice (it sends the frame and state it reached)."""
-        task = live.stepper
-        if task is None:
-            return
-        live.stop_stepping = True
-        with contextlib.suppress(Exception):
-            await task
-
-    async def _frame_if_paused(self, live: Live) -> None:
-        if not live.session.playing:  # a playing session's runner sends the next frame anyway
-            await self.send_frame(live)
-
     async def send_frame(self, live: Live) -> bool:
-        """Encode the session's current frame (in the pool, in slices) and offer it to its client; True if
-        it replaced a frame the client had not taken yet."""
-        frame = await self.call_sliced(live, lambda: _frame_steps(live.session))
-        conn = live.conn
-        dropped = conn.offer_frame(frame) if conn is not None else False
-        self._frame_when_counted(live)
-        return dropped
-
-    def _frame_when_counted(self, live: Live) -> None:
-        """A paused session's frame showed the last region count (or "counting") while the worker process
-        counts: send another frame once the count arrives. A playing session's next frame picks it up."""
-        pending = live.session.region_count_pending()
-        if pending is None or live.session.playing or live.count_waiter is not None:
-            return
-
-        async def when_counted() -> None:
-            try:
-                await asyncio.wrap_future(pending)
-            except Exception:  # the session counts on its own thread next time; nothing to send now
-                return
-            finally:
-                live.count_waiter = None
-            if live.conn is not None and not live.session.playing and live.id in self.sessions:
-                await self.send_frame(live)
-
-        live.count_waiter = asyncio.create_task(when_counted())
+        """Offer the session's current frame to its client (app/delivery.py); True if it replaced a frame
+        the client had not taken yet."""
+        return await delivery.send_frame(self, live)
 
     # --- the runner ---------------------------------------------------------------------------------
-    def _ensure_runner(self, live: Live) -> None:
+    def ensure_runner(self, live: Live) -> None:
         if live.session.playing and live.conn is not None and (live.runner is None or live.runner.done()):
-            live.runner = asyncio.create_task(self._run(live))
-
-    async def _run(self, live: Live) -> None:
-        """Train and stream while the session plays and has a viewer; one runner per session."""
-        loop = asyncio.get_running_loop()
-        s = live.session
-        slice_s = self.settings.slice_ms / 1000.0
-        next_at = loop.time()
-        busy = 0.0
-        try:
-            while s.playing and live.conn is not None and not self.closing:
-                remaining = s.config.steps_per_frame
-                frame = None
-                cost = 0.0
-                while frame is None and s.playing:
-                    # one pool call trains a time slice and, once the frame's steps are done, starts the
-                    # frame in what is left of it: a small network's whole frame is one call. A big
-                    # network's frame goes on in further slices, the session's lock held until it is done.
-                    async with live.lock:
-                        done, work, cpu = await self._pool.run(live.share, _train_slice, s, remaining,
-                                                               slice_s)
-                        if work is not None and not isinstance(work, bytes):
-                            work, more = await self._drive(live, work)
-                            cpu += more
-                    frame = work
-                    remaining -= done
-                    # The session's own CPU, not its wait for the pool: on a busy server every runner
-                    # waits its fair turn anyway, and counting the wait would make light sessions give
-                    # way to heavy ones. Wall time would also count the machine's other processes.
-                    cost += cpu
-                if frame is None:
-                    break
-                conn = live.conn
-                dropped = conn.offer_frame(frame) if conn is not None else False
-                if s.state == "diverged":
-                    if conn is not None:
-                        conn.send(p.state("diverged", s.step_count,
-                                          f"loss or weights became NaN or infinite at step "
-                                          f"{s.trainer.diverged_at}"))
-                    break
-                busy = 0.8 * busy + 0.2 * cost  # smoothed: one slow frame is no trend
-                live.fps = _adapt_fps(live.fps, s.config.max_fps, busy, dropped)
-                # keep to the schedule; after a stall, catch up by at most two frames rather than burst
-                period = 1.0 / live.fps
-                next_at = max(next_at + period, loop.time() - 2 * period)
-                await asyncio.sleep(max(0.0, next_at - loop.time()))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("runner of session %s failed", live.id)
-            s.playing = False
-            if live.conn is not None:
-                live.conn.send(p.error(p.E_INTERNAL, "training stopped after an internal error"))
-                live.conn.send(p.state(s.state, s.step_count))
+            live.runner = asyncio.create_task(runner.play(self, live))
 
 
 def _cancel_work(live: Live) -> None:
@@ -603,99 +328,3 @@ def _cancel_work(live: Live) -> None:
             task.cancel()
 
 
-def _adapt_fps(fps: float, cap: float, busy: float, dropped: bool) -> float:
-    """Lower the frame rate when a frame's own work overruns its period or the client is behind; creep
-    back up to the cap when there is room."""
-    period = 1.0 / fps
-    if dropped or busy > period:
-        return max(MIN_FPS, fps * 0.8)
-    if busy < 0.5 * period:
-        return min(cap, fps * 1.1 + 0.5)
-    return min(fps, cap)
-
-
-# messages that leave a 'step n' in progress running (they only read the session, or change the view)
-_BESIDE_STEPPING = (p.Inspect, p.Lecture, p.Export, p.View, p.Present)
-
-
-def _settled() -> None:
-    """Nothing: a call that returns once the session's running call (if any) has finished."""
-
-
-def _frame_steps(session: Session) -> Generator[None, None, bytes]:
-    """The session's encoded frame, as pieces of work (see ``Session.snapshot_steps``)."""
-    snap = yield from session.snapshot_steps()
-    yield
-    return (yield from p.encode_snapshot_steps(snap))  # 512 thumbnails quantized in blocks
-
-
-def _dataset_message(session: Session) -> tuple[dict[str, Any], str]:
-    message = p.dataset(**session.dataset_points())
-    return message, p.dumps(message)
-
-
-def _advance(work: Generator[Any, None, Any], budget_s: float) -> tuple[bool, Any, float]:
-    """Run pieces of ``work`` (at least one) until it returns or ``budget_s`` is spent.
-
-    Returns ``(finished, value, cpu)``: ``value`` is what ``work`` returned once finished, else what it
-    yielded last (None, or a concurrent Future it waits for: the slice ends there); ``cpu`` is the
-    thread CPU time used.
-    """
-    start, cpu0 = time.perf_counter(), time.thread_time()
-    try:
-        while True:
-            item = next(work)
-            if item is not None or time.perf_counter() - start >= budget_s:
-                return False, item, time.thread_time() - cpu0
-    except StopIteration as done:
-        return True, done.value, time.thread_time() - cpu0
-
-
-def _train_slice(session: Session, steps: int,
-                 budget_s: float) -> tuple[int, bytes | Generator[Any, None, bytes] | None, float]:
-    """Train up to ``steps`` within the slice; once they are all done (or diverged), the frame: encoded
-    if it fit in what was left of the slice, else the generator that goes on making it.
-
-    Also returns the thread CPU time used (the session's own cost, for its frame rate).
-    """
-    start, cpu0 = time.perf_counter(), time.thread_time()
-    done = session.train(steps, budget_s)
-    work: bytes | Generator[Any, None, bytes] | None = None
-    if done >= steps or session.state == "diverged":
-        work = _frame_steps(session)
-        left = budget_s - (time.perf_counter() - start)
-        if left > 0:
-            finished, value, _ = _advance(work, left)
-            if finished:
-                work = value
-    return done, work, time.thread_time() - cpu0
-
-
-def _error_from(exc: Exception, scene_field: str, config_prefix: str, msg: Any = None) -> dict[str, Any]:
-    """The error message for an exception a session method raised on bad input."""
-    if isinstance(exc, ValidationError):
-        field, message = describe_validation_error(exc)
-        return p.error(p.E_INVALID_CONFIG, message, field)
-    if isinstance(exc, ConfigError):
-        return p.error(p.E_INVALID_CONFIG, f"{exc.field}: {exc.message}", exc.field)
-    if isinstance(exc, KeyError):
-        return p.error(p.E_UNKNOWN_SCENE, str(exc.args[0]) if exc.args else "unknown scene", scene_field)
-    text = str(exc)
-    field = None
-    if isinstance(msg, p.SetParam):
-        index = isinstance(exc, IndexError) or "index" in text
-        field = ("layer" if text.startswith("layer") else "index" if index
-                 else "value" if "value" in text else "kind")
-    elif isinstance(msg, p.View):
-        field = "unit"
-    elif isinstance(msg, p.Restore):
-        field = next((k for k in ("layer", "biases", "unit_params") if text.startswith(k)), "weights")
-    elif isinstance(msg, p.Configure):
-        field = config_prefix
-    elif isinstance(msg, p.Rewind):
-        field = "step"
-    elif isinstance(msg, p.Lecture):
-        field = getattr(exc, "field", "what")  # insight.InsightError names the request field at fault
-    elif isinstance(msg, p.Inspect):  # a bad label or target, else the point
-        field = "y" if text.startswith("y") or "target" in text else "x"
-    return p.error(p.E_INVALID_VALUE, text, field)

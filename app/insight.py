@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from app.engine.errors import FieldError
 from app.engine.folding import fold
 from app.engine.landscape import (
     loss_rows,
@@ -36,12 +37,8 @@ _DIRECTION_SALT = 0x1A2D
 Steps = Generator[Any, None, dict[str, Any]]
 
 
-class InsightError(ValueError):
+class InsightError(FieldError):
     """A panel that cannot be computed for this session; ``field`` names the request field at fault."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def landscape_steps(session: Session, directions: Literal["random", "pca"] = "random",

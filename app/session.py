@@ -22,6 +22,7 @@ from app import scenes
 from app.config import LIVE_FIELDS, MAX_SEED, ConfigError, SessionConfig
 from app.engine import Network, Trainer, make_optimizer
 from app.engine.datasets import make_dataset, split
+from app.engine.errors import FieldError
 from app.engine.features import feature_map
 from app.engine.grid import is_one_d
 from app.engine.history import History
@@ -91,8 +92,9 @@ class Session:
         try:
             ds = make_dataset(config.dataset, rng, n=config.points, noise=config.noise,
                               classes=config.classes, points=config.custom_points)
-        except ValueError as exc:  # the engine's message starts with the argument's name
-            raise ConfigError(_engine_field(str(exc)), str(exc)) from None
+        except ValueError as exc:  # a FieldError names the argument (table below)
+            field = exc.field if isinstance(exc, FieldError) else "dataset"
+            raise ConfigError(_ENGINE_FIELDS.get(field, "dataset"), str(exc)) from None
         if ds.X.shape[1] != 2 and not is_one_d(config.features):
             # 1-D function sets (the universality scene) stream their line repeated on every map row
             raise ConfigError("features", f"{config.dataset!r} is a 1-D function set: use only features of "
@@ -193,7 +195,8 @@ class Session:
         ValueError names a layer or shape that does not fit this network; nothing changes then."""
         params = self.network.get_parameters()
         if not 0 <= layer < len(params["weights"]):
-            raise ValueError(f"layer {layer} does not exist: the network has {len(params['weights'])} "
+            raise FieldError("layer",
+                             f"layer {layer} does not exist: the network has {len(params['weights'])} "
                              "layers of weights")
         params["weights"][layer] = weights
         params["biases"][layer] = biases
@@ -229,7 +232,7 @@ class Session:
         layer, j = self.view.unit
         hidden = self.config.hidden
         if not (0 <= layer < len(hidden) and 0 <= j < hidden[layer]):
-            raise ValueError(f"unit {[layer, j]} does not exist; hidden layers are {hidden}")
+            raise FieldError("unit", f"unit {[layer, j]} does not exist; hidden layers are {hidden}")
 
     @property
     def state(self) -> str:
@@ -278,7 +281,7 @@ class Session:
             if not self.data.regression and (y != int(y) or not 0 <= y < self.data.classes):
                 # the engine takes any finite target for a tanh or linear output (regression); on a
                 # classification set, a label is a class index
-                raise ValueError(f"y: a label of this data set is a class index in "
+                raise FieldError("y", f"y: a label of this data set is a class index in "
                                  f"0..{self.data.classes - 1}, got {y:g}")
             T = net.encode_targets(np.asarray([y]))
             grads = net.loss_and_gradients(X, T, train=False)
@@ -361,14 +364,11 @@ def _parameters_json(net: Network) -> Generator[None, None, str]:
             + '\n  ],\n  "unit_params": [\n' + units + "\n  ]\n }")
 
 
+# the config field behind each argument of make_dataset a FieldError names (anything else: the dataset)
 _ENGINE_FIELDS = {"n": "points", "noise": "noise", "classes": "classes", "points": "custom_points",
                   "dataset": "dataset", "train_ratio": "train_ratio"}
 
 
-def _engine_field(message: str) -> str:
-    """The config field behind an engine message that starts with its argument name (``"n: ..."``)."""
-    head = message.split(":", 1)[0].split("[", 1)[0].strip()
-    return _ENGINE_FIELDS.get(head, "dataset")
 
 
 def _plane(raw: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -25,8 +25,8 @@ from load import HOSTILE_CONFIG  # noqa: E402
 
 from app import lecture  # noqa: E402
 from app.config import SessionConfig  # noqa: E402
-from app.hub import _frame_steps  # noqa: E402
 from app.session import Session  # noqa: E402
+from app.slicing import frame_steps  # noqa: E402
 
 
 def pieces(work) -> list[float]:
@@ -71,9 +71,9 @@ def main() -> None:
             s.trainer.train_for(1, 0.0)
             train.append(1000 * (time.thread_time() - t))
         note("training piece", train)
-        note("frame piece (paused: polygons)", pieces(_frame_steps(s)))
+        note("frame piece (paused: polygons)", pieces(frame_steps(s)))
         s.playing = True
-        note("frame piece (playing: region map)", pieces(_frame_steps(s)))
+        note("frame piece (playing: region map)", pieces(frame_steps(s)))
         s.playing = False
         for what in ("depth", "backprop", "saturation") if args.lectures else ():
             try:

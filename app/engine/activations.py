@@ -30,6 +30,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from .errors import FieldError
+
 RRELU_LOW = 1.0 / 8.0
 RRELU_HIGH = 1.0 / 3.0
 RRELU_MEAN = (RRELU_LOW + RRELU_HIGH) / 2.0
@@ -111,23 +113,24 @@ class Activation:
         unknown = sorted(set(given) - {name})
         if unknown:
             takes = f"only {name!r}" if name else "no parameters"
-            raise ValueError(f"{unknown[0]}: the {self.name} unit takes {takes}")
+            raise FieldError("options", f"{unknown[0]}: the {self.name} unit takes {takes}")
         z_array = np.asarray(z, dtype=float)
         p: Any = given.get(name, default)
         if name == "maxout_k":
             if isinstance(p, bool) or not isinstance(p, int | np.integer) or p < 1:
-                raise ValueError(f"maxout_k: expected an integer >= 1, got {p!r}")
+                raise FieldError("maxout_k", f"maxout_k: expected an integer >= 1, got {p!r}")
         elif name:
             p = np.asarray(p, dtype=float)
             if not np.all(np.isfinite(p)):
-                raise ValueError(f"{name}: expected finite numbers, got {given[name]!r}")
+                raise FieldError("options", f"{name}: expected finite numbers, got {given[name]!r}")
         return z_array, p
 
 
 def _pieces(z: np.ndarray, k: int) -> np.ndarray:
     """maxout's ``z`` ``(..., units * k)`` as ``(..., units, k)``."""
     if z.ndim == 0 or z.shape[-1] % k:
-        raise ValueError(f"z: maxout with maxout_k={k} needs a last axis of units * {k} pieces, got shape "
+        raise FieldError("z",
+                         f"z: maxout with maxout_k={k} needs a last axis of units * {k} pieces, got shape "
                          f"{list(z.shape)}")
     return z.reshape(*z.shape[:-1], z.shape[-1] // k, k)
 
@@ -186,7 +189,7 @@ def get_activation(name: str) -> Activation:
     try:
         return ACTIVATIONS[name]
     except (KeyError, TypeError):
-        raise ValueError(
+        raise FieldError("activation",
             f"unknown activation {name!r}; expected one of: {', '.join(ACTIVATIONS)}"
         ) from None
 
@@ -250,7 +253,7 @@ def _kernel(name: str) -> _Kernel:
     try:
         return _KERNELS[name]
     except KeyError:
-        raise ValueError(f"{name!r} is not an element-wise unit") from None
+        raise FieldError("name", f"{name!r} is not an element-wise unit") from None
 
 
 def _parameter(name: str, params: UnitParams, options: Mapping[str, Any],

@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from math import comb, prod
 
+from .errors import FieldError
+
 
 def _sizes(sizes: Iterable[int]) -> list[int]:
     checked = [int(s) for s in sizes]
     if len(checked) < 2 or any(s < 1 for s in checked):
-        raise ValueError(f"sizes: expected [inputs, hidden..., outputs] of positive integers, got {checked}")
+        raise FieldError("sizes",
+                         f"sizes: expected [inputs, hidden..., outputs] of positive integers, got {checked}")
     return checked
 
 
@@ -68,7 +71,7 @@ def upper_bound(sizes: Iterable[int], activations: str | Iterable[str], maxout_k
     hidden = widths[1:-1]
     names = [activations] * len(hidden) if isinstance(activations, str) else list(activations)
     if len(names) != len(hidden):
-        raise ValueError(f"activations: {len(names)} names for {len(hidden)} hidden layers")
+        raise FieldError("activations", f"activations: {len(names)} names for {len(hidden)} hidden layers")
     n0, total = widths[0], 1
     for n, name in zip(hidden, names, strict=True):
         if name == "maxout":
@@ -76,6 +79,6 @@ def upper_bound(sizes: Iterable[int], activations: str | Iterable[str], maxout_k
         elif name in _CUTS_PER_UNIT:
             cuts = n * _CUTS_PER_UNIT[name]
         else:
-            raise ValueError(f"activations: {name!r} is not piecewise linear, no region bound")
+            raise FieldError("activations", f"activations: {name!r} is not piecewise linear, no region bound")
         total *= sum(comb(cuts, j) for j in range(n0 + 1))
     return total

@@ -17,6 +17,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from .errors import FieldError
+
 MAX_BYTES = 1 << 20  # 1 MiB: about 40,000 rows of three numbers, far above MAX_ROWS
 MAX_ROWS = 5000  # as many points as a generated data set may have
 MIN_ROWS = 4
@@ -26,12 +28,12 @@ _TARGET_NAMES = {"y", "target", "value", "t", "output"}
 _COLUMNS = ("x1", "x2")
 
 
-class CsvError(ValueError):
-    """A CSV that cannot be read; ``row`` (1-based, as in a spreadsheet) and ``column`` (1-based) say
-    where, when the fault is in one place."""
+class CsvError(FieldError):
+    """A CSV that cannot be read (its ``field`` is ``content``, the file's text); ``row`` (1-based, as in a
+    spreadsheet) and ``column`` (1-based) say where, when the fault is in one place."""
 
     def __init__(self, message: str, row: int | None = None, column: int | None = None):
-        super().__init__(message)
+        super().__init__("content", message)
         self.row, self.column = row, column
 
 
@@ -52,7 +54,7 @@ def parse_csv(text: str | bytes, kind: Literal["auto", "classification", "regres
               max_rows: int = MAX_ROWS) -> ImportedData:
     """Read CSV text (str, or UTF-8 bytes) into points. Raises CsvError naming the row and column."""
     if kind not in ("auto", "classification", "regression"):
-        raise ValueError(f"kind must be 'auto', 'classification' or 'regression', got {kind!r}")
+        raise FieldError("kind", f"kind must be 'auto', 'classification' or 'regression', got {kind!r}")
     if isinstance(text, bytes):
         if len(text) > MAX_BYTES:
             raise CsvError(f"the file is {len(text):,} bytes; the limit is {MAX_BYTES:,} bytes (1 MiB)")

@@ -22,6 +22,7 @@ from typing import Any, SupportsFloat, SupportsIndex, TypeGuard
 import numpy as np
 
 from . import generators as gen
+from .errors import FieldError
 from .generators import BOX_2D as BOX_2D
 from .generators import MAX_NOISE as MAX_NOISE
 from .generators import GenerateFn
@@ -52,17 +53,17 @@ class Dataset:
 
     def __post_init__(self) -> None:
         if self.X.ndim != 2 or self.X.shape[1] not in (1, 2) or self.X.dtype != np.float64:
-            raise ValueError(f"X: expected a float64 array of shape (n, 1) or (n, 2), got "
+            raise FieldError("X", f"X: expected a float64 array of shape (n, 1) or (n, 2), got "
                              f"{self.X.dtype} {self.X.shape}")
         if self.y.shape != (self.X.shape[0],):
-            raise ValueError(f"y: expected shape ({self.X.shape[0]},), got {self.y.shape}")
+            raise FieldError("y", f"y: expected shape ({self.X.shape[0]},), got {self.y.shape}")
         if self.regression:
             if self.y.dtype != np.float64 or self.classes != 0:
-                raise ValueError("y: regression targets must be float64 with classes = 0")
+                raise FieldError("y", "y: regression targets must be float64 with classes = 0")
         elif self.y.dtype != np.int64 or self.classes < 1:
-            raise ValueError("y: class labels must be int64 with classes >= 1")
+            raise FieldError("y", "y: class labels must be int64 with classes >= 1")
         if not self.box[0] < self.box[1]:
-            raise ValueError(f"box: expected lo < hi, got {self.box}")
+            raise FieldError("box", f"box: expected lo < hi, got {self.box}")
 
     @property
     def n(self) -> int:
@@ -164,13 +165,13 @@ def _is_integer(v: object) -> TypeGuard[SupportsIndex]:
 def _check_int(name: str, value: object, lo: int, hi: int) -> int:
     number = operator.index(value) if _is_integer(value) else None
     if number is None or not lo <= number <= hi:
-        raise ValueError(f"{name}: must be an integer in {lo}..{hi}, got {value!r}")
+        raise FieldError(name, f"{name}: must be an integer in {lo}..{hi}, got {value!r}")
     return number
 
 
 def _check_noise(noise: object) -> float:
     if not _is_real(noise) or not 0.0 <= float(noise) <= MAX_NOISE:
-        raise ValueError(f"noise: must be a number in [0, {MAX_NOISE}], got {noise!r}")
+        raise FieldError("noise", f"noise: must be a number in [0, {MAX_NOISE}], got {noise!r}")
     return float(noise)
 
 
@@ -178,38 +179,42 @@ def get_spec(name: object) -> DatasetSpec:
     """The registry entry of ``name``; ValueError naming the argument ``dataset`` if unknown."""
     spec = DATASETS.get(name) if isinstance(name, str) else None
     if spec is None:
-        raise ValueError(f"dataset: unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+        raise FieldError("dataset", f"dataset: unknown dataset {name!r}; known: {', '.join(DATASETS)}")
     return spec
 
 
 def _user_points(points: object, classes: int | None) -> tuple[np.ndarray, np.ndarray, int]:
     if points is None or isinstance(points, str | bytes | dict):
-        raise ValueError("points: the 'user' dataset needs a list of (x1, x2, label)")
+        raise FieldError("points", "points: the 'user' dataset needs a list of (x1, x2, label)")
     try:
         rows = list(points)  # type: ignore[call-overload]
     except TypeError:
-        raise ValueError(f"points: expected a list of (x1, x2, label), got {type(points).__name__}") from None
+        raise FieldError("points",
+                         f"points: expected a list of (x1, x2, label), got {type(points).__name__}") from None
     if not MIN_POINTS <= len(rows) <= MAX_POINTS:
-        raise ValueError(f"points: need {MIN_POINTS}..{MAX_POINTS} points, got {len(rows)}")
+        raise FieldError("points", f"points: need {MIN_POINTS}..{MAX_POINTS} points, got {len(rows)}")
     X = np.empty((len(rows), 2))
     y = np.empty(len(rows), dtype=np.int64)
     for i, row in enumerate(rows):
         try:
             x1, x2, label = row
         except (TypeError, ValueError):
-            raise ValueError(f"points[{i}]: expected (x1, x2, label), got {row!r}") from None
+            raise FieldError("points", f"points[{i}]: expected (x1, x2, label), got {row!r}") from None
         if not (_is_real(x1) and _is_real(x2) and math.isfinite(x1) and math.isfinite(x2)):
-            raise ValueError(f"points[{i}]: coordinates must be finite numbers, got ({x1!r}, {x2!r})")
+            raise FieldError("points",
+                             f"points[{i}]: coordinates must be finite numbers, got ({x1!r}, {x2!r})")
         integral = _is_integer(label) or (_is_real(label) and float(label).is_integer())
         if not integral or not 0 <= label < MAX_CLASSES:
-            raise ValueError(f"points[{i}]: label must be an integer in 0..{MAX_CLASSES - 1}, got {label!r}")
+            raise FieldError("points",
+                             f"points[{i}]: label must be an integer in 0..{MAX_CLASSES - 1}, got {label!r}")
         X[i] = x1, x2
         y[i] = int(label)
     needed = max(MIN_CLASSES, int(y.max()) + 1)
     if classes is None:
         classes = needed
     elif classes < needed:
-        raise ValueError(f"classes: the points use labels up to {needed - 1}, so classes must be at least "
+        raise FieldError("classes",
+                         f"classes: the points use labels up to {needed - 1}, so classes must be at least "
                          f"{needed}, got {classes}")
     return X, y, classes
 
@@ -248,7 +253,7 @@ def make_dataset(name: str, rng: np.random.Generator, n: int | None = None, nois
     count = n if n is not None and "n" in spec.takes else spec.default_n
     assert count is not None and spec.generate is not None  # only "user" lacks them
     if count < k:
-        raise ValueError(f"n: {k} classes need at least {k} points, got {count}")
+        raise FieldError("n", f"n: {k} classes need at least {k} points, got {count}")
     X, y = spec.generate(rng, count, noise if "noise" in spec.takes else 0.0, k)
     return Dataset(np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(y),
                    regression=spec.regression, classes=k, box=spec.box, name=spec.name)
@@ -259,12 +264,12 @@ def split(dataset: Dataset, train_ratio: float, rng: np.random.Generator) -> tup
     kept between 1 and n - 1 so both parts are non-empty (a ratio of 1 leaves one test point).
     ``train_ratio`` in (0, 1]."""
     if not _is_real(train_ratio) or not 0.0 < float(train_ratio) <= 1.0:
-        raise ValueError(f"train_ratio: must be a number in (0, 1], got {train_ratio!r}")
+        raise FieldError("train_ratio", f"train_ratio: must be a number in (0, 1], got {train_ratio!r}")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
     n = dataset.n
     if n < 2:
-        raise ValueError(f"dataset: needs at least 2 points to split, has {n}")
+        raise FieldError("dataset", f"dataset: needs at least 2 points to split, has {n}")
     # Halves round up (Python's round() sends them to the even neighbour), and the product is first
     # rounded to 9 decimals so that 45 * 0.7 = 31.499999999999996 counts as the half it stands for.
     n_train = min(max(math.floor(round(n * float(train_ratio), 9) + 0.5), 1), n - 1)

@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .errors import FieldError
+
 # fn(x1, x2, out) writes the feature into `out` (a column, shape (n,)); x2 is None for 1-D data.
 FeatureFn = Callable[[np.ndarray, "np.ndarray | None", np.ndarray], None]
 
@@ -23,7 +25,7 @@ class Feature(NamedTuple):
 def _second(x2: np.ndarray | None) -> np.ndarray:
     # validate_features keeps x2-based features from 1-D data; this makes the function say so itself
     if x2 is None:
-        raise ValueError("features: this feature needs x2, but the data has one input (x1 only)")
+        raise FieldError("features", "features: this feature needs x2, but the data has one input (x1 only)")
     return x2
 
 
@@ -79,18 +81,18 @@ def validate_features(names: Iterable[str], dims: int = 2) -> tuple[str, ...]:
     for an empty list.
     """
     if isinstance(names, str):
-        raise ValueError(f"features: expected a list of feature names, got the string {names!r}")
+        raise FieldError("features", f"features: expected a list of feature names, got the string {names!r}")
     names = tuple(names)
     if not names:
-        raise ValueError("features: at least one feature is required")
+        raise FieldError("features", "features: at least one feature is required")
     seen: set[str] = set()
     for name in names:
         if name not in FEATURES:
-            raise ValueError(f"features: unknown feature {name!r}; known: {', '.join(FEATURES)}")
+            raise FieldError("features", f"features: unknown feature {name!r}; known: {', '.join(FEATURES)}")
         if name in seen:
-            raise ValueError(f"features: {name!r} is listed twice")
+            raise FieldError("features", f"features: {name!r} is listed twice")
         if dims == 1 and name in NEEDS_X2:
-            raise ValueError(f"features: {name!r} needs x2, but the data has one input (x1 only)")
+            raise FieldError("features", f"features: {name!r} needs x2, but the data has one input (x1 only)")
         seen.add(name)
     return names
 
@@ -104,7 +106,7 @@ def feature_map(X: np.ndarray, names: Iterable[str], out: np.ndarray | None = No
     """
     if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] not in (1, 2):
         shape = getattr(X, "shape", None)
-        raise ValueError(f"X: expected an array of shape (n, 1) or (n, 2), got shape {shape}")
+        raise FieldError("X", f"X: expected an array of shape (n, 1) or (n, 2), got shape {shape}")
     names = validate_features(names, dims=X.shape[1])
     shape = (X.shape[0], len(names))
     if out is None:
@@ -113,11 +115,11 @@ def feature_map(X: np.ndarray, names: Iterable[str], out: np.ndarray | None = No
     else:
         if not isinstance(out, np.ndarray) or out.shape != shape:
             got = getattr(out, "shape", None)
-            raise ValueError(f"out: expected an array of shape {shape}, got shape {got}")
+            raise FieldError("out", f"out: expected an array of shape {shape}, got shape {got}")
         if not np.issubdtype(out.dtype, np.floating) or not out.flags.writeable:
-            raise ValueError(f"out: must be a writeable float array, got {out.dtype}")
+            raise FieldError("out", f"out: must be a writeable float array, got {out.dtype}")
         if np.may_share_memory(out, X):
-            raise ValueError("out: must not overlap X")
+            raise FieldError("out", "out: must not overlap X")
     x1 = X[:, 0]
     x2 = X[:, 1] if X.shape[1] == 2 else None
     for j, name in enumerate(names):

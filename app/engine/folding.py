@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from .errors import FieldError
 from .features import feature_map, validate_features
 from .network import Network
 
@@ -51,11 +52,12 @@ def grid_lines(box: tuple[float, float], count: int = 13, samples: int = 121) ->
     """
     lo, hi = float(box[0]), float(box[1])
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"box must be a finite (low, high) with low < high, got {box!r}")
+        raise FieldError("box", f"box must be a finite (low, high) with low < high, got {box!r}")
     if not 2 <= count <= MAX_LINES:
-        raise ValueError(f"count (grid lines per axis) must be from 2 to {MAX_LINES}, got {count}")
+        raise FieldError("count", f"count (grid lines per axis) must be from 2 to {MAX_LINES}, got {count}")
     if not 2 <= samples <= MAX_SAMPLES:
-        raise ValueError(f"samples (points per line) must be from 2 to {MAX_SAMPLES}, got {samples}")
+        raise FieldError("samples",
+                         f"samples (points per line) must be from 2 to {MAX_SAMPLES}, got {samples}")
     levels = np.linspace(lo, hi, count)
     along = np.linspace(lo, hi, samples)
     lines = np.empty((2 * count, samples, 2))
@@ -74,11 +76,12 @@ def hidden_activations(net: Network, points: Array, layer: int, features: Sequen
     """
     names = validate_features(features)
     if len(names) != net.sizes[0]:
-        raise ValueError(f"the network takes {net.sizes[0]} inputs but {len(names)} features were named")
+        raise FieldError("features",
+                         f"the network takes {net.sizes[0]} inputs but {len(names)} features were named")
     _check_layer(net, layer)
     pts = np.asarray(points, dtype=float)
     if pts.ndim != 2 or pts.shape[1] != 2:
-        raise ValueError(f"points must have shape (n, 2), got {list(pts.shape)}")
+        raise FieldError("points", f"points must have shape (n, 2), got {list(pts.shape)}")
     if layer == 0:
         return pts.copy()
     return net.forward(feature_map(pts, names)).a[layer]
@@ -93,7 +96,8 @@ def fold(net: Network, data: Array, layer: int, features: Sequence[str] = ("x1",
     """
     pts = np.asarray(data, dtype=float)
     if pts.ndim != 2 or pts.shape[1] != 2 or pts.shape[0] == 0:
-        raise ValueError(f"data must be a non-empty (n, 2) array of input points, got {list(pts.shape)}")
+        raise FieldError("data",
+                         f"data must be a non-empty (n, 2) array of input points, got {list(pts.shape)}")
     lines = grid_lines(box, count, samples)
     m, s, _ = lines.shape
     h_lines = hidden_activations(net, lines.reshape(m * s, 2), layer, features)
@@ -132,5 +136,6 @@ def principal_plane(H: Array) -> tuple[Array, Array, tuple[float, float]]:
 def _check_layer(net: Network, layer: int) -> None:
     last = net.depth - 1  # the last hidden layer; the output layer is what the main plot already shows
     if isinstance(layer, bool) or not isinstance(layer, int | np.integer) or not 0 <= layer <= last:
-        raise ValueError(f"layer must be a whole number from 0 (the input plane) to {last} (the last hidden "
+        raise FieldError("layer",
+                         f"layer must be a whole number from 0 (the input plane) to {last} (the last hidden "
                          f"layer), got {layer!r}")

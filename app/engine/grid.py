@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from . import activations as act
+from .errors import FieldError
 from .features import NEEDS_X2, feature_map, validate_features
 from .gridexp import EXP_SCALE, BiasFold, SeparableFirstLayer
 from .network import Network
@@ -70,16 +71,16 @@ def check_box(box: Any) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in box)
     except (TypeError, ValueError):
-        raise ValueError(f"box: expected a pair (lo, hi) of numbers, got {box!r}") from None
+        raise FieldError("box", f"box: expected a pair (lo, hi) of numbers, got {box!r}") from None
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"box: expected finite lo < hi, got ({lo}, {hi})")
+        raise FieldError("box", f"box: expected finite lo < hi, got ({lo}, {hi})")
     return lo, hi
 
 
 def check_size(size: object, name: str = "size") -> int:
     """A grid size as an int; ValueError naming ``name`` unless an integer >= 2."""
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
-        raise ValueError(f"{name}: expected an integer >= 2, got {size!r}")
+        raise FieldError(name, f"{name}: expected an integer >= 2, got {size!r}")
     return int(size)
 
 
@@ -133,7 +134,7 @@ class GridEvaluator:
         self.features = validate_features(features)
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype: expected float32 or float64, got {self.dtype}")
+            raise FieldError("dtype", f"dtype: expected float32 or float64, got {self.dtype}")
         self.one_d = is_one_d(self.features)
         self.shape: tuple[int, ...] = (self.size,) if self.one_d else (self.size, self.size)
         #: network inputs ``(N, F)`` in float64 (what ``net.forward`` would see).
@@ -233,7 +234,8 @@ class GridEvaluator:
     def _prepare(self, net: Network) -> bool:
         """Check the network, (re)allocate the buffers, copy the parameters; whether biases are folded."""
         if net.sizes[0] != len(self.features):
-            raise ValueError(f"network has {net.sizes[0]} inputs but the grid maps {len(self.features)} "
+            raise FieldError("features",
+                             f"network has {net.sizes[0]} inputs but the grid maps {len(self.features)} "
                              f"features {list(self.features)}")
         if self._key != self._structure(net):
             self._allocate(net)
@@ -332,7 +334,7 @@ class GridEvaluator:
             np.sum(out, axis=0, keepdims=True, out=row)
             out /= row
         else:
-            raise ValueError(f"unknown output {output!r}")
+            raise FieldError("output", f"unknown output {output!r}")
 
 
 def _unit_name(net: Network, l: int) -> str:
@@ -350,7 +352,7 @@ def thumbnails(result: GridResult, size: int) -> np.ndarray:
     """Every hidden unit subsampled to ``(units, T, T)`` (``(units, T)`` for 1-D grids), a new array."""
     grid = result.shape[0]
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= grid:
-        raise ValueError(f"thumbnail size: expected an integer in 1..{grid}, got {size!r}")
+        raise FieldError("size", f"thumbnail size: expected an integer in 1..{grid}, got {size!r}")
     idx = thumbnail_index(grid, int(size))
     if len(result.shape) == 1:
         return result.maps[:, idx]

@@ -16,6 +16,7 @@ import bisect
 import numpy as np
 from numpy.typing import NDArray
 
+from .errors import FieldError
 from .training import Trainer, TrainerState
 
 DEFAULT_BUDGET = 1_500_000  # bytes: the 4 x 8 playground net with Adam keeps ~200 checkpoints in this
@@ -28,11 +29,12 @@ class History:
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET, max_entries: int = DEFAULT_MAX_ENTRIES,
                  every: int = 1):
         if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a whole number >= 1, got {every!r}")
+            raise FieldError("every", f"every must be a whole number >= 1, got {every!r}")
         if not isinstance(max_entries, int) or max_entries < 4:
-            raise ValueError(f"max_entries must be a whole number >= 4, got {max_entries!r}")
+            raise FieldError("max_entries", f"max_entries must be a whole number >= 4, got {max_entries!r}")
         if not isinstance(budget_bytes, int) or budget_bytes < 1:
-            raise ValueError(f"budget_bytes must be a positive whole number, got {budget_bytes!r}")
+            raise FieldError("budget_bytes",
+                             f"budget_bytes must be a positive whole number, got {budget_bytes!r}")
         self.budget_bytes, self.max_entries, self.first_every = budget_bytes, max_entries, every
         self.clear()
 
@@ -95,7 +97,7 @@ class History:
         i = bisect.bisect_right(self._steps, step) - 1
         if i < 0:
             span = f"steps {self._steps[0]} to {self._steps[-1]}" if self._steps else "no steps yet"
-            raise ValueError(f"step {step} is before the kept history ({span})")
+            raise FieldError("step", f"step {step} is before the kept history ({span})")
         return self._states[i]
 
     def truncate_after(self, step: int) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import outputs
+from .errors import FieldError
 from .network import Network
 
 Vector = NDArray[np.float64]
@@ -70,7 +71,8 @@ def filter_normalized_direction(net: Network, rng: np.random.Generator) -> Vecto
         W_probe[...] = g * (norms / np.where(g_norms > 0.0, g_norms, 1.0))
     direction = probe.flat.copy()
     if float(np.linalg.norm(direction)) <= _ZERO_NORM:
-        raise ValueError("every weight of the network is zero, so a filter-normalised direction has zero "
+        raise FieldError("directions",
+                         "every weight of the network is zero, so a filter-normalised direction has zero "
                          "norm: train a few steps or re-initialise before computing a random slice")
     return direction
 
@@ -93,12 +95,14 @@ def trajectory_directions(trajectory: NDArray[np.float64], center: Vector
     offsets = traj - center
     moved = offsets[np.linalg.norm(offsets, axis=1) > _ZERO_NORM * max(1.0, float(np.linalg.norm(center)))]
     if moved.shape[0] < 2:
-        raise ValueError(f"the kept trajectory has {moved.shape[0]} point(s) away from the current "
+        raise FieldError("trajectory",
+                         f"the kept trajectory has {moved.shape[0]} point(s) away from the current "
                          "parameters; principal directions need at least 2: train longer first")
     _, s, vt = np.linalg.svd(moved, full_matrices=False)
     total = float(np.sum(s * s))
     if s.shape[0] < 2 or s[1] <= _ZERO_NORM * s[0]:
-        raise ValueError("the kept trajectory lies on one line through the current parameters, so it "
+        raise FieldError("trajectory",
+                         "the kept trajectory lies on one line through the current parameters, so it "
                          "has only one principal direction: use random directions instead")
     d1, d2 = vt[0].copy(), vt[1].copy()
     return d1, d2, (float(s[0] ** 2) / total, float(s[1] ** 2) / total)
@@ -129,11 +133,13 @@ def loss_slice(net: Network, X: NDArray[np.float64], T: NDArray[np.float64], d1:
     u, v = _direction(d1, size, 1), _direction(d2, size, 2)
     if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer) \
             or not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:
-        raise ValueError(f"resolution must be a whole number from {MIN_RESOLUTION} to {MAX_RESOLUTION}, "
+        raise FieldError("resolution",
+                         f"resolution must be a whole number from {MIN_RESOLUTION} to {MAX_RESOLUTION}, "
                          f"got {resolution!r}")
     a_lo, a_hi, b_lo, b_hi = (float(s) for s in span)
     if not all(np.isfinite([a_lo, a_hi, b_lo, b_hi])) or a_lo >= a_hi or b_lo >= b_hi:
-        raise ValueError(f"span must be finite (a_min, a_max, b_min, b_max) with min < max, got {span!r}")
+        raise FieldError("span",
+                         f"span must be finite (a_min, a_max, b_min, b_max) with min < max, got {span!r}")
     alphas = np.linspace(a_lo, a_hi, resolution)
     betas = np.linspace(b_lo, b_hi, resolution)
     loss = np.empty((resolution, resolution))
@@ -181,16 +187,16 @@ def landscape(net: Network, X: NDArray[np.float64], T: NDArray[np.float64], *,
     parameters in training order, the last near ``net.flat``.
     """
     if kind not in ("random", "pca"):
-        raise ValueError(f"kind must be 'random' or 'pca', got {kind!r}")
+        raise FieldError("kind", f"kind must be 'random' or 'pca', got {kind!r}")
     if not (isinstance(radius, int | float) and np.isfinite(radius) and radius > 0):
-        raise ValueError(f"radius must be a positive number, got {radius!r}")
+        raise FieldError("radius", f"radius must be a positive number, got {radius!r}")
     center = net.flat.copy()
     explained: tuple[float, float] | None = None
     if kind == "random":
         d1, d2 = random_directions(net, rng if rng is not None else np.random.default_rng(0))
     else:
         if trajectory is None:
-            raise ValueError("kind='pca' needs the kept trajectory (T, P)")
+            raise FieldError("trajectory", "kind='pca' needs the kept trajectory (T, P)")
         d1, d2, explained = trajectory_directions(trajectory, center)
     path = project(trajectory, center, d1, d2) if trajectory is not None else None
     span = (-radius, radius, -radius, radius)
@@ -215,19 +221,21 @@ def span_around(path: NDArray[np.float64]) -> tuple[float, float, float, float]:
 def _direction(d: Vector, size: int, which: int) -> Vector:
     arr = np.asarray(d, dtype=float)
     if arr.shape != (size,):
-        raise ValueError(f"direction {which} must have shape ({size},) like the network's parameters, "
+        raise FieldError("directions",
+                         f"direction {which} must have shape ({size},) like the network's parameters, "
                          f"got {list(arr.shape)}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"direction {which} has non-finite entries")
+        raise FieldError("directions", f"direction {which} has non-finite entries")
     if float(np.linalg.norm(arr)) <= _ZERO_NORM:
-        raise ValueError(f"direction {which} has zero norm: a slice along it would not move")
+        raise FieldError("directions", f"direction {which} has zero norm: a slice along it would not move")
     return arr
 
 
 def _matrix(points: NDArray[np.float64], size: int) -> NDArray[np.float64]:
     arr = np.asarray(points, dtype=float)
     if arr.ndim != 2 or arr.shape[1] != size:
-        raise ValueError(f"trajectory must have shape (T, {size}), got {list(arr.shape)}")
+        raise FieldError("trajectory", f"trajectory must have shape (T, {size}), got {list(arr.shape)}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError("trajectory has non-finite entries (a diverged run): rewind before it diverged")
+        raise FieldError("trajectory",
+                         "trajectory has non-finite entries (a diverged run): rewind before it diverged")
     return arr

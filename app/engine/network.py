@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike
 
 from . import activations as act
 from . import outputs
+from .errors import FieldError, FieldIndexError
 from .params import INITS, Array, LayerBlock, initialize, penalty_mask, plan_blocks
 
 __all__ = ["INITS", "OPTION_DEFAULTS", "Forward", "Gradients", "LayerBlock", "Network"]
@@ -78,29 +79,30 @@ class Network:
                  rng: np.random.Generator | None = None, activation_options: dict[str, Any] | None = None):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2:
-            raise ValueError("sizes needs at least an input and an output size, e.g. [2, 1]")
+            raise FieldError("sizes", "sizes needs at least an input and an output size, e.g. [2, 1]")
         if any(s < 1 for s in sizes):
-            raise ValueError(f"every layer size must be >= 1, got {sizes}")
+            raise FieldError("sizes", f"every layer size must be >= 1, got {sizes}")
         self.sizes = sizes
         hidden = len(sizes) - 2
         names = [activation] * hidden if isinstance(activation, str) else list(activation)
         if len(names) != hidden:
-            raise ValueError(f"activation list has {len(names)} entries for {hidden} hidden layers")
+            raise FieldError("activation",
+                             f"activation list has {len(names)} entries for {hidden} hidden layers")
         self.activations = [act.get_activation(n).name for n in names]
         self.output, self.loss_name = outputs.check_pair(output, loss)
         if self.output == "softmax" and sizes[-1] < 2:
-            raise ValueError("a softmax output needs at least 2 units")
+            raise FieldError("sizes", "a softmax output needs at least 2 units")
         if init not in INITS:
-            raise ValueError(f"unknown init {init!r}; expected one of: {', '.join(INITS)}")
+            raise FieldError("init", f"unknown init {init!r}; expected one of: {', '.join(INITS)}")
         self.init = init
         options = dict(OPTION_DEFAULTS)
         for key, value in (activation_options or {}).items():
             if key not in OPTION_DEFAULTS:
-                raise ValueError(f"unknown activation option {key!r}; expected one of: "
+                raise FieldError("activation_options", f"unknown activation option {key!r}; expected one of: "
                                  f"{', '.join(OPTION_DEFAULTS)}")
             options[key] = value
         if int(options["maxout_k"]) < 1:
-            raise ValueError("maxout_k must be >= 1")
+            raise FieldError("activation_options", "maxout_k must be >= 1")
         options["maxout_k"] = int(options["maxout_k"])
         self.options = options
         self.rng = rng if rng is not None else np.random.default_rng(seed)
@@ -142,7 +144,7 @@ class Network:
     # --- parameter access -------------------------------------------------------------------------
     def _check_layer(self, layer: object) -> int:
         if not isinstance(layer, (int, np.integer)) or isinstance(layer, bool) or not 0 <= layer < self.depth:
-            raise IndexError(f"layer must be an integer in 0..{self.depth - 1}, got {layer!r}")
+            raise FieldIndexError("layer", f"layer must be an integer in 0..{self.depth - 1}, got {layer!r}")
         return int(layer)
 
     def _locate(self, kind: str, layer: int, index: Index) -> tuple[Array, tuple[int, ...]]:
@@ -152,7 +154,7 @@ class Network:
             arr = self.weights[l]
             idx = tuple(index) if isinstance(index, (list, tuple)) else None
             if idx is None or len(idx) != 2:
-                raise IndexError("a weight index is a pair [i, j]")
+                raise FieldIndexError("index", "a weight index is a pair [i, j]")
         elif kind == "bias":
             arr, idx = self.biases[l], (index[0] if isinstance(index, (list, tuple)) and len(index) == 1
                                         else index,)
@@ -160,11 +162,13 @@ class Network:
             arr, idx = self.unit_params[l][kind], (index,)
         else:
             names = ["weight", "bias", *self.unit_params[l]]
-            raise ValueError(f"layer {l} has no parameter kind {kind!r}; expected one of: {', '.join(names)}")
+            raise FieldError("kind",
+                             f"layer {l} has no parameter kind {kind!r}; expected one of: {', '.join(names)}")
         checked: list[int] = []
         for axis, i in enumerate(idx):
             if not isinstance(i, (int, np.integer)) or isinstance(i, bool) or not 0 <= i < arr.shape[axis]:
-                raise IndexError(f"{kind} index {list(idx)} is out of range for shape {list(arr.shape)} "
+                raise FieldIndexError("index",
+                                      f"{kind} index {list(idx)} is out of range for shape {list(arr.shape)} "
                                  f"in layer {l}")
             checked.append(int(i))
         return arr, tuple(checked)
@@ -179,9 +183,9 @@ class Network:
         arr, idx = self._locate(kind, layer, index)
         value = float(value)
         if not np.isfinite(value):
-            raise ValueError(f"{kind} value must be a finite number, got {value!r}")
+            raise FieldError("value", f"{kind} value must be a finite number, got {value!r}")
         if kind == "sigma" and value <= 0:
-            raise ValueError("an rbf width (sigma) must be > 0")
+            raise FieldError("value", "an rbf width (sigma) must be > 0")
         arr[idx] = value
 
     def set_parameters(self, weights: Sequence[ArrayLike] | None = None,
@@ -196,24 +200,27 @@ class Network:
             if given is None:
                 continue
             if len(given) != self.depth:
-                raise ValueError(f"{name} has {len(given)} layers, the network has {self.depth}")
+                raise FieldError(name, f"{name} has {len(given)} layers, the network has {self.depth}")
             for l, (g, c) in enumerate(zip(given, current, strict=True)):
                 arr = np.asarray(g, dtype=float)
                 if arr.shape != c.shape:
-                    raise ValueError(f"{name}[{l}] has shape {list(arr.shape)}, expected {list(c.shape)}")
+                    raise FieldError(name,
+                                     f"{name}[{l}] has shape {list(arr.shape)}, expected {list(c.shape)}")
                 if not np.all(np.isfinite(arr)):
-                    raise ValueError(f"{name}[{l}] contains a non-finite value")
+                    raise FieldError(name, f"{name}[{l}] contains a non-finite value")
                 staged.append((c, arr))
         if unit_params is not None:
             if len(unit_params) != self.depth:
-                raise ValueError(f"unit_params has {len(unit_params)} layers, the network has {self.depth}")
+                raise FieldError("unit_params",
+                                 f"unit_params has {len(unit_params)} layers, the network has {self.depth}")
             for l, layer_params in enumerate(unit_params):
                 for key, value in (layer_params or {}).items():
                     if key not in self.unit_params[l]:
-                        raise ValueError(f"layer {l} has no unit parameter {key!r}")
+                        raise FieldError("unit_params", f"layer {l} has no unit parameter {key!r}")
                     arr = np.asarray(value, dtype=float)
                     if arr.shape != self.unit_params[l][key].shape or not np.all(np.isfinite(arr)):
-                        raise ValueError(f"unit_params[{l}][{key!r}] must be {self.sizes[l + 1]} "
+                        raise FieldError("unit_params",
+                                         f"unit_params[{l}][{key!r}] must be {self.sizes[l + 1]} "
                                          "finite numbers")
                     staged.append((self.unit_params[l][key], arr))
         for dst, src in staged:
@@ -244,7 +251,7 @@ class Network:
         """
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
-            raise ValueError(f"inputs must have shape (n, {self.sizes[0]}), got {list(X.shape)}")
+            raise FieldError("X", f"inputs must have shape (n, {self.sizes[0]}), got {list(X.shape)}")
         a: list[Array] = [X]
         zs: list[Array] = []
         slopes: list[Array | None] = []

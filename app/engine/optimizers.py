@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .errors import FieldError
+
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
 Vector = NDArray[np.float64]
@@ -26,14 +28,14 @@ def _positive(name: str, value: float, upper: float | None = None) -> float:
     value = float(value)
     if not math.isfinite(value) or value <= 0 or (upper is not None and value > upper):
         bound = f"in (0, {upper}]" if upper is not None else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+        raise FieldError(name, f"{name} must be a finite number {bound}, got {value!r}")
     return value
 
 
 def _fraction(name: str, value: float) -> float:
     value = float(value)
     if not math.isfinite(value) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+        raise FieldError(name, f"{name} must be in [0, 1), got {value!r}")
     return value
 
 
@@ -87,7 +89,8 @@ class Optimizer:
         """Restore what ``state()`` returned. Arrays are written into the existing buffers where there are
         some, since the fast path may hold on to them."""
         if set(state) != set(self.state_fields):
-            raise ValueError(f"optimizer state for {self.name!r} needs {sorted(self.state_fields)}, got "
+            raise FieldError("state",
+                             f"optimizer state for {self.name!r} needs {sorted(self.state_fields)}, got "
                              f"{sorted(state)}")
         for k, v in state.items():
             current = getattr(self, k)
@@ -204,8 +207,8 @@ def make_optimizer(name: str, lr: float, **options: Any) -> Optimizer:
     """Build an optimizer by name ("sgd" | "momentum" | "adam"); unknown names or options raise."""
     classes: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
     if name not in classes:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of: {', '.join(OPTIMIZERS)}")
+        raise FieldError("optimizer", f"unknown optimizer {name!r}; expected one of: {', '.join(OPTIMIZERS)}")
     try:
         return classes[name](lr, **options)
     except TypeError:
-        raise ValueError(f"optimizer {name!r} does not take options {sorted(options)}") from None
+        raise FieldError("options", f"optimizer {name!r} does not take options {sorted(options)}") from None

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .activations import sigmoid, softplus
+from .errors import FieldError
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class OutputPair:
         z = np.asarray(z, dtype=float)
         t = np.asarray(t, dtype=float)
         if z.ndim != 2 or t.shape != z.shape:
-            raise ValueError(f"z and t: expected two arrays of one shape (n, K), got {list(z.shape)} and "
+            raise FieldError("t",
+                             f"z and t: expected two arrays of one shape (n, K), got {list(z.shape)} and "
                              f"{list(t.shape)}")
         check_targets(self.output, self.loss, t)
         return loss_and_delta(self.output, self.loss, z, activate(self.output, z), t)
@@ -72,11 +74,11 @@ def get_pair(output: str, loss: str | None = None) -> OutputPair:
 def check_pair(output: str, loss: str | None) -> tuple[str, str]:
     """Validate an output/loss choice; ``loss=None`` picks the output's natural loss."""
     if output not in DEFAULT_LOSS:
-        raise ValueError(f"unknown output {output!r}; expected one of: {', '.join(DEFAULT_LOSS)}")
+        raise FieldError("output", f"unknown output {output!r}; expected one of: {', '.join(DEFAULT_LOSS)}")
     loss = DEFAULT_LOSS[output] if loss is None else loss
     if (output, loss) not in PAIRS:
         allowed = ", ".join(f"{o} + {l}" for o, l in PAIRS)
-        raise ValueError(f"loss {loss!r} cannot follow output {output!r}; allowed pairs: {allowed}")
+        raise FieldError("loss", f"loss {loss!r} cannot follow output {output!r}; allowed pairs: {allowed}")
     return output, loss
 
 
@@ -93,7 +95,7 @@ def activate(output: str, z: np.ndarray) -> np.ndarray:
         e = np.exp(z - z.max(axis=1, keepdims=True))
         p: np.ndarray = e / e.sum(axis=1, keepdims=True)
         return p
-    raise ValueError(f"unknown output {output!r}")
+    raise FieldError("output", f"unknown output {output!r}")
 
 
 def loss_and_delta(output: str, loss: str, z: np.ndarray, y: np.ndarray,
@@ -132,18 +134,18 @@ def encode_targets(output: str, y: np.ndarray, k: int, loss: str | None = None) 
     loss = DEFAULT_LOSS.get(output) if loss is None else loss
     if y.ndim == 2:
         if y.shape[1] != k:
-            raise ValueError(f"targets have {y.shape[1]} columns but the network has {k} outputs")
+            raise FieldError("y", f"targets have {y.shape[1]} columns but the network has {k} outputs")
         t = y.astype(float)
         check_targets(output, loss, t)
         return t
     if y.ndim != 1:
-        raise ValueError(f"targets must have shape (n,) or (n, {k}), got {y.shape}")
+        raise FieldError("y", f"targets must have shape (n,) or (n, {k}), got {y.shape}")
     _check_finite(y.astype(float), "target")
     if output == "softmax":
         labels = y.astype(int)
         bad = np.flatnonzero((labels < 0) | (labels >= k) | (labels != y))
         if bad.size:
-            raise ValueError(f"softmax targets must be integer class labels in 0..{k - 1}, got "
+            raise FieldError("y", f"softmax targets must be integer class labels in 0..{k - 1}, got "
                              f"{_number(y[bad[0]])} (row {bad[0]})")
         t = np.zeros((y.shape[0], k))
         t[np.arange(y.shape[0]), labels] = 1.0
@@ -183,15 +185,15 @@ def check_targets(output: str, loss: str | None, t: np.ndarray,
         pair, need = (("sigmoid + cross-entropy", "targets 0 or 1") if cross_entropy
                       else ("sigmoid + squared error", "targets in [0, 1] (the sigmoid's range)"))
         got = encoded_from[row] if encoded_from is not None else t[row, col]
-        raise ValueError(f"target column {col}: {pair} needs {need}, got {_number(got)} (row {row})")
+        raise FieldError("y", f"target column {col}: {pair} needs {need}, got {_number(got)} (row {row})")
     _check_finite(t, "target")
     rows, cols = np.nonzero(t < 0.0)
     if rows.size:
-        raise ValueError(f"target column {cols[0]}: softmax + cross-entropy needs class weights >= 0, "
+        raise FieldError("y", f"target column {cols[0]}: softmax + cross-entropy needs class weights >= 0, "
                          f"got {_number(t[rows[0], cols[0]])} (row {rows[0]})")
     (rows,) = np.nonzero(np.abs(t.sum(axis=1) - 1.0) > 1e-6)
     if rows.size:
-        raise ValueError(f"softmax + cross-entropy needs each row of targets to sum to 1 (one-hot class "
+        raise FieldError("y", f"softmax + cross-entropy needs each row of targets to sum to 1 (one-hot class "
                          f"labels), row {rows[0]} sums to {_number(t[rows[0]].sum())}")
 
 
@@ -201,7 +203,7 @@ def _check_finite(t: np.ndarray, what: str) -> None:
     bad = np.argwhere(~np.isfinite(t))
     if bad.size:
         where = f"row {bad[0][0]}" + (f", column {bad[0][1]}" if t.ndim == 2 else "")
-        raise ValueError(f"{what}s must be finite numbers, got {_number(t[tuple(bad[0])])} ({where})")
+        raise FieldError("y", f"{what}s must be finite numbers, got {_number(t[tuple(bad[0])])} ({where})")
 
 
 def _number(value: float) -> str:

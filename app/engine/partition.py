@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import activations as act
+from .errors import FieldError
 from .features import is_identity, validate_features
 from .grid import check_box, is_one_d
 from .network import Network
@@ -92,7 +93,7 @@ def _add_unit(rc: Any, name: str, units: int, params: Mapping[Any, npt.ArrayLike
                 w2[j, j * k] = 1.0
             rc.add(_residual(w1, np.zeros(units), w2))
     elif name != "linear":
-        raise ValueError(f"activation {name!r} is not piecewise linear")
+        raise FieldError("activation", f"activation {name!r} is not piecewise linear")
 
 
 def _partition(net: Network, box: tuple[float, float], one_d: bool, budget: int | None = None,
@@ -229,7 +230,7 @@ def region_polygons(net: Network, box: tuple[float, float] = (-6.0, 6.0),
     features = validate_features(features)
     limit = POLYGON_LIMIT if limit is None else limit
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"limit: expected a positive integer, got {limit!r}")
+        raise FieldError("limit", f"limit: expected a positive integer, got {limit!r}")
     one_d = is_one_d(features)
     if not is_identity(features):
         raise PolygonsUnavailable(f"the input features {list(features)} are not (x1, x2) or (x1): regions "
@@ -239,7 +240,8 @@ def region_polygons(net: Network, box: tuple[float, float] = (-6.0, 6.0),
     if not np.all(np.isfinite(net.flat)):
         raise PolygonsUnavailable("the network's parameters are not finite (diverged)")
     if net.sizes[0] != len(features):
-        raise ValueError(f"network has {net.sizes[0]} inputs but {len(features)} features {list(features)}")
+        raise FieldError("features",
+                         f"network has {net.sizes[0]} inputs but {len(features)} features {list(features)}")
     if not available():
         raise PolygonsUnavailable("regioncam is not installed")
     if one_d:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from .errors import FieldError
 from .grid import GridEvaluator
 from .network import Network
 
@@ -45,7 +46,8 @@ def _pattern_bits(net: Network, X: np.ndarray) -> np.ndarray:
             winner = z.reshape(z.shape[0], -1, k).argmax(axis=2)
             cols += [((winner >> bit) & 1).astype(bool) for bit in range((k - 1).bit_length())]
         elif name != "linear":
-            raise ValueError(f"activation {name!r} is not piecewise linear: no activation pattern")
+            raise FieldError("activation",
+                             f"activation {name!r} is not piecewise linear: no activation pattern")
     if not cols:
         return np.zeros((X.shape[0], 1), dtype=bool)
     return np.concatenate(cols, axis=1)
@@ -55,7 +57,7 @@ def activation_patterns(net: Network, X: npt.ArrayLike) -> np.ndarray:
     """Packed activation patterns ``(n, nbytes)`` uint8 of network inputs ``X`` ``(n, n0)``; equal rows
     mean the same linear region. Computed in float64 with ``net.forward``, in chunks."""
     if not net.piecewise_linear:
-        raise ValueError("activation patterns need a piecewise-linear network; this one has "
+        raise FieldError("activation", "activation patterns need a piecewise-linear network; this one has "
                          f"activations {net.activations}")
     X = np.asarray(X, dtype=float)
     parts = [np.packbits(_pattern_bits(net, X[i:i + _CHUNK]), axis=1) for i in range(0, len(X), _CHUNK)]
@@ -85,7 +87,7 @@ class RegionTracker:
 
     def __init__(self, capacity: int = MAX_ID):
         if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= MAX_ID:
-            raise ValueError(f"capacity: expected an integer in 1..{MAX_ID}, got {capacity!r}")
+            raise FieldError("capacity", f"capacity: expected an integer in 1..{MAX_ID}, got {capacity!r}")
         self.capacity = capacity
         self.reset()
 
@@ -103,7 +105,7 @@ class RegionTracker:
         """Region id ``(n,)`` uint16 for each packed pattern row of ``packed`` ``(n, nbytes)`` uint8."""
         packed = np.ascontiguousarray(packed, dtype=np.uint8)
         if packed.ndim != 2:
-            raise ValueError(f"patterns: expected a 2-D uint8 array, got shape {packed.shape}")
+            raise FieldError("patterns", f"patterns: expected a 2-D uint8 array, got shape {packed.shape}")
         if packed.shape[1] != self._width:
             self.reset()
             self._width = packed.shape[1]
@@ -147,6 +149,7 @@ def region_map(net: Network, grid: GridEvaluator | npt.ArrayLike,
         return tracker.ids(activation_patterns(net, grid.inputs)).reshape(grid.shape)
     X = np.asarray(grid, dtype=float)
     if X.ndim != 2 or X.shape[1] != net.sizes[0]:
-        raise ValueError(f"grid: expected a GridEvaluator or network inputs of shape (n, {net.sizes[0]}), "
+        raise FieldError("grid",
+                         f"grid: expected a GridEvaluator or network inputs of shape (n, {net.sizes[0]}), "
                          f"got shape {list(X.shape)}")
     return tracker.ids(activation_patterns(net, X))

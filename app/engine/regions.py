@@ -25,6 +25,7 @@ import numpy as np
 from . import activations as act
 from . import partition
 from .bounds import theoretical_bound, upper_bound
+from .errors import FieldError
 from .features import feature_map, is_identity, validate_features
 from .grid import check_box, check_size, grid_points, is_one_d
 from .network import Network
@@ -79,9 +80,10 @@ def region_count(net: Network, box: tuple[float, float] = (-6.0, 6.0),
     features = validate_features(features)
     resolution = check_size(resolution, "resolution")
     if method not in ("auto", "exact", "grid"):
-        raise ValueError(f"method: expected 'auto', 'exact' or 'grid', got {method!r}")
+        raise FieldError("method", f"method: expected 'auto', 'exact' or 'grid', got {method!r}")
     if net.sizes[0] != len(features):
-        raise ValueError(f"network has {net.sizes[0]} inputs but {len(features)} features {list(features)}")
+        raise FieldError("features",
+                         f"network has {net.sizes[0]} inputs but {len(features)} features {list(features)}")
     if not net.piecewise_linear:
         smooth = sorted({n for n in net.activations if not act.ACTIVATIONS[n].piecewise_linear})
         if method == "exact":
@@ -128,3 +130,4 @@ def region_count(net: Network, box: tuple[float, float] = (-6.0, 6.0),
     why = f" ({reason})" if method == "auto" and identity and reason else ""
     note = f"lower bound: distinct activation patterns on {where}{plane}{why}; {bound_note}"
     return RegionInfo(count, bound, False, note, upper)
+

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .errors import FieldError
 from .fastpath import FastPath, unsupported_reason
 from .network import Network
 from .optimizers import Optimizer
@@ -73,18 +74,20 @@ class Trainer:
         self.optimizer = optimizer
         self.X = np.ascontiguousarray(X, dtype=float)
         if self.X.ndim != 2 or self.X.shape[0] < 1:
-            raise ValueError(f"training inputs must have shape (n, d) with n >= 1, got {list(self.X.shape)}")
+            raise FieldError("X",
+                             f"training inputs must have shape (n, d) with n >= 1, got {list(self.X.shape)}")
         if self.X.shape[1] != net.sizes[0]:
-            raise ValueError(f"training inputs have {self.X.shape[1]} features, the network takes "
+            raise FieldError("X", f"training inputs have {self.X.shape[1]} features, the network takes "
                              f"{net.sizes[0]}")
         self.T = net.encode_targets(y)
         if self.T.shape[0] != self.X.shape[0]:
-            raise ValueError(f"{self.X.shape[0]} inputs but {self.T.shape[0]} targets")
+            raise FieldError("y", f"{self.X.shape[0]} inputs but {self.T.shape[0]} targets")
         self.batch_size = batch_size
         self.set_regularization(regularization, reg_rate)
         if l1 or l2:
             if regularization is not None:
-                raise ValueError("give the penalty either as regularization + reg_rate or as l1 and l2, "
+                raise FieldError("regularization",
+                                 "give the penalty either as regularization + reg_rate or as l1 and l2, "
                                  "not both")
             self.set_penalty(l1, l2)
         self.rng = rng if rng is not None else net.rng
@@ -113,7 +116,8 @@ class Trainer:
     def batch_size(self, value: int) -> None:
         n = self.X.shape[0]
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= n:
-            raise ValueError(f"batch_size must be an integer between 1 and the training-set size {n}, "
+            raise FieldError("batch_size",
+                             f"batch_size must be an integer between 1 and the training-set size {n}, "
                              f"got {value!r}")
         self._batch_size = int(value)
 
@@ -121,7 +125,7 @@ class Trainer:
         """Change the penalty live to one kind: ``kind`` None | "l1" | "l2", ``rate`` >= 0 (the other
         rate becomes 0). With ``kind`` None the rate is kept in ``reg_rate`` but nothing is penalised."""
         if kind not in REGULARIZATIONS:
-            raise ValueError(f"unknown regularization {kind!r}; expected none, l1 or l2")
+            raise FieldError("regularization", f"unknown regularization {kind!r}; expected none, l1 or l2")
         rate = _rate("regularization rate", rate)
         self.l1 = rate if kind == "l1" else 0.0
         self.l2 = rate if kind == "l2" else 0.0
@@ -155,7 +159,7 @@ class Trainer:
         then): epoch and position within it follow from the batch size. Optimizer state starts afresh."""
         step = int(step)
         if step < 0:
-            raise ValueError(f"step must be >= 0, got {step}")
+            raise FieldError("step", f"step must be >= 0, got {step}")
         self.reset_progress()
         n = self.X.shape[0]
         per_epoch = -(-n // self._batch_size)
@@ -190,10 +194,10 @@ class Trainer:
     def restore(self, state: TrainerState) -> None:
         """Go back (or forward) to a checkpoint of this trainer (same network shape and data)."""
         if state.params.shape != self.net.flat.shape:
-            raise ValueError(f"checkpoint has {state.params.size} parameters, the network "
+            raise FieldError("state", f"checkpoint has {state.params.size} parameters, the network "
                              f"{self.net.flat.size}")
         if state.order is not None and state.order.shape[0] != self.X.shape[0]:
-            raise ValueError("checkpoint was taken on a training set of another size")
+            raise FieldError("state", "checkpoint was taken on a training set of another size")
         self._pending = None
         self.net.flat[:] = state.params
         self.optimizer.load_state(state.optimizer)
@@ -382,5 +386,5 @@ class Trainer:
 def _rate(name: str, value: float) -> float:
     rate = float(value)
     if not math.isfinite(rate) or rate < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {rate!r}")
+        raise FieldError(name, f"{name} must be a finite number >= 0, got {rate!r}")
     return rate

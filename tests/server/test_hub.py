@@ -1,5 +1,4 @@
-"""Hub: grace period and idle cleanup on a fake clock, the session's rate limit, frame-rate adaptation, fair
-share. The per-socket layer (app/connection.py) has its own tests in test_connection.py."""
+"""Hub: grace period and idle cleanup on a fake clock, the rate bucket, frame-rate adaptation, fair share."""
 
 from __future__ import annotations
 
@@ -11,7 +10,8 @@ from starlette.testclient import TestClient
 from app import protocol as p
 from app.config import SessionConfig
 from app.connection import Connection
-from app.hub import MIN_FPS, Hub, Live, _adapt_fps
+from app.hub import Hub, Live
+from app.runner import MIN_FPS, adapt_fps
 from app.server import create_app
 from app.session import Session
 from app.settings import Settings
@@ -104,11 +104,11 @@ def test_rate_bucket_allows_bursts_then_refills_at_the_rate():
 def test_frame_rate_drops_under_load_and_recovers_up_to_the_cap():
     fps = 60.0
     for _ in range(50):
-        fps = _adapt_fps(fps, 60.0, busy=0.1, dropped=False)  # each frame's work takes 100 ms
+        fps = adapt_fps(fps, 60.0, busy=0.1, dropped=False)  # each frame's work takes 100 ms
     assert fps == MIN_FPS or fps < 10
-    assert _adapt_fps(30.0, 60.0, busy=0.001, dropped=True) < 30.0  # a slow client lowers it too
+    assert adapt_fps(30.0, 60.0, busy=0.001, dropped=True) < 30.0  # a slow client lowers it too
     for _ in range(100):
-        fps = _adapt_fps(fps, 45.0, busy=0.001, dropped=False)
+        fps = adapt_fps(fps, 45.0, busy=0.001, dropped=False)
     assert fps == 45.0
 
 
