@@ -208,6 +208,28 @@ def test_escape_and_the_leave_button_return_to_the_normal_page_at_that_scene(new
     assert page.evaluate("document.activeElement.id") == "tour-start"
 
 
+def test_after_rebuilding_a_scenes_network_by_hand_the_lecture_goes_on_from_that_stop(new_page):
+    stop = TOUR.index("xor-by-hand")
+    page = new_page("?tour=1&scene=xor-by-hand")
+    wait_stop(page, "xor-by-hand")
+    page.click("#add-layer")  # hand-set weights no longer fit: the page drops the scene, keeps the network
+    wait_js(page, "window.__mlp.ui.scene === null && window.__mlp.config.hidden.length === 2")
+    assert progress(page) == f"\u2013 / {COUNT}"
+    nxt = scenes.get_scene(TOUR[stop + 1]).title
+    assert f"next: {nxt}" in page.locator("#tour-title").inner_text()
+    # a reload shows that network (the address says it), not the lecture's first scene
+    page.reload()
+    wait_js(page, "window.__mlp && window.__mlp.painted > 0 && window.__mlp.config.hidden.length === 2")
+    assert page.evaluate("window.__mlp.ui.scene") is None and query(page)["tour"] == "1"
+    page = new_page("?tour=1&scene=xor-by-hand")
+    wait_stop(page, "xor-by-hand")
+    page.click("#add-layer")
+    wait_js(page, "window.__mlp.ui.scene === null")
+    page.locator("body").focus()
+    page.keyboard.press("PageDown")
+    wait_stop(page, TOUR[stop + 1])
+
+
 def test_the_lecture_mode_button_on_the_plain_page_starts_at_the_first_scene(new_page):
     page = new_page("")
     assert page.evaluate("window.__mlp.ui.scene") is None

@@ -492,7 +492,7 @@ async function main() {
   views.broadcast = new Broadcast(roomParams, { notice, urlChanged: () => syncUrl() });
   // tour=1 (lecture mode) belongs to views/tour.js; a room's viewer cannot change scenes, so has no tour
   const tourParams = readTourParam(roomParams.search);
-  views.tour = new Tour(scenes.tour || [], sceneList, {
+  views.tour = new Tour(scenes.tour || [], sceneList, scenes.default || null, {
     on: tourParams.on && !roomParams.watch,
     load: (name) => send({ type: "load_scene", name }),
     urlChanged: () => syncUrl(),
@@ -502,7 +502,7 @@ async function main() {
   if (parsed.notices.length) notice(`Ignored invalid link values: ${parsed.notices.join("; ")}`);
   document.body.classList.toggle("embed", parsed.ui.embed);
   document.body.classList.toggle("embed-edit", Boolean(parsed.ui.edit));
-  views.tour.claim(parsed.ui); // ?tour=1 alone starts at the lecture's first scene
+  views.tour.claim(parsed); // ?tour=1 alone starts at the lecture's first scene
   model.start(parsed);
   // a link to "Your points" starts as choosing the tile does; the hello carries the same values
   const extra = linkExtras(parsed.config, model.config);

@@ -5,6 +5,8 @@
 // previous / next, full screen, leave), the start button, the keys, and the `tour=1` key of the address.
 // The position is the scene: `?tour=1&scene=depth` is the depth stop, so a reload or a shared link lands there.
 
+import { readable } from "../state.js";
+
 const $ = (id) => document.getElementById(id);
 
 export const TOUR_KEY = "tour";
@@ -31,7 +33,7 @@ export function readTourParam(search) {
   const params = new URLSearchParams(search);
   const on = TRUE.has((params.get(TOUR_KEY) || "").trim().toLowerCase());
   params.delete(TOUR_KEY);
-  const rest = params.toString().replace(/%2C/g, ",").replace(/%3B/g, ";");
+  const rest = readable(params.toString());
   return { on, search: rest ? `?${rest}` : "" };
 }
 
@@ -47,6 +49,7 @@ export class Tour {
   /**
    * @param {string[]} order scene names in the lecture's order (/api/scenes "tour")
    * @param {{name: string, title?: string}[]} scenes the scene list of /api/scenes (for the titles)
+   * @param {string|null} defaultScene the scene a bare address starts (the page calls it "no scene")
    * @param {object} hooks
    * @param {boolean} hooks.on the address asked for lecture mode
    * @param {(name: string) => boolean} hooks.load loads a scene; false when it could not be sent (offline)
@@ -54,13 +57,17 @@ export class Tour {
    * @param {(where: {scene: string|null, position: number|null, count: number}) => void} hooks.moved
    *   the loaded scene changed (the embed API tells the host page)
    */
-  constructor(order, scenes, hooks) {
+  constructor(order, scenes, defaultScene, hooks) {
+    this.defaultScene = defaultScene;
     this.order = order.filter((name) => scenes.some((s) => s.name === name));
     this.titles = new Map(scenes.map((s) => [s.name, s.title || s.name]));
     this.hooks = hooks;
     this.on = Boolean(hooks.on) && this.order.length > 0;
     this.current = null; // the scene now loaded (null: none, or the default playground)
     this.pending = null; // the stop asked for and not yet loaded: a second press moves on from there
+    // the last stop shown: after a detour (another scene, or a scene's network rebuilt by hand, which drops
+    // the scene) the lecture goes on from there
+    this.last = null;
     this.reported = undefined;
     this.bar = $("tourbar");
     this.startButton = $("tour-start");
@@ -81,9 +88,9 @@ export class Tour {
     this.show();
   }
 
-  /** Lecture mode from the address without a stop of the lecture in it starts at the first stop. */
-  claim(ui) {
-    if (this.on && !this.order.includes(ui.scene)) ui.scene = this.order[0];
+  /** A bare `?tour=1` starts at the first stop; with a scene or settings, the page shows what they say. */
+  claim(parsed) {
+    if (this.on && !parsed.ui.scene && !Object.keys(parsed.config).length) parsed.ui.scene = this.order[0];
   }
 
   /** 1-based position of the loaded scene in the lecture, or null when it is not one of its stops. */
@@ -100,6 +107,7 @@ export class Tour {
   setScene(name) {
     this.current = name || null;
     if (this.pending === this.current) this.pending = null;
+    if (this.order.includes(this.current)) this.last = this.current;
     this.show();
     if (this.reported !== this.current) {
       this.reported = this.current;
@@ -115,13 +123,19 @@ export class Tour {
     return true;
   }
 
-  /** Move by `delta` stops from the one loaded or asked for; false at either end (nothing happens). */
-  move(delta) {
-    const from = this.order.indexOf(this.pending ?? this.current);
-    // off the lecture (another scene or none): either key enters it at its first stop
+  /** The stop `delta` away from the one loaded or asked for (or the last one shown), or null past an end. */
+  target(delta) {
+    let from = this.order.indexOf(this.pending ?? this.current);
+    if (from < 0) from = this.order.indexOf(this.last);
+    // never in the lecture yet (another scene or none): either key enters it at its first stop
     const to = from < 0 ? 0 : from + delta;
-    if (to < 0 || to >= this.order.length) return false;
-    return this.go(this.order[to]);
+    return to >= 0 && to < this.order.length ? this.order[to] : null;
+  }
+
+  /** Move by `delta` stops; false at either end (nothing happens). */
+  move(delta) {
+    const name = this.target(delta);
+    return name !== null && this.go(name);
   }
 
   next() {
@@ -163,8 +177,7 @@ export class Tour {
     if (this.on === (url.searchParams.get(TOUR_KEY) === "1")) return;
     url.searchParams.delete(TOUR_KEY);
     if (this.on) url.searchParams.set(TOUR_KEY, "1");
-    const search = url.search.replace(/%2C/g, ",").replace(/%3B/g, ";");
-    history.replaceState(null, "", `${url.pathname}${search}`);
+    history.replaceState(null, "", `${url.pathname}${readable(url.search)}`);
   }
 
   onKey(e) {
@@ -193,9 +206,11 @@ export class Tour {
     const pos = this.position;
     const count = this.order.length;
     $("tour-progress").textContent = pos ? `${pos} / ${count}` : `\u2013 / ${count}`;
+    const next = this.target(1);
     $("tour-title").textContent = pos ? this.titles.get(this.current)
-      : `${this.current ? this.titles.get(this.current) || this.current : "No scene"} (not a stop of the lecture)`;
-    $("tour-previous").disabled = pos === 1;
-    $("tour-next").disabled = pos === count;
+      : `${this.titles.get(this.current || this.defaultScene) || "This network"}: not a stop of the lecture`
+        + `${next ? ` (next: ${this.titles.get(next)})` : ""}`;
+    $("tour-previous").disabled = this.target(-1) === null;
+    $("tour-next").disabled = next === null;
   }
 }
