@@ -238,14 +238,28 @@ def test_the_lecture_mode_button_on_the_plain_page_starts_at_the_first_scene(new
     assert query(page)["tour"] == "1" and query(page)["scene"] == TOUR[0]
 
 
+def test_the_full_screen_button_fills_the_screen_and_leaving_the_tour_ends_it(new_page):
+    page = new_page("?tour=1&scene=xor-linear")
+    wait_stop(page, "xor-linear")
+    page.click("#tour-fullscreen")
+    wait_js(page, "document.fullscreenElement === document.documentElement")
+    wait_js(page, "document.getElementById('tour-fullscreen').getAttribute('aria-pressed') === 'true'")
+    page.click("#tour-leave")
+    wait_js(page, "document.fullscreenElement === null")
+    assert query(page).get("tour") is None
+
+
 def test_escape_closes_an_open_editor_first_and_stays_in_lecture_mode(new_page):
     page = new_page("?tour=1&scene=xor-by-hand")
     wait_stop(page, "xor-by-hand")
     page.click("#activation")
     page.wait_for_selector("#picker-pop:not([hidden])")
     page.keyboard.press("Escape")
+    page.wait_for_selector("#picker-pop", state="hidden")
     settle(page)
     assert page.evaluate("document.body.classList.contains('tour')")
+    page.keyboard.press("Escape")  # nothing open any more: now Escape leaves
+    wait_js(page, "!document.body.classList.contains('tour')")
 
 
 # ---- the projector ------------------------------------------------------------------------------------
