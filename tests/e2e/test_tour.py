@@ -249,6 +249,12 @@ def test_the_full_screen_button_fills_the_screen_and_leaving_the_tour_ends_it(ne
     assert query(page).get("tour") is None
 
 
+def test_hide_tour_removes_the_button_without_a_notice(new_page):
+    page = new_page("?hide=tour")
+    assert page.locator("#tour-start").is_hidden()
+    assert not page.locator("#notice").is_visible()
+
+
 def test_escape_closes_an_open_editor_first_and_stays_in_lecture_mode(new_page):
     page = new_page("?tour=1&scene=xor-by-hand")
     wait_stop(page, "xor-by-hand")
