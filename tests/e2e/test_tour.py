@@ -34,7 +34,7 @@ def progress(page) -> str:
 
 def wait_stop(page, name: str) -> None:
     """Wait until the scene ``name`` is loaded and the lecture bar shows its position."""
-    wait_js(page, f"window.__mlp.ui.scene === {name!r}")
+    wait_js(page, f"!!window.__mlp && window.__mlp.ui.scene === {name!r}")  # also across a reload
     mark = f"{TOUR.index(name) + 1} / {COUNT}"
     wait_js(page, f"document.getElementById('tour-progress').textContent === {mark!r}")
 
@@ -80,6 +80,18 @@ def test_the_server_sends_the_lecture_order_and_docs_lecture_md_lists_the_scenes
     topics = ["logistic", "xor-linear", "saturation", "softmax", "activations", "universality", "depth",
               "backprop"]
     assert [n for n in TOUR if n in topics] == topics
+
+
+@pytest.mark.parametrize(("tour", "words"), [
+    (("logistic", "xor-by-hnd"), ["xor-by-hnd", "unknown"]),
+    (("logistic", "depth", "logistic"), ["repeats"]),
+])
+def test_a_misspelt_or_repeated_stop_of_the_order_is_refused_at_import(monkeypatch, tour, words):
+    monkeypatch.setattr(scenes, "TOUR", tour)
+    with pytest.raises(ValueError) as err:
+        scenes._check_tour()
+    for word in words:
+        assert word in str(err.value)
 
 
 # ---- keys, progress, address ------------------------------------------------------------------------

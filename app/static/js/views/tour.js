@@ -21,6 +21,9 @@ const PREVIOUS_KEYS = new Set(["PageUp", "ArrowLeft", "ArrowUp"]);
 const CONTROL_KEYS = new Set(["ArrowRight", "ArrowDown", "ArrowLeft", "ArrowUp", "Home", "End"]);
 const CONTROL_ROLES = "[role=listbox], [role=option], [role=radiogroup], [role=radio], [role=slider], "
   + "[role=spinbutton], [role=menu], [role=menuitem], [role=textbox], [contenteditable=true]";
+// A stop asked for that never loaded (the server refused it, the connection dropped) stops counting after
+// this long, so the next press moves from what is on screen.
+const PENDING_MS = 5000;
 // While a popover or dialog is open its keys (Escape closes it) are its own.
 const OVERLAYS = ".popover:not([hidden]), dialog[open], [role=dialog]:not([hidden])";
 
@@ -65,6 +68,7 @@ export class Tour {
     this.on = Boolean(hooks.on) && this.order.length > 0;
     this.current = null; // the scene now loaded (null: none, or the default playground)
     this.pending = null; // the stop asked for and not yet loaded: a second press moves on from there
+    this.pendingAt = 0;
     // the last stop shown: after a detour (another scene, or a scene's network rebuilt by hand, which drops
     // the scene) the lecture goes on from there
     this.last = null;
@@ -115,17 +119,23 @@ export class Tour {
     }
   }
 
+  /** The stop asked for and still on its way, or null. */
+  get waiting() {
+    return this.pending && performance.now() - this.pendingAt < PENDING_MS ? this.pending : null;
+  }
+
   /** Load the stop `name`; false when it is already there (or asked for) or could not be sent. */
   go(name) {
-    if (name === (this.pending ?? this.current)) return false;
+    if (name === (this.waiting ?? this.current)) return false;
     if (!this.hooks.load(name)) return false;
     this.pending = name;
+    this.pendingAt = performance.now();
     return true;
   }
 
   /** The stop `delta` away from the one loaded or asked for (or the last one shown), or null past an end. */
   target(delta) {
-    let from = this.order.indexOf(this.pending ?? this.current);
+    let from = this.order.indexOf(this.waiting ?? this.current);
     if (from < 0) from = this.order.indexOf(this.last);
     // never in the lecture yet (another scene or none): either key enters it at its first stop
     const to = from < 0 ? 0 : from + delta;
