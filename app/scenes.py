@@ -255,3 +255,23 @@ register(Scene(
     panel="landscape",
     topic="Training: gradient descent on the loss surface",
 ))
+
+# The lecture's order, the one list of it: the page's lecture mode walks it, /api/scenes sends it as "tour"
+# and docs/lecture.md's table of scenes follows it (tests/e2e/test_tour.py checks both). It is the order of
+# the lecture's topics: logistic regression, XOR, costs, output units, hidden units, universality, depth,
+# backprop. The default scene is the free playground, not a stop of the lecture.
+TOUR: tuple[str, ...] = ("logistic", "xor-linear", "xor-by-hand", "xor-fold", "xor-learned", "saturation",
+                         "softmax", "activations", "universality", "depth", "spiral-deep", "backprop",
+                         "landscape")
+
+
+def _check_tour() -> None:
+    """A misspelt or repeated stop fails at import, not in front of the class."""
+    unknown = [name for name in TOUR if name not in SCENES]
+    if unknown:
+        raise ValueError(f"TOUR names unknown scenes {unknown}; known scenes: {', '.join(SCENES)}")
+    if len(set(TOUR)) != len(TOUR):
+        raise ValueError(f"TOUR repeats a scene: {TOUR}")
+
+
+_check_tour()

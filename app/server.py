@@ -99,7 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/scenes")
     async def list_scenes() -> JSONResponse:
-        return JSONResponse({"default": scenes.DEFAULT_SCENE, "scenes": scenes.list_scenes()})
+        return JSONResponse({"default": scenes.DEFAULT_SCENE, "scenes": scenes.list_scenes(),
+                             "tour": list(scenes.TOUR)})
 
     @app.get("/api/datasets")
     async def datasets() -> JSONResponse:

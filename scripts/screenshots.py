@@ -1,6 +1,6 @@
 """Regenerates the committed screenshots: every lecture scene at 1280x720 (the full page, as a projector
 shows it) and at 960x540 (embedded, as a slide shows it) in docs/scenes/, and docs/screenshot.png and
-docs/screenshot-embed.png, the README's pictures.
+docs/screenshot-embed.png, the README's pictures, and docs/lecture-mode.png.
 
     python3 scripts/screenshots.py                  # all of them, into docs/
     python3 scripts/screenshots.py --out /tmp/shots --scene depth --size 960x720
@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                   scenes.DEFAULT_SCENE, steps=2000)
             shoot(browser, base, "?scene=xor-by-hand&embed=1", "960x540", args.out / "screenshot-embed.png",
                   "xor-by-hand")
+            # docs/lecture.md's lecture mode: a stop of the tour with its bar
+            shoot(browser, base, "?tour=1&scene=depth", "1280x720", args.out / "lecture-mode.png", "depth")
         browser.close()
     return 0
 

@@ -22,6 +22,7 @@ import { OutputView } from "./views/output.js";
 import { closeEditor, installEditor } from "./views/popups.js";
 import { ShareView } from "./views/share.js";
 import { Toolbar } from "./views/toolbar.js";
+import { readTourParam, Tour } from "./views/tour.js";
 
 const $ = (id) => document.getElementById(id);
 const PAINT_SAMPLES = 600;
@@ -31,6 +32,7 @@ let socket; // Socket
 const views = {
   controls: null, network: null, output: null, chart: null, lecture: null, toolbar: null, share: null,
   broadcast: null,
+  tour: null, // lecture mode: the lecture's scenes in order (views/tour.js)
   embed: null, // the postMessage API inside a host page's iframe; null on a top-level page
 };
 const page = {
@@ -64,6 +66,7 @@ const send = (msg) => socket.send(msg);
 function syncUrl() {
   const href = writeUrl(model.schema, model.config, model.ui, model.baseConfig());
   views.broadcast.keepInUrl(); // ?present / ?watch survive the rewrite (the links above leave them out)
+  views.tour.keepInUrl(); // and ?tour=1
   views.share.update(href);
   socket.setResumeKey(location.search);
 }
@@ -100,6 +103,7 @@ function applyConfig(config) {
   const scene = model.sceneNamed(model.ui.scene);
   $("scene-caption").hidden = !scene;
   $("scene-caption").textContent = scene ? scene.caption : "";
+  views.tour.setScene(model.ui.scene);
   views.output.setOutput(config.output);
   views.output.setDepth(config.hidden.length);
   showConfig();
@@ -496,11 +500,20 @@ async function main() {
   // the room keys (?present, ?watch) belong to broadcast.js, not to the config parser
   const roomParams = readRoomParams(location.search);
   views.broadcast = new Broadcast(roomParams, { notice, urlChanged: () => syncUrl() });
-  const parsed = parseQuery(roomParams.search, schema, { scenes: sceneList.map((s) => s.name), hideable: hideableNames() });
+  // tour=1 (lecture mode) belongs to views/tour.js; a room's viewer cannot change scenes, so has no tour
+  const tourParams = readTourParam(roomParams.search);
+  views.tour = new Tour(scenes.tour || [], sceneList, scenes.default || null, {
+    on: tourParams.on && !roomParams.watch,
+    load: (name) => send({ type: "load_scene", name }),
+    urlChanged: () => syncUrl(),
+    moved: (where) => views.embed && views.embed.emit("tour", where),
+  });
+  const parsed = parseQuery(tourParams.search, schema, { scenes: sceneList.map((s) => s.name), hideable: hideableNames() });
   const ignored = parsed.notices.length ? `Ignored invalid link values: ${parsed.notices.join("; ")}` : "";
   if (tfNotice || ignored) notice([tfNotice, ignored].filter(Boolean).join(" "));
   document.body.classList.toggle("embed", parsed.ui.embed);
   document.body.classList.toggle("embed-edit", Boolean(parsed.ui.edit));
+  views.tour.claim(parsed); // ?tour=1 alone starts at the lecture's first scene
   model.start(parsed);
   // a link to "Your points" starts as choosing the tile does; the hello carries the same values
   const extra = linkExtras(parsed.config, model.config);
@@ -526,6 +539,7 @@ async function main() {
   views.embed = installEmbed({
     send,
     change,
+    tour: views.tour,
     snapshot: () => ({ state: model.state, step: model.step, config: structuredClone(model.config), session: model.session }),
   });
   socket.setResumeKey(location.search, { initial: true });

@@ -7,7 +7,8 @@
 // views: the controller passes in what to call.
 
 export const MESSAGE_TYPE = "mlp-playground";
-export const ACTIONS = ["play", "pause", "step", "reset", "load_scene", "set", "get_state"];
+export const ACTIONS = ["play", "pause", "step", "reset", "load_scene", "set", "get_state", "next", "previous",
+  "goto"];
 const MAX_STEP = 1000; // the protocol's bound on one step message
 
 /** The allowed embedder origins the server put in <meta name="mlp-embed-origins" content="a b">. */
@@ -29,7 +30,8 @@ export class EmbedApi {
    * @param {string[]} options.allowed origins that may drive the player ("*" = any)
    * @param {string} options.self the player's own origin (always allowed)
    * @param {Window} options.host the window that embeds the player (window.parent)
-   * @param {object} options.actions {send(message), change(configPatch), snapshot() -> {state, step, config, session}}
+   * @param {object} options.actions {send(message), change(configPatch), snapshot() -> {state, step, config, session},
+   *   tour: the lecture's order (views/tour.js: order, next(), previous(), go(name), where())}
    */
   constructor({ allowed, self, host, hostOrigin = null, actions }) {
     this.any = allowed.includes("*");
@@ -60,7 +62,7 @@ export class EmbedApi {
   }
 
   dispatch(msg) {
-    const { send, change, snapshot } = this.actions;
+    const { send, change, snapshot, tour } = this.actions;
     switch (msg.action) {
       case "play":
       case "pause":
@@ -89,6 +91,17 @@ export class EmbedApi {
         break;
       case "get_state":
         this.emit("state", snapshot());
+        break;
+      // the lecture's scenes in order (as lecture mode walks them); a move is reported by a "tour" event once
+      // the scene has loaded, a move past either end (nothing happens) at once, so the deck knows where it is
+      case "next":
+        if (!tour.next()) this.emit("tour", tour.where());
+        break;
+      case "previous":
+        if (!tour.previous()) this.emit("tour", tour.where());
+        break;
+      case "goto":
+        if (!tour.go(tourStop(msg, tour.order))) this.emit("tour", tour.where());
         break;
       default:
         throw new ActionError("action", `unknown action ${JSON.stringify(msg.action)}; expected one of: ${ACTIONS.join(", ")}`);
@@ -133,6 +146,28 @@ export class EmbedApi {
     this.emit("frame", { step: header.step, epoch: header.epoch ?? null, train_loss: header.train_loss ?? null,
       test_loss: header.test_loss ?? null });
   }
+}
+
+/** The scene a `goto` names: `scene` (a name of the lecture's order) or `position` (1-based in it). */
+function tourStop(msg, order) {
+  const known = `the lecture's scenes are ${order.join(", ")}`;
+  if ("position" in msg) {
+    const p = msg.position;
+    if (!Number.isInteger(p) || p < 1 || p > order.length) {
+      throw new ActionError("position", `goto: position must be an integer from 1 to ${order.length} (${known}), `
+        + `got ${JSON.stringify(p)}`);
+    }
+    return order[p - 1];
+  }
+  if (!("scene" in msg)) {
+    throw new ActionError("scene", 'goto: give a scene name ({"scene": "depth"}) or a 1-based position '
+      + '({"position": 4})');
+  }
+  if (typeof msg.scene !== "string" || !order.includes(msg.scene)) {
+    throw new ActionError("scene", `goto: scene must be one of the lecture's scenes, got ${JSON.stringify(msg.scene)}; `
+      + known);
+  }
+  return msg.scene;
 }
 
 /** The origin of the page that embeds `win`: Chromium and Safari list it in location.ancestorOrigins; other
