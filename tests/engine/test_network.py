@@ -212,3 +212,17 @@ def test_the_penalty_mask_covers_weights_but_not_biases_unit_parameters_or_rbf_t
     expected[blocks[0].weights] = 1.0  # prelu layer: weights only (not bias, not slope)
     expected[blocks[2].weights] = 1.0  # output layer; blocks[1] is the rbf layer: templates are free
     np.testing.assert_array_equal(net.reg_mask, expected)
+
+
+def test_regularization_penalises_weights_but_not_biases():
+    net = Network([2, 3, 1], seed=0)
+    net.flat[:] = 1.0
+    X, y = np.zeros((4, 2)), np.zeros(4)
+    plain = net.loss_and_gradients(X, y)
+    reg = net.loss_and_gradients(X, y, l2=0.5)
+    np.testing.assert_allclose(reg.weights[0] - plain.weights[0], 0.5)
+    np.testing.assert_allclose(reg.biases[0] - plain.biases[0], 0.0)
+    n_weights = sum(w.size for w in net.weights)
+    assert reg.total - reg.loss == pytest.approx(0.5 * 0.5 * n_weights)
+    l1 = net.loss_and_gradients(X, y, l1=0.25)
+    assert l1.total - l1.loss == pytest.approx(0.25 * n_weights)
