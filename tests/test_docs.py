@@ -1,5 +1,6 @@
 """The docs stay true: docs/python-api.md is executable (its Python blocks run in order in one namespace, and
-every `print(...)  # value` line prints that value), and docs/architecture.md's module table is the tree's."""
+every `print(...)  # value` line prints that value), docs/architecture.md's module table is the tree's, and
+every test file of tests/engine and tests/server mirrors a module or is named in its paragraph below it."""
 
 import contextlib
 import io
@@ -53,3 +54,20 @@ def test_every_code_block_of_the_python_api_doc_is_python_so_that_it_runs():
 def test_the_python_api_doc_names_everything_app_engine_exports():
     missing = [name for name in app.engine.__all__ if not re.search(rf"\b{name}\b", DOC)]
     assert missing == []
+
+
+def test_every_test_file_mirrors_a_module_or_is_named_as_crossing_modules():
+    paragraph = ARCHITECTURE[ARCHITECTURE.index("Beside the mirrors"):ARCHITECTURE.index("## The page")]
+    named = set(re.findall(r"`(test_\w+)`", paragraph))
+    sources = {"engine": [ROOT / "app" / "engine"], "server": [ROOT / "app", ROOT / "app" / "protocol"]}
+    found = set()
+    for folder, homes in sources.items():
+        for test in sorted((ROOT / "tests" / folder).glob("test_*.py")):
+            found.add(test.stem)
+            module = test.stem.removeprefix("test_")  # a module, or a package (app/protocol)
+            mirrored = any((home / f"{module}.py").is_file() or (home / module / "__init__.py").is_file()
+                           for home in homes)
+            assert mirrored or test.stem in named, (
+                f"tests/{folder}/{test.name} mirrors no module of {folder} and docs/architecture.md does not "
+                "name it among the tests that cross modules")
+    assert named <= found, f"docs/architecture.md names test files that do not exist: {sorted(named - found)}"

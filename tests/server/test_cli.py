@@ -1,4 +1,5 @@
-"""Settings and the command line: env prefix, help text for every setting, bad settings exit 2 naming them."""
+"""The command line: help text for every setting, flags over the environment, bad settings exit 2 naming
+them, the options uvicorn gets, BLAS kept to one thread."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import sys
 
 import pytest
 import uvicorn
-from pydantic import ValidationError
 
 from app import cli
 from app import protocol as p
@@ -17,25 +17,6 @@ from app.settings import Settings
 from app.wsprotocol import BoundedWebSocketProtocol
 
 from .live import ROOT
-
-
-def test_defaults_serve_loopback_port_8000(monkeypatch):
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"MLP_PLAYGROUND_{name.upper()}", raising=False)
-    s = Settings()
-    assert (s.host, s.port, s.workers, s.frame_ancestors) == ("127.0.0.1", 8000, 1, "*")
-
-
-def test_environment_variables_with_the_prefix_set_settings(monkeypatch):
-    monkeypatch.setenv("MLP_PLAYGROUND_MAX_SESSIONS", "5")
-    monkeypatch.setenv("MLP_PLAYGROUND_ALLOWED_ORIGINS", "https://a.example, http://b.example:8080/")
-    s = Settings()
-    assert s.max_sessions == 5 and s.allowed_origins == ["https://a.example", "http://b.example:8080"]
-
-
-def test_an_allowed_origin_must_look_like_one():
-    with pytest.raises(ValidationError, match="allowed_origins"):
-        Settings(allowed_origins="evil.example/path")
 
 
 def test_every_setting_has_help_text_shown_by_help(capsys):
