@@ -42,6 +42,7 @@ from numpy_reference import TextbookMLP  # noqa: E402
 from app.engine import Network, Trainer, make_optimizer  # noqa: E402
 from app.engine.datasets import make_dataset, split  # noqa: E402
 from app.engine.grid import GridEvaluator  # noqa: E402
+from app.engine.gridpath import choice  # noqa: E402
 
 try:
     import torch_reference  # imports torch
@@ -307,6 +308,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     budget, repeats = (0.15, 3) if args.quick else (1.2, 12)
     print("\n".join(environment()))
+    # MLP_GRID_PATH=exp|tanh forces a path (to compare the two on one machine).
+    print(f"grid tanh/sigmoid path: {choice().describe()}")
     X, y = spiral_task()
     print(f"data: spiral, 500 points, {X.shape[0]} for training; SGD lr {LR}; tanh output + squared error")
     print("figures per CPU second of one thread; x = ours / reference (higher is better for ours)\n")
