@@ -36,6 +36,7 @@ import platform  # noqa: E402
 import time  # noqa: E402
 
 import e2b_reference  # noqa: E402
+import gridfloor  # noqa: E402
 import numpy as np  # noqa: E402
 from numpy_reference import TextbookMLP  # noqa: E402
 
@@ -207,6 +208,8 @@ def measure(net_cfg: dict, X: np.ndarray, y: np.ndarray, budget: float, repeats:
         timer.add("torch", "W3", torch_frame, 1)
     for impl, fast in zip(E2B_DTYPES, e2b_nets, strict=False):
         add_e2b(timer, impl, fast, n)
+    for impl, fn in gridfloor.floor_jobs(net, unit, points).items():
+        timer.add(impl, "W2", fn, 1)
     results = timer.run()
     session = {"fast_path": trainer._fast is not None, "diverged": trainer.diverged,
                "e2b_diverged": [impl for impl, fast in zip(E2B_DTYPES, e2b_nets, strict=False)
@@ -295,6 +298,17 @@ def e2b_goals(name: str, results: dict) -> list[str]:
     return lines
 
 
+def floor_lines(name: str, results: dict) -> list[str]:
+    """W2 of the bare NumPy calls (bench/gridfloor.py) next to ours and E2b-f32's."""
+    cpu = {impl: figures["W2"][0] for impl, figures in results.items() if "W2" in figures}
+    line = (f"{name}: W2 bare calls, one buffer {fmt(cpu['floor'])} grids/s (ours / that "
+            f"{cpu['ours'] / cpu['floor']:.2f}); ones rows {fmt(cpu['floor, ones rows'])} "
+            f"(one buffer / ones rows {cpu['floor'] / cpu['floor, ones rows']:.2f})")
+    if "E2b-f32" in cpu:
+        line += f"; E2b-f32 {fmt(cpu['E2b-f32'])}"
+    return [line]
+
+
 def wall_over_cpu(all_results: list[dict]) -> float:
     """Median over every figure of CPU rate / wall-clock rate: 1.0 on an idle machine."""
     ratios = [cpu / wall for results in all_results for figures in results.values()
@@ -313,7 +327,7 @@ def main(argv=None) -> int:
     X, y = spiral_task()
     print(f"data: spiral, 500 points, {X.shape[0]} for training; SGD lr {LR}; tanh output + squared error")
     print("figures per CPU second of one thread; x = ours / reference (higher is better for ours)\n")
-    lines, e2b_lines, goals, sessions, all_results = [], [], [], [], []
+    lines, e2b_lines, goals, floors, sessions, all_results = [], [], [], [], [], []
     for cfg in NETS:
         out = measure(cfg, X, y, budget, repeats)
         lines.extend(table(cfg["name"], cfg, out["results"]))
@@ -321,6 +335,7 @@ def main(argv=None) -> int:
         if E2B is not None:
             e2b_lines.extend([*e2b_table(cfg["name"], out["results"]), ""])
             goals.extend(e2b_goals(cfg["name"], out["results"]))
+        floors.extend(floor_lines(cfg["name"], out["results"]))
         sessions.append((cfg["name"], out["session"]))
         all_results.append(out["results"])
     print("\n".join(lines))
@@ -330,6 +345,10 @@ def main(argv=None) -> int:
               "E2b keeps one order\n")
         print("\n".join(e2b_lines + goals))
         print()
+    print("the grid's floor with np.tanh (relu: one clip), float32, no Python around the calls: the one "
+          "buffer our maps live in needs a bias pass per later layer; E2b's ones row under every layer "
+          "does not (bench/gridfloor.py)")
+    print("\n".join(floors) + "\n")
     print(f"wall-clock time / CPU time: {wall_over_cpu(all_results):.2f} (median over the figures); "
           f"load average now {os.getloadavg()[0]:.1f}: other processes on the cores slow every column")
     print("for scale (issue 2, measured elsewhere, 4x8 tanh net; W1 / W2 / W3): "
