@@ -163,7 +163,8 @@ class GridEvaluator:
 
     # --- buffers ----------------------------------------------------------------------------------
     def _structure(self, net: Network) -> tuple[object, ...]:
-        return (tuple(net.sizes), tuple(net.activations), net.options["maxout_k"], net.output)
+        # the path too: a grid whose path is changed (tests) lays its layers out again
+        return (tuple(net.sizes), tuple(net.activations), net.options["maxout_k"], net.output, self.path)
 
     def _allocate(self, net: Network) -> None:
         """Buffers for one network structure; reused until the structure changes."""
