@@ -14,6 +14,10 @@ imported at run time from ../shared/reference/e2b_numpy.py, see bench/e2b_refere
 note when absent), with issue 14's goals against E2b printed as PASS/FAIL. Also prints the arrays a
 session-like setup holds.
 
+The grid's tanh/sigmoid path is measured per process (app/engine/gridpath.py); ``MLP_GRID_PATH=exp|tanh``
+forces one, and ``NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"`` shows an AVX-512 machine
+what NumPy does on AVX2 (its AVX-512 loops switched off).
+
 Run: ``python3 bench/engine.py`` (about a minute; ``--quick`` for a rougher, shorter run). Each figure is
 the best of several interleaved timed rounds, in units per CPU second of the one thread (see ``Timer``).
 """
@@ -240,7 +244,8 @@ def environment() -> list[str]:
              f"load average {os.getloadavg()[0]:.1f}",
              "threads: " + ", ".join(f"{v}={os.environ[v]}" for v in
                                      ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")),
-             f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}"]
+             f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}",
+             cpu_flags()]
     if torch_reference is not None:
         import torch
 
@@ -248,6 +253,23 @@ def environment() -> list[str]:
     else:
         lines.append(TORCH_MISSING)
     return lines
+
+
+def cpu_flags() -> str:
+    """The CPU's AVX2/AVX-512 flags (Linux) and whether NumPy's AVX-512 loops are on in this process."""
+    flags = "?"
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo") as f:
+            words = {w for line in f if line.startswith("flags") for w in line.split()}
+        flags = " ".join(sorted(w for w in words if w == "avx2" or w.startswith("avx512"))) or "no avx2"
+    numpy_avx512 = "?"
+    # Imported here, inside the guard: a private NumPy module that other versions may lack (the answer is
+    # only informative). NPY_DISABLE_CPU_FEATURES switches these loops off.
+    with contextlib.suppress(Exception):
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+
+        numpy_avx512 = "on" if features.get("AVX512_SKX") else "off"
+    return f"cpu flags: {flags}; NumPy's AVX-512 loops: {numpy_avx512}"
 
 
 def fmt(value: float) -> str:
