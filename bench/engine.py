@@ -8,8 +8,15 @@ points), SGD lr 0.03, tanh output with squared error:
 * W3 one epoch plus one W2 grid, frames per second (what TensorFlow Playground does per animation frame);
 
 for 2-8-8-8-8-1 tanh with batch 10 and 2-64-64-64-1 ReLU with batch 32. References: PyTorch autograd on
-the CPU (float32, one thread; skipped with a note when torch is missing) and a textbook NumPy MLP that
-allocates per call (bench/numpy_reference.py). Also prints the arrays a session-like setup holds.
+the CPU (float32, one thread; skipped with a note when torch is missing), a textbook NumPy MLP that
+allocates per call (bench/numpy_reference.py), and E2b's tuned NumPy MLP in float64 and float32 (issue 14;
+imported at run time from ../shared/reference/e2b_numpy.py, see bench/e2b_reference.py; skipped with a
+note when absent), with issue 14's goals against E2b printed as PASS/FAIL. Also prints the arrays a
+session-like setup holds.
+
+The grid's tanh/sigmoid path is measured per process (app/engine/gridpath.py); ``MLP_GRID_PATH=exp|tanh``
+forces one, and ``NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"`` shows an AVX-512 machine
+what NumPy does on AVX2 (its AVX-512 loops switched off).
 
 Run: ``python3 bench/engine.py`` (about a minute; ``--quick`` for a rougher, shorter run). Each figure is
 the best of several interleaved timed rounds, in units per CPU second of the one thread (see ``Timer``).
@@ -32,12 +39,15 @@ import math  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 
+import e2b_reference  # noqa: E402
+import gridfloor  # noqa: E402
 import numpy as np  # noqa: E402
 from numpy_reference import TextbookMLP  # noqa: E402
 
 from app.engine import Network, Trainer, make_optimizer  # noqa: E402
 from app.engine.datasets import make_dataset, split  # noqa: E402
 from app.engine.grid import GridEvaluator  # noqa: E402
+from app.engine.gridpath import choice  # noqa: E402
 
 try:
     import torch_reference  # imports torch
@@ -58,6 +68,11 @@ UNITS = {"W1": "examples/s", "W2": "grids/s", "W3": "frames/s"}
 # For scale, from issue 2 (measured elsewhere, not in this run): the 4x8 tanh net.
 ISSUE_FIGURES = {"TensorFlow Playground": (341_000, 60, 55), "PyTorch autograd": (68_000, 438, 93)}
 MEMORY_TARGET = 2 * 1024 * 1024
+E2B, E2B_MISSING = e2b_reference.load()
+E2B_DTYPES = {"E2b-f64": np.float64, "E2b-f32": np.float32}
+# Issue 14's goals against E2b, on any machine: (workload, the E2b columns compared with, minimum ratio);
+# with two columns, ours is compared with the faster of them.
+E2B_GOALS = [("W3", ("E2b-f64", "E2b-f32"), 1.15), ("W2", ("E2b-f32",), 1.0)]
 
 
 class Timer:
@@ -163,12 +178,18 @@ def measure(net_cfg: dict, X: np.ndarray, y: np.ndarray, budget: float, repeats:
         grid.evaluate(net)
 
     timer = Timer(budget, repeats)
+    t = (2.0 * y - 1.0)[:, None]
+    points = grid.points
+    e2b_nets = []
+    if E2B is not None:
+        # Built from ``net`` before any call (the timer's warm-up included) trains it: the same initial
+        # weights on both sides. Ours reshuffles every epoch, E2b keeps one order: that work counts
+        # against ours.
+        e2b_nets = [e2b_reference.fast_net(E2B, net, unit, dtype, X, y, batch, points)
+                    for dtype in E2B_DTYPES.values()]
     timer.add("ours", "W1", lambda: trainer.step(steps), n)
     timer.add("ours", "W2", lambda: grid.evaluate(net), 1)
     timer.add("ours", "W3", frame, 1)
-
-    t = (2.0 * y - 1.0)[:, None]
-    points = grid.points
     mlp, rng = TextbookMLP(sizes, unit, np.random.default_rng(0)), np.random.default_rng(1)
 
     def numpy_frame():
@@ -189,10 +210,28 @@ def measure(net_cfg: dict, X: np.ndarray, y: np.ndarray, budget: float, repeats:
         timer.add("torch", "W1", lambda: tm.epoch(Xt, tt, batch), n)
         timer.add("torch", "W2", lambda: tm.grid(pts), 1)
         timer.add("torch", "W3", torch_frame, 1)
+    for impl, fast in zip(E2B_DTYPES, e2b_nets, strict=False):
+        add_e2b(timer, impl, fast, n)
+    for impl, fn in gridfloor.floor_jobs(net, unit, points).items():
+        timer.add(impl, "W2", fn, 1)
     results = timer.run()
     session = {"fast_path": trainer._fast is not None, "diverged": trainer.diverged,
+               "e2b_diverged": [impl for impl, fast in zip(E2B_DTYPES, e2b_nets, strict=False)
+                                if not all(np.isfinite(W).all() for W, _ in fast.weights())],
                "bytes": held_bytes(net, trainer, grid)}
     return {"results": results, "session": session}
+
+
+def add_e2b(timer: Timer, impl: str, fast, n: int) -> None:
+    """E2b's W1 (one epoch in its fixed order), W2 (every unit's map) and W3 (both) for ``fast``."""
+
+    def frame():
+        fast.train_epoch(LR)
+        fast.grid_eval()
+
+    timer.add(impl, "W1", lambda: fast.train_epoch(LR), n)
+    timer.add(impl, "W2", fast.grid_eval, 1)
+    timer.add(impl, "W3", frame, 1)
 
 
 def environment() -> list[str]:
@@ -205,7 +244,8 @@ def environment() -> list[str]:
              f"load average {os.getloadavg()[0]:.1f}",
              "threads: " + ", ".join(f"{v}={os.environ[v]}" for v in
                                      ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")),
-             f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}"]
+             f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}",
+             cpu_flags()]
     if torch_reference is not None:
         import torch
 
@@ -213,6 +253,23 @@ def environment() -> list[str]:
     else:
         lines.append(TORCH_MISSING)
     return lines
+
+
+def cpu_flags() -> str:
+    """The CPU's AVX2/AVX-512 flags (Linux) and whether NumPy's AVX-512 loops are on in this process."""
+    flags = "?"
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo") as f:
+            words = {w for line in f if line.startswith("flags") for w in line.split()}
+        flags = " ".join(sorted(w for w in words if w == "avx2" or w.startswith("avx512"))) or "no avx2"
+    numpy_avx512 = "?"
+    # Imported here, inside the guard: a private NumPy module that other versions may lack (the answer is
+    # only informative). NPY_DISABLE_CPU_FEATURES switches these loops off.
+    with contextlib.suppress(Exception):
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+
+        numpy_avx512 = "on" if features.get("AVX512_SKX") else "off"
+    return f"cpu flags: {flags}; NumPy's AVX-512 loops: {numpy_avx512}"
 
 
 def fmt(value: float) -> str:
@@ -238,6 +295,42 @@ def table(name: str, cfg: dict, results: dict) -> list[str]:
     return rows
 
 
+def e2b_table(name: str, results: dict) -> list[str]:
+    """ours / E2b-f64 and ours / E2b-f32 per workload (CPU-second figures)."""
+    cpu = {impl: {w: v[0] for w, v in figures.items()} for impl, figures in results.items()}
+    ours = cpu["ours"]
+    header = f"{'network':<18} {'workload':<13} {'ours':>10}"
+    header += "".join(f" {impl:>10} {'ours / ' + impl:>15}" for impl in E2B_DTYPES)
+    rows = [header]
+    for w, unit in UNITS.items():
+        row = f"{name:<18} {w + ' ' + unit:<13} {fmt(ours[w]):>10}"
+        row += "".join(f" {fmt(cpu[impl][w]):>10} {ours[w] / cpu[impl][w]:>15.2f}" for impl in E2B_DTYPES)
+        rows.append(row)
+    return rows
+
+
+def e2b_goals(name: str, results: dict) -> list[str]:
+    """Issue 14's goals as PASS/FAIL lines: ours over the faster of the named E2b columns."""
+    lines = []
+    for w, against, minimum in E2B_GOALS:
+        best = max(against, key=lambda impl: results[impl][w][0])
+        ratio = results["ours"][w][0] / results[best][w][0]
+        lines.append(f"{'PASS' if ratio >= minimum else 'FAIL'}  {name}, {w}: ours / {best} = {ratio:.2f} "
+                     f"(goal >= {minimum:.2f} x the faster of {' and '.join(against)})")
+    return lines
+
+
+def floor_lines(name: str, results: dict) -> list[str]:
+    """W2 of the bare NumPy calls (bench/gridfloor.py) next to ours and E2b-f32's."""
+    cpu = {impl: figures["W2"][0] for impl, figures in results.items() if "W2" in figures}
+    line = (f"{name}: W2 bare calls, one buffer {fmt(cpu['floor'])} grids/s (ours / that "
+            f"{cpu['ours'] / cpu['floor']:.2f}); ones rows {fmt(cpu['floor, ones rows'])} "
+            f"(one buffer / ones rows {cpu['floor'] / cpu['floor, ones rows']:.2f})")
+    if "E2b-f32" in cpu:
+        line += f"; E2b-f32 {fmt(cpu['E2b-f32'])}"
+    return [line]
+
+
 def wall_over_cpu(all_results: list[dict]) -> float:
     """Median over every figure of CPU rate / wall-clock rate: 1.0 on an idle machine."""
     ratios = [cpu / wall for results in all_results for figures in results.values()
@@ -251,17 +344,33 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     budget, repeats = (0.15, 3) if args.quick else (1.2, 12)
     print("\n".join(environment()))
+    # MLP_GRID_PATH=exp|tanh forces a path (to compare the two on one machine).
+    print(f"grid tanh/sigmoid path: {choice().describe()}")
     X, y = spiral_task()
     print(f"data: spiral, 500 points, {X.shape[0]} for training; SGD lr {LR}; tanh output + squared error")
     print("figures per CPU second of one thread; x = ours / reference (higher is better for ours)\n")
-    lines, sessions, all_results = [], [], []
+    lines, e2b_lines, goals, floors, sessions, all_results = [], [], [], [], [], []
     for cfg in NETS:
         out = measure(cfg, X, y, budget, repeats)
         lines.extend(table(cfg["name"], cfg, out["results"]))
         lines.append("")
+        if E2B is not None:
+            e2b_lines.extend([*e2b_table(cfg["name"], out["results"]), ""])
+            goals.extend(e2b_goals(cfg["name"], out["results"]))
+        floors.extend(floor_lines(cfg["name"], out["results"]))
         sessions.append((cfg["name"], out["session"]))
         all_results.append(out["results"])
     print("\n".join(lines))
+    print(E2B_MISSING)
+    if E2B is not None:
+        print("same data, initial weights, batch size and lr on both sides; ours reshuffles every epoch, "
+              "E2b keeps one order\n")
+        print("\n".join(e2b_lines + goals))
+        print()
+    print("the grid's floor with np.tanh (relu: one clip), float32, no Python around the calls: the one "
+          "buffer our maps live in needs a bias pass per later layer; E2b's ones row under every layer "
+          "does not (bench/gridfloor.py)")
+    print("\n".join(floors) + "\n")
     print(f"wall-clock time / CPU time: {wall_over_cpu(all_results):.2f} (median over the figures); "
           f"load average now {os.getloadavg()[0]:.1f}: other processes on the cores slow every column")
     print("for scale (issue 2, measured elsewhere, 4x8 tanh net; W1 / W2 / W3): "
@@ -269,6 +378,7 @@ def main(argv=None) -> int:
     for name, s in sessions:
         note = "" if s["fast_path"] else " (general path!)"
         note += " DIVERGED: figures invalid" if s["diverged"] else ""
+        note += "".join(f" {impl} DIVERGED: its figures invalid" for impl in s["e2b_diverged"])
         print(f"session arrays held, {name}: network + trainer + grid buffers = {s['bytes'] / 1024:,.0f} kB"
               + (f" (target < {MEMORY_TARGET // 1024 ** 2} MB: "
                  f"{'yes' if s['bytes'] < MEMORY_TARGET else 'NO'})" if name.startswith("2-8-") else "")

@@ -18,13 +18,17 @@ views that the next ``evaluate`` overwrites (copy what must be kept).
 Where the time goes, and what keeps it down (every full pass over ``(units, G*G)`` counts; a float32
 exp costs about ten cheap passes on CPUs without AVX-512):
 
+* tanh/sigmoid units take the faster of two paths on the CPU at hand, measured once per process
+  (gridpath.py): from ``e^(s z)`` (below; cheaper where NumPy's tanh is not vectorised, AVX2) or
+  NumPy's own ``np.tanh`` (vectorised on AVX-512). The first layer and the later ones choose separately.
 * All parameters are copied to the grid's dtype in one call, tanh/sigmoid layers pre-multiplied by
-  their scale ``s`` (tanh and sigmoid are computed from ``e^(s z)``, cheaper than NumPy's tanh).
+  their scale (``s`` of ``e^(s z)``, or 1/2 for a sigmoid through ``np.tanh``).
 * The first layer's bias rides on a constant row of ones under the inputs (a free row in the matmul).
 * A tanh/sigmoid first layer on a 2-D grid whose features do not mix x1 and x2 is separable:
   ``e^(s z)`` at row i, column j is a product of a column factor and a row factor, so it needs 2 G
-  exponentials per unit and one batched matmul instead of G^2 exponentials (gridexp.py).
-* Later tanh/sigmoid layers fold the bias into the final division (gridexp.BiasFold); relu is one clip.
+  exponentials per unit and one batched matmul instead of G^2 exponentials (gridexp.py; exp path).
+* Later tanh/sigmoid layers fold the bias into the final division (gridexp.BiasFold; exp path); relu is
+  one clip.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from . import activations as act
 from .errors import FieldError
 from .features import NEEDS_X2, feature_map, validate_features
 from .gridexp import EXP_SCALE, BiasFold, SeparableFirstLayer
+from .gridpath import NATIVE_SCALE, choice, native_finish
 from .network import Network
 from .params import Array
 
@@ -149,6 +154,8 @@ class GridEvaluator:
         #: the separable first tanh/sigmoid layer (``separable.axes`` is None where it does not apply)
         self.separable = SeparableFirstLayer(grid_axis(self.box, self.size), self.features, self.one_d)
         self._key: tuple[object, ...] | None = None
+        #: how tanh/sigmoid layers are computed in this process (gridpath.choice: measured once, or forced)
+        self.path = choice()
 
     @property
     def points(self) -> np.ndarray:
@@ -157,7 +164,8 @@ class GridEvaluator:
 
     # --- buffers ----------------------------------------------------------------------------------
     def _structure(self, net: Network) -> tuple[object, ...]:
-        return (tuple(net.sizes), tuple(net.activations), net.options["maxout_k"], net.output)
+        # the path too: a grid whose path is changed (tests) lays its layers out again
+        return (tuple(net.sizes), tuple(net.activations), net.options["maxout_k"], net.output, self.path)
 
     def _allocate(self, net: Network) -> None:
         """Buffers for one network structure; reused until the structure changes."""
@@ -172,10 +180,15 @@ class GridEvaluator:
         self._scales = np.ones(net.flat.size)
         self._wT, self._bias = [], []  # per layer: W^T (units, fan_in) and b (units, 1), views
         blocks = net.layer_blocks()
+        names = [_unit_name(net, l) for l in range(net.depth)]
+        # tanh/sigmoid layers through np.tanh (gridpath "tanh"); the others of them take the exp forms.
+        paths = [self.path.first if l == 0 else self.path.later for l in range(net.depth)]
+        self._native = [net.kinds[l] in ("affine", "output") and names[l] in EXP_SCALE and paths[l] == "tanh"
+                        for l in range(net.depth)]
         for l, block in enumerate(blocks):
-            kind, unit = block.kind, _unit_name(net, l)
+            kind, unit = block.kind, names[l]
             if kind in ("affine", "output") and unit in EXP_SCALE:
-                self._scales[block.span] = EXP_SCALE[unit]
+                self._scales[block.span] = (NATIVE_SCALE if self._native[l] else EXP_SCALE)[unit]
             if l == 0 and kind != "rbf":  # [W; b]^T: the inputs' last row of ones adds the bias
                 self._wT.append(block.wb(self._params).T)
             else:
@@ -183,15 +196,16 @@ class GridEvaluator:
             self._bias.append(block.b(self._params)[:, None])
         cols = [w.shape[1] for w in net.weights]
         # The biases of tanh/sigmoid layers after the first, folded into their division (gridexp.BiasFold).
-        names = [_unit_name(net, l) for l in range(net.depth)]
         self._fold = BiasFold(blocks, names, [l for l in range(1, net.depth) if net.kinds[l] in
-                                              ("affine", "output") and names[l] in EXP_SCALE], dt)
+                                              ("affine", "output") and names[l] in EXP_SCALE
+                                              and not self._native[l]], dt)
         self._row = np.empty((1, n), dtype=dt)  # per-point scalars: softmax max/sum, rbf |a|^2
         # Scratch, only for the units that need it: maxout pieces, |z| for the leaky rectifiers.
         need = [c if kind == "maxout" or net.activations[l] in _LEAKY else 0
                 for l, (c, kind) in enumerate(zip(cols[:-1], net.kinds[:-1], strict=True))]
         self._scratch = np.empty((max(need, default=0), n), dtype=dt)
-        self._factored = net.depth > 1 and net.kinds[0] == "affine" and net.activations[0] in EXP_SCALE
+        self._factored = (net.depth > 1 and net.kinds[0] == "affine" and net.activations[0] in EXP_SCALE
+                          and not self._native[0])
         self._key = self._structure(net)
         hidden_t = self._hidden.T
         self._result = GridResult(
@@ -250,6 +264,9 @@ class GridEvaluator:
             self._rbf(l, net, self._inputs_t if l == 0 else a, h)
         elif kind == "maxout":
             self._maxout(l, net, a, h)
+        elif self._native[l]:
+            self._affine(l, a, h)
+            native_finish(unit, h)
         elif unit in EXP_SCALE:
             if not (l == 0 and self._factored and self.separable.evaluate(net, unit, h)):
                 self._affine(l, a, h, bias=not (fold and l > 0))

@@ -1,16 +1,27 @@
-"""Grid evaluation: every unit and the output on the view-box grid, checked against Network.forward."""
+"""Grid evaluation: every unit and the output on the view-box grid, checked against Network.forward.
+
+Every test runs on both tanh/sigmoid paths (gridpath.py: ``e^(s z)`` forms, and NumPy's np.tanh), whichever
+this machine would pick.
+"""
 
 import warnings
 
 import numpy as np
 import pytest
 
+from app.engine import gridpath
 from app.engine.activations import ACTIVATIONS
 from app.engine.features import feature_map
 from app.engine.grid import GridEvaluator, check_box, check_size, grid_points, thumbnails
 from app.engine.network import Network
 
 OUTPUTS = [("sigmoid", 1), ("softmax", 3), ("linear", 2), ("tanh", 1)]
+
+
+@pytest.fixture(autouse=True, params=gridpath.PATHS)
+def path(request, monkeypatch):
+    monkeypatch.setattr(gridpath, "forced", request.param)
+    return request.param
 
 
 def _net(activation, output="sigmoid", k=1, sizes=(2, 5, 4), seed=3, **options):
