@@ -16,6 +16,7 @@ import numpy as np
 from app import insight, regioncount
 from app.engine import Network, Trainer, make_optimizer, outputs
 from app.engine.activations import ACTIVATIONS, GROUPS, evaluate
+from app.engine.errors import FieldError
 from app.engine.features import feature_map
 from app.engine.grid import GridEvaluator
 from app.engine.regions import (
@@ -167,6 +168,9 @@ def companion_hidden(hidden: list[int]) -> list[int]:
     total = sum(hidden)
     if len(hidden) > 1:
         return [total]
+    if total < 2:
+        raise FieldError("what", "the depth panel compares one layer with a deeper net of the same "
+                                 "hidden units, and one hidden unit cannot be split: add units")
     if total < 8:
         return [total // 2, total - total // 2]
     return [4] * (total // 4) + ([total % 4] if total % 4 else [])

@@ -13,6 +13,7 @@ import pytest
 from app import lecture
 from app.config import SessionConfig
 from app.engine import Network
+from app.engine.errors import FieldError
 from app.session import Session
 
 
@@ -74,3 +75,9 @@ def test_dead_units_are_the_hidden_units_that_output_zero_on_every_point():
 def test_the_depth_panels_companion_has_as_many_hidden_units_on_the_other_side(hidden, companion):
     assert lecture.companion_hidden(hidden) == companion
     assert sum(companion) == sum(hidden)
+
+
+def test_the_depth_panel_of_a_one_unit_net_is_refused_naming_what():
+    with pytest.raises(FieldError) as err:
+        lecture.compute(Session(SessionConfig(hidden=[1], activation="relu")), "depth")
+    assert err.value.field == "what" and "cannot be split" in str(err.value)
