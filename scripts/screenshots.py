@@ -1,6 +1,6 @@
 """Regenerates the committed screenshots: every lecture scene at 1280x720 (the full page, as a projector
 shows it) and at 960x540 (embedded, as a slide shows it) in docs/scenes/, and docs/screenshot.png and
-docs/screenshot-embed.png, the README's pictures, and docs/lecture-mode.png.
+docs/screenshot-embed.png, the README's pictures, docs/lecture-mode.png and docs/rewind.png.
 
     python3 scripts/screenshots.py                  # all of them, into docs/
     python3 scripts/screenshots.py --out /tmp/shots --scene depth --size 960x720
@@ -88,6 +88,27 @@ def shoot(browser, base: str, query: str, size: str, path: Path, name: str, step
     print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
+def shoot_rewind(browser, base: str, path: Path) -> None:
+    """Train the default scene 3,000 steps, then click the loss chart at 40%: the page rewound."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = ctx.new_page()
+        page.goto(f"{base}/?steps_per_frame=20")
+        settle(page, scenes.DEFAULT_SCENE)
+        train(page, 3000)
+        page.wait_for_timeout(700)  # the chart redraws twice a second
+        box = page.locator("#loss-chart").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+        wait_js(page, "!document.getElementById('rewind-badge').hidden")
+        wait_js(page, "window.__mlp.header.step === +document.getElementById('rewind-badge').dataset.step")
+        page.mouse.move(5, 5)  # no hover label over the chart
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(path))
+    finally:
+        ctx.close()
+    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs",
@@ -120,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
                   "xor-by-hand")
             # docs/lecture.md's lecture mode: a stop of the tour with its bar
             shoot(browser, base, "?tour=1&scene=depth", "1280x720", args.out / "lecture-mode.png", "depth")
+            # docs/lecture.md's rewinding: the default scene trained a while, then a click on the loss chart
+            shoot_rewind(browser, base, args.out / "rewind.png")
         browser.close()
     return 0
 
