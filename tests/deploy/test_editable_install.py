@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_wheel_install import HANG_GUARD_S, build_requirements_met, free_port, get, run
+from .test_wheel_install import HANG_GUARD_S, build_requirements_met, free_port, get, run, stop
 
 pytestmark = pytest.mark.slow
 
@@ -82,12 +82,7 @@ def base_url(editable: Editable) -> Iterator[str]:
             time.sleep(0.2)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=HANG_GUARD_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, HANG_GUARD_S)
 
 
 def test_the_editable_install_imports_the_checkout_and_finds_its_top_level_page_folders(editable):

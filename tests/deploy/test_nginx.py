@@ -26,6 +26,8 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
+from .test_wheel_install import stop
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "deploy.md"
 HOST = "play.example.org"  # the public name the documented configuration uses
@@ -101,12 +103,7 @@ def running(cmd: list[str], port: int, log: Path, env: dict[str, str] | None = N
         wait_for_port(port, proc, log)
         yield
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=HANG_GUARD_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, HANG_GUARD_S)
 
 
 @contextlib.contextmanager

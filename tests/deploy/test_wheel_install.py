@@ -72,6 +72,16 @@ class Install:
         return env
 
 
+def stop(proc: subprocess.Popen, wait_s: float = HANG_GUARD_S) -> None:
+    """End a server the test started: SIGTERM, then SIGKILL if it is still there after ``wait_s``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)
     assert proc.returncode == 0, f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"

@@ -76,19 +76,18 @@ MEASURE_JS = """(() => {
 })()"""
 
 
-def open_scene(new_page, name: str, size: str):
-    """The scene at ``size`` (embedded at the slide sizes), once its panel shows what it is for."""
-    width, height, embed = SIZES[size]
-    page = new_page(f"?scene={name}{'&embed=1' if embed else ''}", width=width, height=height)
-    scene = scenes.get_scene(name)
-    if name != scenes.DEFAULT_SCENE:
-        wait_js(page, f"window.__mlp.ui.scene === {name!r}")
-    if scene.panel:
+# the panels drawn with Plotly: measured once their plot is there
+PANEL_PLOTS = ("walkthrough", "gallery", "saturation", "universality", "landscape", "folding")
+
+
+def settle_panel(page, panel: str | None) -> None:
+    """Wait until a scene's panel shows what it is for; the backprop panel at its largest: a point picked
+    on the plot and every stage up to the update, checked."""
+    if panel:
         wait_js(page, "document.getElementById('lecture').dataset.loaded === '1'")
-        if scene.panel in ("walkthrough", "gallery", "saturation", "universality"):
+        if panel in PANEL_PLOTS:
             wait_js(page, "!!document.querySelector('#lecture .js-plotly-plot .main-svg')")
-    if scene.panel == "backprop":
-        # the panel at its largest: a point picked on the plot and every stage up to the update, checked
+    if panel == "backprop":
         box = page.locator("#points").bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.3)
         wait_js(page, "!!document.querySelector('#lecture .lec-units')")
@@ -97,6 +96,16 @@ def open_scene(new_page, name: str, size: str):
         page.click("#lecture .lec-check-button")
         wait_js(page, "!!document.querySelector('#lecture .lec-check')")
     page.wait_for_timeout(300)  # Plotly's responsive relayout after the panel settled
+
+
+def open_scene(new_page, name: str, size: str):
+    """The scene at ``size`` (embedded at the slide sizes), once its panel shows what it is for."""
+    width, height, embed = SIZES[size]
+    page = new_page(f"?scene={name}{'&embed=1' if embed else ''}", width=width, height=height)
+    scene = scenes.get_scene(name)
+    if name != scenes.DEFAULT_SCENE:
+        wait_js(page, f"window.__mlp.ui.scene === {name!r}")
+    settle_panel(page, scene.panel)
     return page
 
 

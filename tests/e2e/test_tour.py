@@ -15,13 +15,12 @@ import pytest
 from app import scenes
 
 from .helpers import ARTIFACTS, ROOT, wait_js
-from .layout_probe import assert_fits, inside, measure, overlap_area
+from .layout_probe import assert_fits, inside, measure, overlap_area, settle_panel
 from .test_a11y import audit, axe_source, explain  # noqa: F401  (axe_source is a fixture)
 from .test_embed import hosts, open_host, round_trip, wait_event  # noqa: F401  (hosts is a fixture)
 
 TOUR = list(scenes.TOUR)
 COUNT = len(TOUR)
-PANEL_PLOTS = ("walkthrough", "gallery", "saturation", "universality")
 
 
 def query(page) -> dict[str, str]:
@@ -41,21 +40,7 @@ def wait_stop(page, name: str) -> None:
 
 def wait_panel(page, name: str) -> None:
     """Wait until the scene's panel shows what it is for (as layout_probe.open_scene does)."""
-    panel = scenes.get_scene(name).panel
-    if panel:
-        wait_js(page, "document.getElementById('lecture').dataset.loaded === '1'")
-        if panel in PANEL_PLOTS:
-            wait_js(page, "!!document.querySelector('#lecture .js-plotly-plot .main-svg')")
-    if panel == "backprop":
-        # the panel at its largest, as test_layout measures it: a point picked and every stage checked
-        box = page.locator("#points").bounding_box()
-        page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.3)
-        wait_js(page, "!!document.querySelector('#lecture .lec-units')")
-        for _ in range(4):
-            page.click("#lecture button:text('Next')")
-        page.click("#lecture .lec-check-button")
-        wait_js(page, "!!document.querySelector('#lecture .lec-check')")
-    page.wait_for_timeout(300)  # Plotly's responsive relayout after the panel settled
+    settle_panel(page, scenes.get_scene(name).panel)
 
 
 def settle(page) -> None:
