@@ -54,11 +54,11 @@ def landscape_steps(session: Session, directions: Literal["random", "pca"] = "ra
     trainer = session.trainer
     l1, l2 = trainer.l1, trainer.l2
     X, T = data.train_x.copy(), data.targets
-    kept = session.history.trajectory()
-    steps = session.history.steps
+    # the path up to the step shown: after a rewind the kept future is not part of it
+    now = session.step_count
+    steps = [s for s in session.history.steps if s < now]  # the current point is added once, below
+    kept = session.history.trajectory()[:len(steps)]
     center = net.flat.copy()
-    if len(steps) and steps[-1] == session.step_count:  # the current point is kept: not twice
-        kept, steps = kept[:-1], steps[:-1]
     explained = None
     try:
         if directions == "pca":

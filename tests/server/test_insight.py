@@ -98,3 +98,13 @@ def test_over_the_socket_a_refused_panel_is_an_invalid_value_error_naming_the_re
         ws.send(type="lecture", what="folding", layer=1)
         answer = ws.until("lecture")
         assert answer["what"] == "folding" and answer["data"]["layer"] == 1
+
+
+def test_after_a_rewind_the_path_ends_at_the_step_shown_not_at_the_kept_future():
+    s = Session(SessionConfig(steps_per_frame=5))
+    for _ in range(12):
+        s.train(5)
+    s.rewind(30)
+    d = lecture.compute(s, "landscape", directions="pca")
+    assert d["step"] == 30 and d["path_steps"][-1] == 30 and max(d["path_steps"]) == 30
+    assert d["path"][-1] == [0.0, 0.0]
