@@ -86,3 +86,4 @@ def test_the_chart_is_a_keyboard_slider_with_its_value_announced(new_page):
     page.keyboard.press("End")
     wait_js(page, f"window.__mlp.header.step === {latest}")
     assert page.locator("#rewind-badge").is_hidden()
+

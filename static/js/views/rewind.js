@@ -78,8 +78,9 @@ export class RewindView {
     // the step last asked for counts, so quick presses add up before the answers arrive
     const now = this.target ?? (this.shown ? this.shown.step : this.chart.lastStep);
     const every = this.shown ? this.shown.every : 1;
+    // PageUp / PageDown are left to the page: in lecture mode they turn the page, whatever has the focus
     const target = { ArrowLeft: now - every, ArrowDown: now - every, ArrowRight: now + every, ArrowUp: now + every,
-      Home: 0, End: Infinity, PageDown: now - 10 * every, PageUp: now + 10 * every }[e.key];
+      Home: 0, End: Infinity }[e.key];
     if (target === undefined) return;
     e.preventDefault();
     e.stopPropagation(); // the page's own keys (space, arrows for a step) do not also fire
