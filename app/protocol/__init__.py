@@ -10,7 +10,7 @@ name). ``docs/protocol.md`` documents all of them (a test checks that every type
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -206,12 +206,11 @@ ClientMessage = Annotated[
 ]
 _client_adapter: TypeAdapter = TypeAdapter(ClientMessage)
 
-CLIENT_TYPES = ("hello", "configure", "play", "pause", "step", "reset", "rewind", "regenerate", "set_param",
-                "restore",
-                "load_scene", "view", "inspect", "export", "lecture", "present", "fork")
+# the type names, read off the union above so that a new message cannot be left out of the list
+CLIENT_TYPES: tuple[str, ...] = tuple(get_args(model.model_fields["type"].annotation)[0]
+                                      for model in get_args(get_args(ClientMessage)[0]))
 SERVER_TYPES = ("welcome", "config", "state", "dataset", "inspection", "export", "error", "frame", "lecture",
-                "rewound",
-                "room", "forked")
+                "rewound", "room", "forked")
 # "frame" is the binary message; the rest are JSON text.
 
 
