@@ -3,6 +3,8 @@ panel filled with the server's numbers; a few screenshots go to artifacts/e2e/sc
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app import scenes
@@ -39,6 +41,10 @@ def test_scene_loads_through_the_url_and_shows_its_caption(new_page, name):
             wait_js(page, "window.__mlp.state === 'paused'")
             wait_js(page, "document.querySelector('#lecture .hint').textContent"
                           ".includes(`at step ${window.__mlp.header.step},`)")
+            # both nets' training loss with three decimals, as the output column prints losses
+            losses = page.locator("#lecture .lec-depth div").all_text_contents()
+            losses = [t for t in losses if t.startswith("training loss ")]
+            assert len(losses) == 2 and all(re.fullmatch(r"training loss \d+\.\d{3}", t) for t in losses)
         if name == "backprop":
             box = page.locator("#plot").bounding_box()
             page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.3)

@@ -360,7 +360,7 @@ export class LecturePanel {
           el("strong", { text: `${p.label}: hidden ${JSON.stringify(p.hidden)}` }),
           el("div", { class: "lec-count", text: `regions: ${regionCount(r)}${r.exact ? " (exact)" : " (lower bound)"}` }),
           el("div", { text: `Montufar et al. bound: ${count(r.bound)}; no net of this shape exceeds ${count(r.upper)}` }),
-          el("div", { text: `training loss ${fmt(p.train_loss)}` }))));
+          el("div", { text: `training loss ${Number.isFinite(p.train_loss) ? p.train_loss.toFixed(3) : "\u2013"}` }))));
     }
     this.body.replaceChildren(el("p", { class: "hint", text: `Both nets at step ${d.step}, trained on the same data with the same settings.` }), row);
     draws.forEach((draw) => draw());
