@@ -55,6 +55,24 @@ def record_calls(hub: Hub) -> list[tuple[str, int]]:
     return log
 
 
+LIGHT = {"hidden": [4], "points": 40}
+
+
+def heavy_and_light(hub: Hub, heavy: dict) -> tuple[Live, FakeWS, Live, list[tuple[str, int]]]:
+    """Session "a" with the ``heavy`` config beside a light session "b", every pool call recorded."""
+    a, ws_a = attach(hub, "a", heavy)
+    b, _ = attach(hub, "b", LIGHT)
+    log = record_calls(hub)
+    hub.owners.update({id(a.share): "a", id(b.share): "b"})
+    return a, ws_a, b, log
+
+
+async def frames_of(hub: Hub, live: Live, count: int) -> None:
+    """The light session's own work meanwhile: ``count`` frames one after the other."""
+    for _ in range(count):
+        await hub.send_frame(live)
+
+
 async def settle(ws: FakeWS, kind: str, state_step: int | None = None) -> None:
     for _ in range(2000):
         got = [m for m in ws.sent if isinstance(m, dict) and m.get("type") == kind]
@@ -72,10 +90,7 @@ def test_train_checks_its_time_budget_after_every_step():
 def test_a_long_step_runs_in_slices_that_interleave_with_another_sessions_work():
     async def go():
         hub = Hub(Settings(train_threads=1, slice_ms=1))
-        a, ws_a = attach(hub, "a", MEDIUM)
-        b, _ = attach(hub, "b", {"hidden": [4], "points": 40})
-        log = record_calls(hub)
-        hub.owners.update({id(a.share): "a", id(b.share): "b"})
+        a, ws_a, b, log = heavy_and_light(hub, MEDIUM)
 
         async def other():
             for _ in range(30):
@@ -120,16 +135,8 @@ def test_pause_ends_a_long_step_after_its_current_slice():
 def test_a_deep_networks_frame_is_made_in_slices_between_another_sessions_calls():
     async def go():
         hub = Hub(Settings(train_threads=1, slice_ms=0.001))
-        a, _ = attach(hub, "a", {"hidden": [32] * 8, "activation": "relu", "grid": 60})
-        b, _ = attach(hub, "b", {"hidden": [4], "points": 40})
-        log = record_calls(hub)
-        hub.owners.update({id(a.share): "a", id(b.share): "b"})
-
-        async def others():
-            for _ in range(8):
-                await hub.send_frame(b)
-
-        await asyncio.gather(hub.send_frame(a), others())
+        a, _, b, log = heavy_and_light(hub, {"hidden": [32] * 8, "activation": "relu", "grid": 60})
+        await asyncio.gather(hub.send_frame(a), frames_of(hub, b, 8))
         await hub.shutdown()
         return [who for who, _ in log]
 
@@ -174,17 +181,10 @@ def test_dataset_messages_are_built_and_encoded_off_the_event_loop(monkeypatch):
 def test_a_lecture_panel_is_computed_in_slices_between_another_sessions_calls():
     async def go():
         hub = Hub(Settings(train_threads=1, slice_ms=0.001))
-        a, ws_a = attach(hub, "a", {"hidden": [16, 16], "activation": "tanh", "output": "sigmoid",
-                                    "points": 200})
-        b, _ = attach(hub, "b", {"hidden": [4], "points": 40})
-        log = record_calls(hub)
-        hub.owners.update({id(a.share): "a", id(b.share): "b"})
-
-        async def others():
-            for _ in range(20):
-                await hub.send_frame(b)
-
-        await asyncio.gather(hub.handle(a, p.Lecture(type="lecture", what="saturation")), others())
+        a, ws_a, b, log = heavy_and_light(hub, {"hidden": [16, 16], "activation": "tanh", "output": "sigmoid",
+                                                "points": 200})
+        panel = p.Lecture(type="lecture", what="saturation")
+        await asyncio.gather(hub.handle(a, panel), frames_of(hub, b, 20))
         await settle(ws_a, "lecture")
         await hub.shutdown()
         return [who for who, _ in log], [m for m in ws_a.sent if isinstance(m, dict)][-1]
