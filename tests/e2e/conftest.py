@@ -204,9 +204,10 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def new_page(browser, base_url):
-    """Factory: a fresh context (own sessionStorage) and page; page errors are collected and fail the test."""
+@contextlib.contextmanager
+def page_factory(browser, base: str):
+    """Factory of pages on the server at ``base``: each a fresh context (own sessionStorage), waited for until
+    its first frame; page errors are collected and fail the test when the factory closes."""
     contexts = []
     errors: list[str] = []
 
@@ -216,7 +217,7 @@ def new_page(browser, base_url):
         page = ctx.new_page()
         page.set_default_timeout(WAIT_MS)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{base_url}/{query}")
+        page.goto(f"{base}/{query}")
         wait_frame(page)
         return page
 
@@ -224,6 +225,13 @@ def new_page(browser, base_url):
     for ctx in contexts:
         ctx.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def new_page(browser, base_url):
+    """Factory: a fresh page on the shared test server (see ``page_factory``)."""
+    with page_factory(browser, base_url) as make:
+        yield make
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from .helpers import WAIT_MS, header_where, screenshot, wait_frame, wait_js
+from .conftest import page_factory
+from .helpers import header_where, screenshot, wait_js
 
 # Controls that talk to the session, one of each kind: transport, top-bar settings, data column, diagram.
 SESSION_CONTROLS = ["#play", "#step", "#reset", "#learning_rate", "#output", "#activation", "#regenerate",
@@ -18,16 +19,8 @@ SESSION_CONTROLS = ["#play", "#step", "#reset", "#learning_rate", "#output", "#a
 @pytest.fixture
 def open_page(browser, restartable_server):
     """A page on the restartable server; page errors fail the test."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-    errors: list[str] = []
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{restartable_server.url}/")
-    wait_frame(page)
-    yield page
-    ctx.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with page_factory(browser, restartable_server.url) as make:
+        yield make()
 
 
 def _press(page, key: str, times: int = 1) -> None:
