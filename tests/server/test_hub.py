@@ -42,11 +42,22 @@ class Clock:
         return self.now
 
 
-def live_session(hub: Hub) -> Live:
-    live = Live(id="s1", token="t1", session=Session(SessionConfig(points=40)))
+def live_session(hub: Hub, session: Session | None = None) -> Live:
+    """Session "s1" held by ``hub`` (default: a small one), not yet attached to a client."""
+    live = Live(id="s1", token="t1", session=session or Session(SessionConfig(points=40)))
     hub.sessions[live.id] = live
     hub._by_token[live.token] = live
     return live
+
+
+async def attached(hub: Hub, session: Session) -> tuple[Live, FakeWS]:
+    """``session`` held by ``hub`` and attached to a client that reads everything (a FakeWS)."""
+    live = live_session(hub, session)
+    ws = FakeWS()
+    conn = Connection(ws)
+    conn.start()
+    await hub.attach(live, conn)
+    return live, ws
 
 
 def test_detached_session_lives_through_the_grace_period_then_is_freed():
@@ -141,12 +152,7 @@ def test_pause_reports_the_step_the_session_really_stopped_at():
     async def go():
         hub = Hub(Settings())
         session = Session(SessionConfig(steps_per_frame=1000, hidden=[16, 16]))
-        live = Live(id="s1", token="t1", session=session)
-        hub.sessions[live.id] = live
-        ws = FakeWS()
-        conn = Connection(ws)
-        conn.start()
-        await hub.attach(live, conn)
+        live, ws = await attached(hub, session)
         await hub.handle(live, p.Play(type="play"))
         await asyncio.sleep(0.3)
         await hub.handle(live, p.Pause(type="pause"))

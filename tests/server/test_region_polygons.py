@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import numpy as np
@@ -11,7 +12,11 @@ from app import protocol as p
 from app import regioncount, regionview
 from app.config import SessionConfig
 from app.engine import partition, regions
+from app.hub import Hub
 from app.session import Session
+from app.settings import Settings
+
+from .test_hub import attached
 
 pytestmark = pytest.mark.skipif(not partition.available(), reason="regioncam is not installed")
 
@@ -121,23 +126,10 @@ def test_slow_polygons_of_a_small_net_move_to_the_worker(monkeypatch):
 
 
 def test_pausing_a_big_playing_network_brings_a_frame_with_its_exact_polygons():
-    import asyncio
-
-    from app.connection import Connection
-    from app.hub import Hub, Live
-    from app.settings import Settings
-
-    from .test_hub import FakeWS
-
     async def go():
         hub = Hub(Settings())
         s = Session(config=SessionConfig(hidden=[40, 40], activation="relu"))  # beyond regioncount.small
-        live = Live(id="s1", token="t1", session=s)
-        hub.sessions[live.id] = live
-        ws = FakeWS()
-        conn = Connection(ws)
-        conn.start()
-        await hub.attach(live, conn)
+        live, ws = await attached(hub, s)
         s.set_view(regions=True)
         s.playing = True
         s.snapshot()  # a frame while playing: the grid map, polygons held back
