@@ -43,6 +43,10 @@ class History:
         self.every = self.first_every
         self._steps: list[int] = []
         self._states: list[TrainerState] = []
+        # memory held, kept up to date as checkpoints come and go (record runs once a frame): the states' own
+        # arrays, and per shared epoch order (by id) its bytes and how many states hold it
+        self._own_bytes = 0
+        self._orders: dict[int, tuple[int, int]] = {}
 
     def __len__(self) -> int:
         return len(self._steps)
@@ -55,8 +59,7 @@ class History:
     @property
     def nbytes(self) -> int:
         """Memory held by the kept checkpoints: their arrays, each epoch order counted once."""
-        orders = {id(s.order): s.order.nbytes for s in self._states if s.order is not None}
-        return sum(s.nbytes for s in self._states) + sum(orders.values())
+        return self._own_bytes + sum(size for size, _ in self._orders.values())
 
     def due(self, step: int) -> bool:
         """Whether ``record`` at ``step`` would keep a checkpoint."""
@@ -73,8 +76,7 @@ class History:
         step = trainer.step_count
         if not self.due(step) or (trainer.diverged and self._states and self._states[-1].diverged):
             return False
-        self._steps.append(step)
-        self._states.append(trainer.checkpoint())
+        self._keep(step, trainer.checkpoint())
         while len(self._steps) > self.max_entries or (self.nbytes > self.budget_bytes and len(self) > 4):
             self._thin()
         return True
@@ -83,8 +85,7 @@ class History:
         """The parameters changed outside training (a hand-set weight, a scene's weights): the current
         state replaces what was kept at this step and after it."""
         self.truncate_after(trainer.step_count - 1)
-        self._steps.append(trainer.step_count)
-        self._states.append(trainer.checkpoint())
+        self._keep(trainer.step_count, trainer.checkpoint())
 
     def restart(self, trainer: Trainer) -> None:
         """A run that starts here (restored at some step after a server restart): forget the rest."""
@@ -103,6 +104,8 @@ class History:
     def truncate_after(self, step: int) -> None:
         """Drop checkpoints after ``step``: training continues from there on a new branch."""
         i = bisect.bisect_right(self._steps, step)
+        for state in self._states[i:]:
+            self._forget(state)
         del self._steps[i:], self._states[i:]
 
     def trajectory(self) -> NDArray[np.float64]:
@@ -117,5 +120,26 @@ class History:
         keep = [i for i, s in enumerate(self._steps) if s % self.every == 0]
         if len(keep) == len(self._steps):  # nothing on the old grid was off the new one: drop the oldest
             keep = keep[1:]
+        kept = set(keep)
+        for i, state in enumerate(self._states):
+            if i not in kept:
+                self._forget(state)
         self._steps = [self._steps[i] for i in keep]
         self._states = [self._states[i] for i in keep]
+
+    def _keep(self, step: int, state: TrainerState) -> None:
+        self._steps.append(step)
+        self._states.append(state)
+        self._own_bytes += state.nbytes
+        if state.order is not None:
+            size, holders = self._orders.get(id(state.order), (state.order.nbytes, 0))
+            self._orders[id(state.order)] = (size, holders + 1)
+
+    def _forget(self, state: TrainerState) -> None:
+        self._own_bytes -= state.nbytes
+        if state.order is not None:
+            size, holders = self._orders[id(state.order)]
+            if holders > 1:
+                self._orders[id(state.order)] = (size, holders - 1)
+            else:
+                del self._orders[id(state.order)]

@@ -109,3 +109,17 @@ def test_a_checkpoint_of_another_network_is_refused():
 def test_bad_history_settings_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         History(**kwargs)
+
+
+def test_the_memory_count_stays_the_sum_of_what_is_kept_through_thinning_truncation_and_amends():
+    trainer = _trainer("adam", "relu", hidden=(8, 8), batch=10)
+    history = History(budget_bytes=40_000, every=2)
+    _run(trainer, history, 700)
+    history.truncate_after(300)
+    history.amend(trainer)
+
+    def recount():  # from scratch: every state's arrays, each epoch order once
+        orders = {id(s.order): s.order.nbytes for s in history._states if s.order is not None}
+        return sum(s.nbytes for s in history._states) + sum(orders.values())
+
+    assert 0 < history.nbytes == recount()
