@@ -55,7 +55,7 @@ def landscape_steps(session: Session, directions: Literal["random", "pca"] = "ra
     l1, l2 = trainer.l1, trainer.l2
     X, T = data.train_x.copy(), data.targets
     # the path up to the step shown: after a rewind the kept future is not part of it
-    now = session.step_count
+    now = int(session.step_count)  # read with the network: the session may train between the pieces
     steps = [s for s in session.history.steps if s < now]  # the current point is added once, below
     kept = session.history.trajectory()[:len(steps)]
     center = net.flat.copy()
@@ -83,14 +83,14 @@ def landscape_steps(session: Session, directions: Literal["random", "pca"] = "ra
     finite = grid[np.isfinite(grid)]
     return {
         "directions": directions,
-        "step": _step_of(session),
+        "step": now,
         "alphas": _round(alphas), "betas": _round(betas),
         "loss": [[None if not np.isfinite(v) else round(float(v), 5) for v in row] for row in grid],
         "min": round(float(finite.min()), 5) if finite.size else None,
         "max": round(float(finite.max()), 5) if finite.size else None,
         "center_loss": _loss_at_center(net, X, T, l1, l2),
         "path": _round(path) if path is not None else None,
-        "path_steps": [*map(int, steps), _step_of(session)] if path is not None else None,
+        "path_steps": [*map(int, steps), now] if path is not None else None,
         "explained": [round(e, 4) for e in explained] if explained is not None else None,
         "regularized": bool(l1 or l2),
     }
@@ -118,7 +118,7 @@ def folding(session: Session, layer: int | None = None) -> dict[str, Any]:
         "lines": _round(f.lines, 4), "points": _round(f.points, 4),
         "labels": _round(y, 4) if data.regression else [int(v) for v in y],
         "regression": data.regression, "classes": data.classes, "box": list(data.box),
-        "step": _step_of(session),
+        "step": int(session.step_count),
         "boundary": _boundary(net, chosen, f.projected),
     }
 
@@ -136,10 +136,6 @@ def _boundary(net: Any, layer: int, projected: bool) -> dict[str, Any] | None:
         return None
     w = net.weights[-1][:, 0]
     return {"w": _round(w, 6), "b": round(float(net.biases[-1][0]), 6), "level": level}
-
-
-def _step_of(session: Session) -> int:
-    return int(session.step_count)
 
 
 def _loss_at_center(net: Any, X: np.ndarray, T: np.ndarray, l1: float, l2: float) -> float | None:

@@ -11,6 +11,7 @@ from app import lecture
 from app import protocol as p
 from app.config import SessionConfig
 from app.engine.errors import FieldError
+from app.pieces import finish
 from app.server import create_app
 from app.session import Session
 from app.settings import Settings
@@ -108,3 +109,13 @@ def test_after_a_rewind_the_path_ends_at_the_step_shown_not_at_the_kept_future()
     d = lecture.compute(s, "landscape", directions="pca")
     assert d["step"] == 30 and d["path_steps"][-1] == 30 and max(d["path_steps"]) == 30
     assert d["path"][-1] == [0.0, 0.0]
+
+
+def test_a_landscape_computed_while_the_session_trains_reports_the_step_of_the_network_it_copied():
+    s = Session()
+    s.train(20)
+    work = lecture.compute_steps(s, "landscape")
+    next(work)  # the first piece copies the network at step 20
+    s.train(30)
+    d = finish(work)
+    assert d["step"] == 20 and d["path_steps"][-1] == 20
