@@ -114,6 +114,7 @@ export class RewindView {
     this.outstanding = Math.max(0, this.outstanding - 1);
     if (this.pending === null && this.outstanding === 0) this.target = null; // every request answered
     this.chart.rewindTo(msg.step); // also at the latest step: the curve stays whole either way
+    this.lastStep = null; // the next frame past the rewound step writes the slider's values again
     const back = msg.step < msg.latest;
     this.shown = back ? { step: msg.step, latest: msg.latest, every: msg.every } : null;
     this.el.setAttribute("aria-valuenow", String(msg.step));
@@ -133,7 +134,9 @@ export class RewindView {
       this.shown = null;
       this.badge.hidden = true;
     }
-    if (!this.shown) {
+    // every frame passes here: the slider's values are written only when the step moved
+    if (!this.shown && step !== this.lastStep) {
+      this.lastStep = step;
       this.el.setAttribute("aria-valuenow", String(step));
       this.el.setAttribute("aria-valuemax", String(Math.max(step, this.chart.lastStep)));
       this.el.setAttribute("aria-valuetext", `step ${grouped(step)}`);
