@@ -105,9 +105,11 @@ async def step(hub: Hub, live: Live, n: int) -> None:
     s = live.session
     slice_s = hub.settings.slice_ms / 1000.0
     shown = loop.time()
+    first = True  # a step asked for trains at least its first slice, even if the next message came at once
     try:
-        while n > 0 and not live.stop_stepping and not s.trainer.diverged and live.conn is not None \
-                and not hub.closing:
+        while n > 0 and (first or not live.stop_stepping) and not s.trainer.diverged \
+                and live.conn is not None and not hub.closing:
+            first = False
             n -= await hub.call(live, s.train, n, slice_s)
             if n > 0 and loop.time() - shown >= STEP_PROGRESS_S and live.conn is not None:
                 await delivery.send_frame(hub, live)

@@ -55,3 +55,19 @@ def test_the_frame_rate_settles_where_a_frames_work_fits_its_period_and_recovers
     for _ in range(200):
         fps = runner.adapt_fps(fps, 30.0, busy=0.0, dropped=False)
     assert fps == 30.0
+
+
+def test_three_quick_single_steps_train_three_steps():
+    # each 's' press is a 'step' that ends the one before it after its current slice: a step ended before it
+    # ran a slice must still train, or a fast double press loses a step
+    async def go():
+        hub = Hub(Settings())
+        live, _ = attached(hub)
+        for _ in range(3):
+            await hub.handle(live, p.Step(type="step", n=1))
+        while live.stepper is not None:
+            await asyncio.sleep(0.005)
+        await hub.shutdown()
+        return live.session.step_count
+
+    assert asyncio.run(go()) == 3
