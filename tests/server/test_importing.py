@@ -281,3 +281,25 @@ def test_an_empty_or_million_row_csv_is_refused_with_a_clear_message(rows):
         s.import_csv(text)
     assert err.value.field == "content" and mentions in str(err.value)
     assert s.config.dataset != "user"
+
+
+def test_five_thousand_custom_points_export_in_pieces_and_read_back_exactly():
+    r = np.random.default_rng(2)
+    xs, labels = r.normal(size=(5000, 2)).tolist(), r.integers(0, 3, 5000).tolist()
+    points = [[a, b, c] for (a, b), c in zip(xs, labels, strict=True)]
+    a = Session(SessionConfig(dataset="user", custom_points=points, classes=3, output="softmax",
+                              custom_box=[-4.5, 4.5]))
+    steps, pieces = a.export_steps("json"), 0
+    while True:
+        try:
+            next(steps)
+            pieces += 1
+        except StopIteration as done:
+            _, text = done.value
+            break
+    assert pieces == 5 + len(a.network.weights)  # 1,000 points a piece, then a weight matrix a piece
+    assert json.loads(text)["config"]["custom_points"] == points
+    b = Session()
+    assert b.import_json(text).rows == 5000
+    assert_same_network(a, b)
+    np.testing.assert_array_equal(a.data.train_raw, b.data.train_raw)
