@@ -9,7 +9,9 @@ changes: a file that is refused leaves the session as it was, still playing if i
 is an ``ImportFault`` naming the field at fault, and the row and column of a CSV fault.
 
 The session calls these through its hooks (``Session.import_csv``, ``import_json``, ``export``); the
-session class itself is only named for the type checker (it imports this module).
+session class itself is only named for the type checker (it imports this module). Each import comes in
+two halves: reading and checking the file, which needs no live session (``read_csv``, ``check_json``), and
+applying it (``apply_csv``, ``apply_json``), so that a server holds a session only for the second.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ _PARAMETER_KEYS = ("weights", "biases", "unit_params")
 POINTS_PIECE = 1000  # custom points written per piece of an export (~2.5 ms)
 _POINTS_MARK = "\u0000custom points\u0000"  # no config value holds a NUL: the points' place in the head
 
-__all__ = ["EXPORT_FORMAT", "EXPORT_VERSION", "MAX_CSV_BYTES", "MAX_JSON_BYTES", "ImportFault", "Imported",
-           "export_json", "import_csv", "import_json", "read_export"]
+__all__ = ["EXPORT_FORMAT", "EXPORT_VERSION", "MAX_CSV_BYTES", "MAX_JSON_BYTES", "ExportFile", "ImportFault",
+           "Imported", "apply_csv", "apply_json", "check_json", "export_json", "import_csv", "import_json",
+           "read_csv", "read_export"]
 
 
 class ImportFault(FieldError):
@@ -139,10 +142,19 @@ def import_csv(session: Session, text: str | bytes) -> Imported:
     from step 0, on the "user" dataset with the file's view box. The output unit is kept if it fits the
     data, else sigmoid (softmax for more than two classes) or linear (a regression), and the batch size is
     cut to the training set; ``notes`` say so. ImportFault names what was wrong; nothing changes then."""
+    return apply_csv(session, read_csv(text))
+
+
+def read_csv(text: str | bytes) -> ImportedData:
+    """The first half of ``import_csv``, which needs no session: the file read (ImportFault if it cannot)."""
     try:
-        data = parse_csv(text)
+        return parse_csv(text)
     except CsvError as exc:
         raise ImportFault("content", str(exc), exc.row, exc.column) from None
+
+
+def apply_csv(session: Session, data: ImportedData) -> Imported:
+    """The second half of ``import_csv``: ``data`` made the session's, from the config it has now."""
     partial, notes = csv_config(session.config, data)
     try:
         session.rebuild(session.config.merged(partial))
@@ -196,9 +208,16 @@ def import_json(session: Session, text: str | bytes) -> Imported:
     """Restore a ``Session.export("json")`` file into ``session``: its config, every parameter and the step
     counter, exactly (the optimizer's state starts afresh). The whole file is checked on a session of its
     own before ``session`` changes; ImportFault names what was wrong."""
+    return apply_json(session, check_json(type(session), text))
+
+
+def check_json(session_type: type[Session], text: str | bytes) -> ExportFile:
+    """The first half of ``import_json``, which needs no live session: the export read, its config built
+    into a session of ``session_type`` of its own and its parameters set on that network, so that the
+    second half cannot fail (ImportFault names what was wrong)."""
     doc = read_export(text)
     try:
-        probe = type(session)(doc.config)
+        probe = session_type(doc.config)
     except ConfigError as exc:
         raise ImportFault(f"config.{exc.field}", f"config.{exc}", config=True) from None
     try:
@@ -209,6 +228,11 @@ def import_json(session: Session, text: str | bytes) -> Imported:
     except (ValueError, TypeError):
         raise ImportFault("parameters", "parameters: weights, biases and unit_params must be nested lists of "
                                         "numbers, as an export writes them") from None
+    return doc
+
+
+def apply_json(session: Session, doc: ExportFile) -> Imported:
+    """The second half of ``import_json``: the checked export made the session's state."""
     session.rebuild(doc.config, doc.parameters, doc.step)
     d = session.data
     return Imported("json", len(d.train_y) + len(d.test_y), d.regression, d.classes, session.step_count,

@@ -210,6 +210,13 @@ def test_an_unknown_kind_is_refused_naming_kind(client, ws, kind):
                         mentions="kind must be csv or json")
 
 
+def test_a_form_instead_of_the_file_is_refused_saying_to_send_the_file_itself(client, ws):
+    r = client.post("/api/import?kind=csv", files={"file": ("points.csv", XOR_CSV, "text/csv")},
+                    headers={"X-Session-Token": ws.welcome["token"]})
+    assert_import_error(r, 415, p.E_INVALID_VALUE, "content", mentions="send the file itself")
+    assert post(client, ws, XOR_CSV, **{"content-type": "text/csv"}).status_code == 200
+
+
 def test_imports_count_against_the_sessions_rate_limit():
     with (TestClient(create_app(Settings(rate_limit=0.1, rate_burst=2))) as client,
           client.websocket_connect("/ws") as page):
