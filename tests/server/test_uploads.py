@@ -268,3 +268,15 @@ def test_a_playing_session_plays_on_after_an_import(client, ws):
     assert ws.until("state")["state"] == "playing"
     header, _ = p.decode_frame(ws.until("frame"))
     assert header["box"] == pytest.approx([-3.3, 3.3])
+
+
+def test_a_parked_session_takes_the_file_and_its_next_greeting_shows_it(client):
+    with client.websocket_connect("/ws") as page:
+        first = Reader(page)
+        token = first.hello()["token"]
+    r = client.post("/api/import?kind=csv", content=XOR_CSV, headers={"X-Session-Token": token})
+    assert r.status_code == 200 and r.json()["rows"] == 16
+    with client.websocket_connect("/ws") as page:
+        welcome = Reader(page).hello(token=token)
+    assert welcome["resumed"] is True and welcome["config"]["dataset"] == "user"
+    assert welcome["config"]["custom_box"] == pytest.approx([-3.3, 3.3])
