@@ -10,7 +10,6 @@ file changes nothing. Answers: docs/protocol.md, "Importing a file".
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from app import delivery, importing, runner
+from app import delivery, importing, runner, slicing
 from app import protocol as p
 from app.session import Session
 
@@ -94,12 +93,14 @@ async def apply(hub: Hub, live: Live, kind: str, body: bytes) -> dict:
     checked in the pool, in the session's share but beside its training (it needs no session); only the
     change itself waits for the session's turn."""
     live.touched = hub.clock()
-    read: Callable[[bytes], Any] = (importing.read_csv if kind == "csv"
-                                    else functools.partial(importing.check_json, Session))
     use: Callable[[Session, Any], importing.Imported] = (importing.apply_csv if kind == "csv"
                                                          else importing.apply_json)
     try:
-        checked = await hub.pool.run(live.share, read, body)
+        if kind == "csv":
+            checked: Any = await hub.pool.run(live.share, importing.read_csv, body)
+        else:  # in slices, by the session's share; no lock: the check touches no live session
+            work = importing.check_json_steps(Session, body)
+            _, checked, _ = await slicing.drive(hub.pool, live.share, work, hub.settings.slice_ms / 1000.0)
         await runner.stop_stepping(live)  # a 'step n' under way ends first, as before any control message
         result = await hub.call(live, use, live.session, checked)
     except importing.ImportFault as exc:
