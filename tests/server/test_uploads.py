@@ -200,6 +200,13 @@ def test_a_cross_origin_post_is_refused(client, ws, origin):
     assert_import_error(post(client, ws, XOR_CSV, origin=origin), 403, p.E_CROSS_ORIGIN, "origin")
 
 
+def test_no_cors_preflight_is_granted_so_other_sites_pages_cannot_send_the_token_header(client):
+    r = client.options("/api/import?kind=csv", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-session-token"})
+    assert r.status_code == 405 and "access-control-allow-origin" not in r.headers
+
+
 def test_the_pages_own_origin_is_accepted(client, ws):
     assert post(client, ws, XOR_CSV, origin="http://testserver").status_code == 200
 
