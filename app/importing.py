@@ -29,6 +29,7 @@ from app.engine.csvdata import MAX_BYTES as MAX_CSV_BYTES
 from app.engine.csvdata import CsvError, ImportedData, parse_csv
 from app.engine.datasets import train_size
 from app.engine.errors import FieldError
+from app.engine.grid import is_one_d
 from app.engine.network import Network
 from app.pieces import finish
 
@@ -170,13 +171,17 @@ def apply_csv(session: Session, data: ImportedData) -> Imported:
 
 def csv_config(config: SessionConfig, data: ImportedData) -> tuple[dict[str, Any], list[str]]:
     """The partial config that trains ``config``'s network on ``data``, and notes on what it changed
-    besides the data (the output unit, the batch size)."""
+    besides the data (input features that ignore x2, the output unit, the batch size)."""
     partial: dict[str, Any] = {
         "dataset": "user", "custom_points": np.column_stack([data.X, data.y]).tolist(),
         "custom_regression": data.regression, "custom_box": list(data.box)}
     if not data.regression:
         partial["classes"] = data.classes
     notes = []
+    if is_one_d(config.features):  # a curve-fitting scene's inputs: they would read x1 alone
+        partial["features"] = ["x1", "x2"]
+        notes.append(f"the input features are now x1, x2: the points are 2-D (they were "
+                     f"{', '.join(config.features)})")
     output, why = _fitting_output(config.output, data)
     if output != config.output:
         partial.update(output=output, loss=None)

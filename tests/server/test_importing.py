@@ -303,3 +303,11 @@ def test_five_thousand_custom_points_export_in_pieces_and_read_back_exactly():
     assert b.import_json(text).rows == 5000
     assert_same_network(a, b)
     np.testing.assert_array_equal(a.data.train_raw, b.data.train_raw)
+
+
+def test_a_curve_fitting_scenes_x1_only_inputs_become_x1_x2_for_2d_points():
+    s = Session(scene="universality")
+    assert s.config.features == ["x1"]
+    result = s.import_csv(XOR_CSV)
+    assert s.config.features == ["x1", "x2"] and s.data.train_x.shape[1] == 2
+    assert "the input features are now x1, x2: the points are 2-D (they were x1)" in result.notes
