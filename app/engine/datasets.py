@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, SupportsFloat, SupportsIndex, TypeGuard
 
@@ -285,7 +285,7 @@ def _check_box(box: object) -> tuple[float, float] | None:
 
 def make_dataset(name: str, rng: np.random.Generator, n: int | None = None, noise: float = 0.0,
                  classes: int | None = None, points: Iterable[Any] | None = None, regression: bool = False,
-                 box: tuple[float, float] | None = None) -> Dataset:
+                 box: Sequence[float] | None = None) -> Dataset:
     """Generate the data set ``name`` (a key of ``DATASETS``) drawing only from ``rng``.
 
     ``n``: number of points (default: the set's ``default_n``); ``noise``: fraction in [0, 0.5];

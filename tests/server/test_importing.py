@@ -199,7 +199,7 @@ def test_a_csv_becomes_the_user_dataset_with_its_points_and_box_from_step_0():
     data = parse_csv(XOR_CSV)
     assert (result.kind, result.rows, result.regression, result.classes, result.step) == ("csv", 16, False,
                                                                                            2, 0)
-    assert s.step_count == 0 and s.config.dataset == "user" and s.config.custom_box == data.box
+    assert s.step_count == 0 and s.config.dataset == "user" and tuple(s.config.custom_box) == data.box
     held = np.concatenate([np.column_stack([s.data.train_raw, s.data.train_y]),
                            np.column_stack([s.data.test_raw, s.data.test_y])])
     assert sorted(map(tuple, held.tolist())) == sorted(map(tuple, np.column_stack([data.X, data.y]).tolist()))
