@@ -241,6 +241,9 @@ def check_json_steps(session_type: type[Session], text: str | bytes) -> Generato
     except (ValueError, TypeError):
         raise ImportFault("parameters", "parameters: weights, biases and unit_params must be nested lists of "
                                         "numbers, as an export writes them") from None
+    if doc.config.optimizer != "sgd" and doc.step > 0:  # plain SGD keeps no state: nothing is lost
+        doc.notes.append(f"the {doc.config.optimizer} optimizer starts afresh: its running averages are not "
+                         "in the file, so training on takes its own path from here")
     return doc
 
 

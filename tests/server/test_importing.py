@@ -74,6 +74,15 @@ def test_an_import_restarts_the_optimizer_and_the_history_at_the_imported_step()
     assert b.train(5) == 5 and b.step_count == 42
 
 
+def test_the_notes_say_that_a_stateful_optimizer_starts_afresh_and_sgd_has_nothing_to_lose():
+    notes = Session().import_json(trained().export("json")[1]).notes  # Adam at step 37
+    assert notes == ["the adam optimizer starts afresh: its running averages are not in the file, so "
+                     "training on takes its own path from here"]
+    sgd = Session(SessionConfig(seed=2))
+    sgd.train(5)
+    assert Session().import_json(sgd.export("json")[1]).notes == []
+
+
 def test_an_import_keeps_playing_and_drops_the_scene():
     b = Session(scene="xor-by-hand")
     b.playing = True
@@ -99,8 +108,8 @@ def test_an_export_written_before_versions_is_read_as_version_1_with_a_note():
     b = Session()
     result = b.import_json(json.dumps(doc))
     assert_same_network(a, b)
-    assert result.notes == ["the file has no version: it was read as version 1, the layout exports had "
-                            "before they carried one"]
+    assert result.notes[0] == ("the file has no version: it was read as version 1, the layout exports had "
+                               "before they carried one")
 
 
 def _refused(text: str | bytes, field: str, mentions: str, config: bool = False) -> ImportFault:
