@@ -17,7 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import FieldError
-from .training import Trainer, TrainerState
+from .training import Trainer
+from .trainstate import TrainerState
 
 DEFAULT_BUDGET = 1_500_000  # bytes: the 4 x 8 playground net with Adam keeps ~200 checkpoints in this
 DEFAULT_MAX_ENTRIES = 512
