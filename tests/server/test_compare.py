@@ -272,6 +272,8 @@ def test_b_checkpoints_count_in_the_rewind_budget_and_follow_as_thinning():
     ({}, {"output": "tanh"}, "B: tanh output instead of sigmoid; squared error instead of cross-entropy"),
     ({}, {}, SAME),
     ({}, {"momentum": 0.5, "activation": ["tanh", "tanh"]}, SAME),  # unused by SGD; the same units
+    ({"hidden": []}, {"activation": "relu"}, SAME),  # no hidden layer in either: no hidden unit to differ
+    ({}, {"hidden": [], "activation": "relu"}, "B: no hidden layer instead of 4, 2"),  # B has no unit
 ])
 def test_the_label_names_each_difference_in_words(a, b, label):
     cfg = SessionConfig.model_validate({**a, "compare": b})
