@@ -288,3 +288,43 @@ def test_differences_carry_the_raw_values_and_the_effective_loss():
     assert differences == [{"field": "hidden", "a": [4, 2], "b": [3]},
                            {"field": "output", "a": "sigmoid", "b": "linear"},
                            {"field": "loss", "a": "cross_entropy", "b": "squared_error"}]
+
+
+def _restore_all(ws, header, network):
+    params = header if network == "a" else header["compare"]
+    layers = len(params["weights"])
+    for layer in range(layers):
+        ws.send(type="restore", network=network, step=header["step"], layer=layer,
+                weights=params["weights"][layer], biases=params["biases"][layer],
+                unit_params=params["unit_params"][layer], frame=network == "b" and layer == layers - 1)
+
+
+def test_after_a_restart_restore_puts_back_both_networks_and_they_train_on_in_lockstep(client):
+    config = {**BASE, "activation": "tanh", "compare": {"activation": "relu", "hidden": [5]}}
+    frames, _ = _socket_run(client, config, steps=4)
+    seen = frames[-1][0]
+    with client.websocket_connect("/ws") as socket:  # a new session: the server forgot the old one
+        ws = Reader(socket)
+        ws.hello(config=config)
+        _restore_all(ws, seen, "a")
+        _restore_all(ws, seen, "b")
+        back = p.decode_frame(ws.until("frame"))[0]
+        assert back["step"] == back["compare"]["step"] == 20
+        assert back["compare"]["weights"] == seen["compare"]["weights"] and back["weights"] == seen["weights"]
+        ws.send(type="step", n=5)
+        after = p.decode_frame(ws.until("frame"))[0]
+        assert after["compare"]["step"] == after["step"] == 25
+        assert after["compare"]["weights"] != seen["compare"]["weights"]
+
+
+def test_restore_of_b_is_refused_without_compare_or_at_another_step(client):
+    with client.websocket_connect("/ws") as socket:
+        ws = Reader(socket)
+        ws.hello(config={**BASE, "activation": "tanh"})
+        ws.send(type="restore", network="b", step=0, layer=0, weights=[[0.0] * 4] * 2, biases=[0.0] * 4)
+        assert_error(ws.until("error"), p.E_INVALID_VALUE, "network", mentions="no second network")
+    with client.websocket_connect("/ws") as socket:
+        ws = Reader(socket)
+        ws.hello(config={**BASE, "activation": "tanh", "compare": {}})
+        ws.send(type="restore", network="b", step=7, layer=0, weights=[[0.0] * 4] * 2, biases=[0.0] * 4)
+        assert_error(ws.until("error"), p.E_INVALID_VALUE, "step", mentions="A's step 0")
