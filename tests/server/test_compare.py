@@ -328,3 +328,32 @@ def test_restore_of_b_is_refused_without_compare_or_at_another_step(client):
         ws.hello(config={**BASE, "activation": "tanh", "compare": {}})
         ws.send(type="restore", network="b", step=7, layer=0, weights=[[0.0] * 4] * 2, biases=[0.0] * 4)
         assert_error(ws.until("error"), p.E_INVALID_VALUE, "step", mentions="A's step 0")
+
+
+def _cell_centres(box, g):
+    """The grid's points, row 0 at the top (x2 = hi), column 0 at the left, at cell centres."""
+    lo, hi = box
+    c = lo + (np.arange(g) + 0.5) * (hi - lo) / g
+    x1, x2 = np.meshgrid(c, c[::-1])
+    return np.column_stack([x1.ravel(), x2.ravel()])
+
+
+def test_b_maps_are_bs_network_on_the_grid_for_two_and_three_classes():
+    cfg = {"dataset": "blobs", "classes": 3, "output": "softmax", "grid": 24,
+           "compare": {"hidden": [6], "activation": "relu"}}
+    three = Session(SessionConfig.model_validate(cfg))
+    three.train(30)
+    b = three.snapshot().compare
+    assert b is not None and b.output is None and b.classes is not None
+    net = three.compare.network
+    out = net.predict(feature_map(_cell_centres(three.data.box, 24), ["x1", "x2"]))
+    assert np.mean(b.classes.ravel() == np.argmax(out, axis=1)) > 0.99  # float32 grid: a tie may flip
+    assert np.allclose(b.confidence.ravel(), out.max(axis=1), atol=1e-4)
+    two = Session(SessionConfig.model_validate({"grid": 24, "compare": {"features": ["x1", "x2", "x1x2"]}}))
+    two.train(30)
+    b = two.snapshot().compare
+    out = two.compare.network.predict(feature_map(_cell_centres(two.data.box, 24), ["x1", "x2", "x1x2"]))
+    assert b.classes is None and np.allclose(b.output.ravel(), out[:, 0], atol=1e-4)
+    assert two.config.output == "sigmoid" and b.output_range == (0.0, 1.0)
+    a_out = two.network.predict(feature_map(_cell_centres(two.data.box, 24), ["x1", "x2"]))
+    assert not np.allclose(a_out[:, 0], out[:, 0], atol=1e-2)  # A's map would not pass for B's
