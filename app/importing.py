@@ -78,12 +78,14 @@ class Imported:
 @dataclass(frozen=True)
 class ExportFile:
     """A checked JSON export: its ``config``, ``parameters`` (``Network.set_parameters`` keywords) and
-    ``step``; ``notes`` on how it was read."""
+    ``step``; ``notes`` on how it was read; ``compare_parameters``: a compare's network B, when the file
+    has them."""
 
     config: SessionConfig
     parameters: dict[str, Any]
     step: int
     notes: list[str]
+    compare_parameters: dict[str, Any] | None = None
 
 
 # --- export ---------------------------------------------------------------------------------------------
@@ -91,7 +93,8 @@ class ExportFile:
 
 def export_json(session: Session) -> Generator[None, None, tuple[str, str]]:
     """``(filename, text)`` of the session's JSON export, a weight matrix per piece (``Session.export``):
-    ``format``, ``version``, ``config``, ``step`` and ``parameters``."""
+    ``format``, ``version``, ``config``, ``step`` and ``parameters`` (and a compare's network B's as
+    ``compare_parameters``)."""
     config = session.config.model_dump()
     points = config["custom_points"]
     if points:  # their own place, a point per line, written in pieces (below)
@@ -102,6 +105,9 @@ def export_json(session: Session) -> Generator[None, None, tuple[str, str]]:
         rows = yield from _points_json(points)
         head = head.replace(json.dumps(_POINTS_MARK), "[\n" + rows + "\n  ]", 1)
     body = yield from _parameters_json(session.network)
+    if session.compare is not None:  # B trained beside A: without its weights the file would restore half
+        b_body = yield from _parameters_json(session.compare.network)
+        body += f',\n "compare_parameters": {b_body}'
     return "mlp-playground.json", f'{head[:-2]},\n "parameters": {body}\n}}'
 
 
@@ -233,23 +239,34 @@ def check_json_steps(session_type: type[Session], text: str | bytes) -> Generato
     except ConfigError as exc:
         raise ImportFault(f"config.{exc.field}", f"config.{exc}", config=True) from None
     yield
-    try:
-        probe.network.set_parameters(**doc.parameters)
-    except FieldError as exc:
-        raise ImportFault("parameters",
-                          f"parameters: {exc} (the network the file's config builds)") from None
-    except (ValueError, TypeError):
-        raise ImportFault("parameters", "parameters: weights, biases and unit_params must be nested lists of "
-                                        "numbers, as an export writes them") from None
+    _set_checked(probe.network, doc.parameters, "parameters")
+    if doc.compare_parameters is not None:
+        if probe.compare is None:
+            raise ImportFault("compare_parameters", "compare_parameters: the file's config compares no "
+                                                    "network B (its compare is null)")
+        _set_checked(probe.compare.network, doc.compare_parameters, "compare_parameters")
+    elif probe.compare is not None:
+        doc.notes.append("network B starts from its initial weights: the file has no compare_parameters")
     if doc.config.optimizer != "sgd" and doc.step > 0:  # plain SGD keeps no state: nothing is lost
         doc.notes.append(f"the {doc.config.optimizer} optimizer starts afresh: its running averages are not "
                          "in the file, so training on takes its own path from here")
     return doc
 
 
+def _set_checked(net: Network, parameters: dict[str, Any], name: str) -> None:
+    """``parameters`` set on ``net`` (a probe's), or an ImportFault naming ``name``."""
+    try:
+        net.set_parameters(**parameters)
+    except FieldError as exc:
+        raise ImportFault(name, f"{name}: {exc} (the network the file's config builds)") from None
+    except (ValueError, TypeError):
+        raise ImportFault(name, f"{name}: weights, biases and unit_params must be nested lists of "
+                                "numbers, as an export writes them") from None
+
+
 def apply_json(session: Session, doc: ExportFile) -> Imported:
     """The second half of ``import_json``: the checked export made the session's state."""
-    session.rebuild(doc.config, doc.parameters, doc.step)
+    session.rebuild(doc.config, doc.parameters, doc.step, doc.compare_parameters)
     d = session.data
     return Imported("json", len(d.train_y) + len(d.test_y), d.regression, d.classes, session.step_count,
                     doc.notes)
@@ -291,7 +308,9 @@ def _read_export_steps(text: str | bytes) -> Generator[None, None, ExportFile]:
     step = doc.get("step", 0)
     if type(step) is not int or not 0 <= step <= MAX_STEP:
         raise ImportFault("step", f"step: expected a whole number 0..2^53, got {step!r}")
-    return ExportFile(config, _parameters(doc.get("parameters")), step, notes)
+    b = doc.get("compare_parameters")
+    return ExportFile(config, _parameters(doc.get("parameters")), step, notes,
+                      _parameters(b, "compare_parameters") if b is not None else None)
 
 
 def _load(text: str | bytes) -> Any:
@@ -317,15 +336,15 @@ def _load(text: str | bytes) -> Any:
                                      "number too long") from None
 
 
-def _parameters(params: Any) -> dict[str, Any]:
-    """The ``parameters`` object: weights and biases (lists) and unit_params (a list of objects)."""
+def _parameters(params: Any, name: str = "parameters") -> dict[str, Any]:
+    """The ``parameters`` (or ``compare_parameters``) object: weights and biases (lists) and unit_params
+    (a list of objects)."""
     if not isinstance(params, dict) or set(params) != set(_PARAMETER_KEYS):
         keys = sorted(params) if isinstance(params, dict) else type(params).__name__
-        raise ImportFault("parameters", f"parameters: expected an object of weights, biases and unit_params, "
-                                        f"got {keys}")
+        raise ImportFault(name, f"{name}: expected an object of weights, biases and unit_params, got {keys}")
     if not (isinstance(params["weights"], list) and isinstance(params["biases"], list)
             and isinstance(params["unit_params"], list)
             and all(isinstance(p, dict) for p in params["unit_params"])):
-        raise ImportFault("parameters", "parameters: weights and biases must be lists (one entry per layer), "
-                                        "unit_params a list of objects")
+        raise ImportFault(name, f"{name}: weights and biases must be lists (one entry per layer), "
+                                "unit_params a list of objects")
     return {key: params[key] for key in _PARAMETER_KEYS}

@@ -122,16 +122,21 @@ class Session:
         self.playing = playing
         return True
 
-    def rebuild(self, config: SessionConfig, parameters: dict[str, Any] | None = None, step: int = 0) -> None:
+    def rebuild(self, config: SessionConfig, parameters: dict[str, Any] | None = None, step: int = 0,
+                compare_parameters: dict[str, Any] | None = None) -> None:
         """Start over on ``config`` (an imported file), playing on if it played, without a scene; then set
-        ``parameters`` (``Network.set_parameters`` keywords, checked by the caller: app/importing.py) and
-        the step counter. ``reset`` goes back to the config's initial weights. ConfigError as configure."""
+        ``parameters`` (``Network.set_parameters`` keywords, checked by the caller: app/importing.py), a
+        compare's B's, and the step counter of both. ``reset`` goes back to the config's initial weights."""
         playing = self.playing
         self._build(config)
         self.scene, self._hand_params, self.playing = None, None, playing
         if parameters is not None:
             self.network.set_parameters(**parameters)
             self.trainer.resume_at(step)
+            if self.compare is not None:  # after A: B takes A's epoch order at that step
+                if compare_parameters is not None:
+                    self.compare.network.set_parameters(**compare_parameters)
+                self.compare.trainer.resume_at(step)
             self.history.restart(self.trainer)
 
     def import_csv(self, text: str | bytes) -> importing.Imported:

@@ -320,3 +320,36 @@ def test_a_curve_fitting_scenes_x1_only_inputs_become_x1_x2_for_2d_points():
     result = s.import_csv(XOR_CSV)
     assert s.config.features == ["x1", "x2"] and s.data.train_x.shape[1] == 2
     assert "the input features are now x1, x2: the points are 2-D (they were x1)" in result.notes
+
+
+# --- a compare's network B --------------------------------------------------------------------------------
+
+
+def test_a_compares_network_b_is_exported_and_imported_with_its_weights_at_as_step():
+    a = trained(compare={"activation": "relu", "optimizer": "sgd"})
+    doc = json.loads(a.export("json")[1])
+    assert list(doc)[-1] == "compare_parameters"
+    b = Session()
+    result = b.import_json(a.export("json")[1])
+    assert b.compare is not None and b.compare.trainer.step_count == b.step_count == 37
+    for x, y in zip(a.compare.network.weights + a.compare.network.biases,
+                    b.compare.network.weights + b.compare.network.biases, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert not any("initial weights" in note for note in result.notes)
+    snap_a, snap_b = a.snapshot(), b.snapshot()
+    np.testing.assert_array_equal(snap_a.compare.output, snap_b.compare.output)
+
+
+def test_a_compare_export_without_b_weights_starts_b_afresh_with_a_note_and_b_weights_without_b_are_refused():
+    a = trained(compare={"activation": "relu"})
+    doc = json.loads(a.export("json")[1])
+    b_params = doc.pop("compare_parameters")
+    s = Session()
+    result = s.import_json(json.dumps(doc))
+    assert any("network B starts from its initial weights" in note for note in result.notes)
+    assert s.compare is not None and s.compare.trainer.step_count == 37
+    solo = json.loads(trained().export("json")[1])
+    solo["compare_parameters"] = b_params
+    with pytest.raises(ImportFault) as err:
+        Session().import_json(json.dumps(solo))
+    assert err.value.field == "compare_parameters"
