@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from app import costs
 from app.config import SessionConfig
 from app.engine import Network, Trainer, fastpath, outputs
 from app.engine.grid import GridEvaluator, GridResult, thumbnails
@@ -145,7 +146,9 @@ class FrameMaker:
         net, d, cfg, view = src.network, src.data, src.config, src.view
         g = cfg.grid
         grid = self.evaluator(d, cfg)
+        costs.switch("grid")  # the phases of a frame's CPU, for the load benchmark (app/costs.py)
         result = yield from grid.evaluate_steps(net)
+        costs.switch("maps")
         yield
         line = len(result.shape) == 1  # no feature reads x2: every row of the map is the same line
         out = result.output
@@ -172,8 +175,10 @@ class FrameMaker:
                                                     src.playing, grid)
             self.polygons_held = regions.held
         yield
+        costs.switch("metrics")
         metrics = yield from self.metrics_steps(net, d)  # a forward pass over every point, in chunks
         yield
+        costs.switch("params")
         weights, biases, unit_params = _rounded_params(net)
         return Snapshot(
             step=src.step_count, epoch=src.trainer.epochs_done(), state=src.state, metrics=metrics,
