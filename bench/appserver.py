@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -27,6 +28,7 @@ class Server:
 
     def __init__(self, **settings: object):
         self.port = free_port()
+        self.workers = int(str(settings.get("workers", 1)))
         # every simulated student connects from 127.0.0.1: the per-address cap would stop them at 32
         env = {**os.environ, "MLP_PLAYGROUND_LOG_LEVEL": "warning",
                "MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT": "0"}
@@ -46,6 +48,27 @@ class Server:
     def health(self) -> dict:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=10) as r:
             return json.loads(r.read())
+
+    def costs(self, tries: int = 200) -> dict[int, dict]:
+        """GET /debug/costs (the server runs with debug_costs=True) of every worker process, by pid: each
+        request reaches one process, so ask until each has answered (or ``tries`` requests)."""
+        seen: dict[int, dict] = {}
+        for _ in range(tries):
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/debug/costs", timeout=10) as r:
+                body = json.loads(r.read())
+            seen.setdefault(body["pid"], body)
+            if len(seen) >= self.workers:
+                break
+        return seen
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time so far of the server and every process under it (Linux /proc)."""
+        total = 0.0
+        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+            with contextlib.suppress(OSError, IndexError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / TICKS
+        return total
 
     def rss_mb(self) -> float:
         """Resident memory of the server and its worker processes (``--workers``), in MB."""

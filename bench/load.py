@@ -19,6 +19,13 @@
     python bench/load.py --only heavy [--capacity N]         # phase 4 alone
     python bench/load.py --only broadcast [--viewers 300]    # phase 3 alone
     python bench/load.py --only hostile [--capacity N]       # phase 5 alone
+    python bench/load.py --only breakdown [--capacity 16]    # the breakdown of N sessions alone
+
+Each capacity trial reads every server process's CPU by phase (GET /debug/costs, app/costs.py): the trial
+at capacity gives the per-frame breakdown (training, grid, maps, metrics, params, encoding, send, event
+loop, other: ms of server CPU per delivered frame and shares) and the overhead ratio, server CPU per
+delivered frame (/proc) over the engine's own work for a frame of the same config (train steps + grid
+pass), measured in this process in the same run (target <= 1.5x).
 
 The clients run in this one process on the same machine, so they compete with the server for its cores:
 the figures are a lower bound of what separate client machines would see.
@@ -39,6 +46,7 @@ import threading
 import time
 
 from appserver import ROOT, Server
+from breakdown import engine_work, phase_seconds, print_breakdown
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -146,15 +154,27 @@ async def trial(server: Server, n: int, settle: float, measure: float) -> dict:
     try:
         await asyncio.sleep(settle)  # let every runner's frame rate settle
         probe = HealthProbe(server)
+        costs0, cpu0 = server.costs(), server.cpu_seconds()
+        start = [c.frames for c in clients]
         fps = await rates(clients, measure)
+        costs1, cpu1 = server.costs(), server.cpu_seconds()
+        delivered = sum(c.frames - s for c, s in zip(clients, start, strict=True))
         probe.stop()
         health = probe.last or server.health()
         return {"n": n, "fps": fps, "streaming": sum(c.outcome == "streaming" for c in clients),
                 "lag_p99": health.get("loop_lag_ms", {}).get("p99", float("nan")),
-                "healthz_p99": 1000 * pct(probe.latencies, 99), "rss": server.rss_mb()}
+                "healthz_p99": 1000 * pct(probe.latencies, 99), "rss": server.rss_mb(),
+                "delivered": delivered, "server_cpu": cpu1 - cpu0,
+                "parts": phase_seconds(costs0, costs1),
+                "event_loop": next(iter(costs1.values()), {}).get("event_loop")}
     finally:
         await asyncio.gather(*(c.stop() for c in clients))
         await asyncio.sleep(2.0)  # past the 0.5 s grace period: the next trial starts from an empty server
+
+
+def report_header() -> None:
+    print(f"{'N':>5} {'streaming':>9} {'min fps':>8} {'p5 fps':>7} {'p50 fps':>7} {'loop lag p99':>12} "
+          f"{'healthz p99 ms':>14} {'RSS MB':>8}")
 
 
 def report(r: dict) -> None:
@@ -164,16 +184,17 @@ def report(r: dict) -> None:
           flush=True)
 
 
-async def capacity(server: Server, args: argparse.Namespace, deadline: float) -> int:
-    print(f"{'N':>5} {'streaming':>9} {'min fps':>8} {'p5 fps':>7} {'p50 fps':>7} {'loop lag p99':>12} "
-          f"{'healthz p99 ms':>14} {'RSS MB':>8}")
+async def capacity(server: Server, args: argparse.Namespace, deadline: float) -> tuple[int, dict | None]:
+    """The largest N at which every session keeps >= TARGET_FPS, and that trial (the saturation point)."""
+    report_header()
     good, bad = 0, None
+    saturated = None
     n = args.start_n
     while n <= args.max_n and time.monotonic() < deadline:  # doubling until a trial fails
         r = await trial(server, n, args.settle, args.measure)
         report(r)
         if min(r["fps"]) >= TARGET_FPS and r["streaming"] == n:
-            good, n = n, n * 2
+            good, n, saturated = n, n * 2, r
         else:
             bad = n
             break
@@ -182,12 +203,21 @@ async def capacity(server: Server, args: argparse.Namespace, deadline: float) ->
         r = await trial(server, n, args.settle, args.measure)
         report(r)
         if min(r["fps"]) >= TARGET_FPS and r["streaming"] == n:
-            good = n
+            good, saturated = n, r
         else:
             bad = n
     if bad is None:
         print(f"every trial up to N = {good} kept >= {TARGET_FPS:g} frames/s (search capped)")
-    return good
+    return good, saturated
+
+
+def breakdown(r: dict | None, engine: dict[str, float]) -> None:
+    """The per-frame breakdown of trial ``r`` (the saturation point) against the engine alone."""
+    if r is None or r["parts"] is None or not r["delivered"]:
+        print("per-frame breakdown: no trial at saturation with every process's /debug/costs")
+        return
+    print(f"server event loop: {r['event_loop']}")
+    print_breakdown(r["n"], r["parts"], r["delivered"], r["server_cpu"], engine)
 
 
 async def past_capacity(cap: int, args: argparse.Namespace) -> None:
@@ -434,15 +464,30 @@ async def main_async(args: argparse.Namespace) -> None:
     if args.only == "hostile":
         await hostile(max((args.capacity or 16) // 2, 1), args)
         return
-    if args.capacity:
-        cap = args.capacity
-    else:
+    engine = engine_work()  # before the server starts: the machine as quiet as this run gets
+    print(f"engine alone (in-process, default scene): train {1000 * engine['train']:.3f} ms + grid "
+          f"{1000 * engine['grid']:.3f} ms a frame; load average {os.getloadavg()[0]:.1f}", flush=True)
+    if args.capacity or args.only == "breakdown":
+        cap = args.capacity or 16
         server = Server(max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5,
-                        workers=args.workers)
+                        workers=args.workers, debug_costs=True)
         try:
-            cap = await capacity(server, args, deadline)
+            report_header()
+            r = await trial(server, cap, args.settle, args.measure)
+            report(r)
         finally:
             server.stop()
+        breakdown(r, engine)
+        if args.only == "breakdown":
+            return
+    else:
+        server = Server(max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5,
+                        workers=args.workers, debug_costs=True)
+        try:
+            cap, saturated = await capacity(server, args, deadline)
+        finally:
+            server.stop()
+        breakdown(saturated, engine)
     print(f"capacity: {cap} sessions at >= {TARGET_FPS:g} frames/s each", flush=True)
     if cap:
         await past_capacity(max(cap // args.workers, 1), args)
@@ -475,9 +520,10 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=0, help="viewers of the broadcast (default: capacity)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="server processes for the capacity search (default: one per CPU)")
-    parser.add_argument("--only", choices=["heavy", "broadcast", "hostile"],
+    parser.add_argument("--only", choices=["heavy", "broadcast", "hostile", "breakdown"],
                         help="one phase alone: heavy or hostile (with --capacity / 2 light sessions, "
-                             "default 8) or broadcast (with --viewers viewers, default 300)")
+                             "default 8), broadcast (with --viewers viewers, default 300) or breakdown (the "
+                             "per-frame breakdown of --capacity sessions, default 16)")
     parser.add_argument("--hostile-client", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.hostile_client:
