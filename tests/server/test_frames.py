@@ -10,7 +10,7 @@ import pytest
 
 from app import protocol as p
 from app.config import SessionConfig
-from app.frames import FrameMaker, ViewState
+from app.frames import FrameMaker, ViewState, thumbnail_steps
 from app.pieces import finish
 from app.session import Session
 
@@ -167,3 +167,44 @@ def test_a_pause_while_a_frame_is_made_in_pieces_is_the_state_its_header_says():
     next(steps)  # the hub's pause does not wait for a frame in progress
     s.playing = False
     assert finish(steps).state == "paused"
+
+
+@pytest.mark.parametrize("config", [
+    SessionConfig(hidden=[4, 2], activation="tanh"),
+    SessionConfig(hidden=[3, 2], activation="maxout"),
+    SessionConfig(hidden=[4], activation="prelu"),
+    SessionConfig(hidden=[5], activation="rbf"),
+])
+def test_the_header_parameters_are_each_array_rounded_to_4_decimals(config):
+    s = Session(config)
+    s.train(25)
+    header = p.frame_header(s.snapshot())
+    net = s.network
+    assert header["weights"] == [np.round(w, 4).tolist() for w in net.weights]
+    assert header["biases"] == [np.round(b, 4).tolist() for b in net.biases]
+    assert header["unit_params"] == [{k: np.round(v, 4).tolist() for k, v in u.items()}
+                                     for u in net.unit_params]
+    assert bool(header["unit_params"][0]) == (config.activation in ("prelu", "rbf"))  # slopes, widths
+
+
+@pytest.mark.parametrize(("hidden", "grid", "thumb", "pieces"),
+                         [([4, 2], 100, 24, 1), ([64] * 8, 200, 64, 8)])
+def test_thumbnails_sample_each_units_map_at_thumbnail_cell_centres_small_nets_in_one_piece(
+        hidden, grid, thumb, pieces):
+    s = Session(SessionConfig(hidden=hidden, activation="relu", grid=grid, thumbnail=thumb, seed=3))
+    s.train(3)
+    result = s.frames.evaluator(s.data, s.config).evaluate(s.network)
+    work = thumbnail_steps(result, thumb)
+    got, count = None, 0
+    while got is None:
+        count += 1
+        try:
+            next(work)
+        except StopIteration as done:
+            got = done.value
+    assert count == pieces
+    # the cell of the grid under each thumbnail pixel's centre, by a loop over pixels
+    cells = [int((i + 0.5) * grid / thumb) for i in range(thumb)]
+    for unit in (0, len(result.maps) - 1):
+        expected = [[result.maps[unit, r, c] for c in cells] for r in cells]
+        assert np.array_equal(got[unit], np.array(expected))
