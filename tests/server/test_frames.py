@@ -187,10 +187,11 @@ def test_the_header_parameters_are_each_array_rounded_to_4_decimals(config):
     assert bool(header["unit_params"][0]) == (config.activation in ("prelu", "rbf"))  # slopes, widths
 
 
-@pytest.mark.parametrize(("hidden", "grid", "thumb", "pieces"),
-                         [([4, 2], 100, 24, 1), ([64] * 8, 200, 64, 8)])
+# calls of next(): one for a small network's; a big one's a layer a call, then the joining one
+@pytest.mark.parametrize(("hidden", "grid", "thumb", "calls"),
+                         [([4, 2], 100, 24, 1), ([64] * 8, 200, 64, 9)])
 def test_thumbnails_sample_each_units_map_at_thumbnail_cell_centres_small_nets_in_one_piece(
-        hidden, grid, thumb, pieces):
+        hidden, grid, thumb, calls):
     s = Session(SessionConfig(hidden=hidden, activation="relu", grid=grid, thumbnail=thumb, seed=3))
     s.train(3)
     result = s.frames.evaluator(s.data, s.config).evaluate(s.network)
@@ -202,7 +203,7 @@ def test_thumbnails_sample_each_units_map_at_thumbnail_cell_centres_small_nets_i
             next(work)
         except StopIteration as done:
             got = done.value
-    assert count == pieces
+    assert count == calls
     # the cell of the grid under each thumbnail pixel's centre, by a loop over pixels
     cells = [int((i + 0.5) * grid / thumb) for i in range(thumb)]
     for unit in (0, len(result.maps) - 1):
