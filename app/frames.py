@@ -82,6 +82,24 @@ class Snapshot:
     region_polygons: tuple[RegionPolygons, np.ndarray] | None = None  # with a region id per cell (F,) uint16
 
 
+@dataclass
+class Still:
+    """A paused network's last grid pass and metrics: the next frame of the same network (same parameters,
+    grid and data; a view change, a hovered unit) shows them again rather than computing them again. The
+    pass is views into ``grid``'s buffers, which only this session's frames write."""
+
+    net: Network
+    flat: np.ndarray  # a copy of net.flat when they were made
+    grid: GridEvaluator
+    data: Data
+    result: GridResult
+    metrics: Metrics
+
+    def holds(self, net: Network, grid: GridEvaluator, data: Data) -> bool:
+        return (net is self.net and grid is self.grid and data is self.data
+                and np.array_equal(net.flat, self.flat))
+
+
 class FrameSource(Protocol):
     """What frames are made of (a ``Session`` is one; typed here so that this module imports no session)."""
 
@@ -109,6 +127,7 @@ class FrameMaker:
         self.regions = RegionView()
         self.polygons_held = False  # the last frame drew the grid map only because the net was playing
         self._eval_x: tuple[Data, np.ndarray] | None = None  # (its data, train and test inputs stacked)
+        self._still: Still | None = None  # a paused network's last grid pass and metrics
 
     def network_changed(self, data: Data, config: SessionConfig) -> None:
         """A new network (or data): forget its regions; keep the evaluator if its grid is the same."""
@@ -117,11 +136,13 @@ class FrameMaker:
                                      and list(grid.features) == list(config.features)):
             self.grid = None
         self.regions = RegionView()  # a count or polygons of the old network are of no use now
+        self._still = None
 
     def grid_changed(self) -> None:
         """The grid size changed: a new evaluator, and a new region numbering for the new map."""
         self.grid = None
         self.regions.tracker = None
+        self._still = None
 
     def evaluator(self, data: Data, config: SessionConfig) -> GridEvaluator:
         if self.grid is None:
@@ -147,7 +168,9 @@ class FrameMaker:
         g = cfg.grid
         grid = self.evaluator(d, cfg)
         costs.switch("grid")  # the phases of a frame's CPU, for the load benchmark (app/costs.py)
-        result = yield from grid.evaluate_steps(net)
+        still = self._still if self._still is not None and self._still.holds(net, grid, d) else None
+        self._still = None  # until this frame's pass is done: a pause may leave it half made
+        result = still.result if still is not None else (yield from grid.evaluate_steps(net))
         costs.switch("maps")
         yield
         line = len(result.shape) == 1  # no feature reads x2: every row of the map is the same line
@@ -176,7 +199,9 @@ class FrameMaker:
             self.polygons_held = regions.held
         yield
         costs.switch("metrics")
-        metrics = yield from self.metrics_steps(net, d)  # a forward pass over every point, in chunks
+        metrics = still.metrics if still is not None else (yield from self.metrics_steps(net, d))
+        if not src.playing:  # a paused frame: the next one may be of the same network (a view change)
+            self._still = Still(net, net.flat.copy(), grid, d, result, metrics)
         yield
         costs.switch("params")
         weights, biases, unit_params = _rounded_params(net)

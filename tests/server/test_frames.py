@@ -10,6 +10,7 @@ import pytest
 
 from app import protocol as p
 from app.config import SessionConfig
+from app.engine.grid import GridEvaluator
 from app.frames import FrameMaker, ViewState, thumbnail_steps
 from app.pieces import finish
 from app.session import Session
@@ -209,3 +210,54 @@ def test_thumbnails_sample_each_units_map_at_thumbnail_cell_centres_small_nets_i
     for unit in (0, len(result.maps) - 1):
         expected = [[result.maps[unit, r, c] for c in cells] for r in cells]
         assert np.array_equal(got[unit], np.array(expected))
+
+
+def counting_grid_passes(monkeypatch) -> list[int]:
+    """Count the grid passes every evaluator makes from now on."""
+    calls = [0]
+    original = GridEvaluator.evaluate_steps
+
+    def evaluate_steps(self, net):
+        calls[0] += 1
+        return (yield from original(self, net))
+
+    monkeypatch.setattr(GridEvaluator, "evaluate_steps", evaluate_steps)
+    return calls
+
+
+def test_a_paused_networks_next_frame_shows_its_last_grid_pass_again_until_the_network_changes(monkeypatch):
+    s = Session(SessionConfig(hidden=[3], activation="relu", grid=12, seed=4))
+    s.train(20)
+    passes = counting_grid_passes(monkeypatch)
+    s.snapshot()
+    s.set_view(unit=(0, 1))  # a hovered unit: nothing of the network changed
+    hovered = s.snapshot()
+    assert passes[0] == 1
+    z = cell_centres(s, 12) @ s.network.weights[0] + s.network.biases[0]
+    assert np.allclose(hovered.unit_map, np.maximum(z[:, 1], 0).reshape(12, 12), atol=1e-4)
+    s.set_param("weight", 0, [0, 1], 2.5)  # an edited weight: computed again, and shown
+    edited = s.snapshot()
+    assert passes[0] == 2
+    z = cell_centres(s, 12) @ s.network.weights[0] + s.network.biases[0]
+    assert np.allclose(edited.unit_map, np.maximum(z[:, 1], 0).reshape(12, 12), atol=1e-4)
+    expected = s.network.predict(cell_centres(s, 12))[:, 0].reshape(12, 12)
+    assert np.allclose(edited.output, expected, atol=1e-5)
+    net, d = s.network, s.data
+    assert edited.metrics.train_loss == pytest.approx(net.loss(d.train_x, d.train_t), rel=1e-12)
+
+
+def test_new_data_or_training_makes_the_frame_compute_again(monkeypatch):
+    s = Session(SessionConfig(hidden=[3], activation="tanh", grid=12, seed=5))
+    passes = counting_grid_passes(monkeypatch)
+    s.snapshot()
+    s.regenerate()  # new points (the same network after a reset of its weights): new metrics
+    regenerated = s.snapshot()
+    d = s.data
+    assert regenerated.metrics.train_loss == pytest.approx(s.network.loss(d.train_x, d.train_t), rel=1e-12)
+    s.playing = True
+    for _ in range(2):  # a playing session's frames: each a new pass, never one kept from before
+        s.train(1)
+        s.snapshot()
+    s.playing = False
+    s.snapshot()
+    assert passes[0] == 5
