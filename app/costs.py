@@ -17,6 +17,7 @@ garbage collection, start-up).
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Awaitable, Generator
@@ -165,7 +166,7 @@ def report() -> dict[str, Any]:
         loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:  # called off a loop (tests)
         loop = None
-    return {"enabled": _enabled, "cpu_s": cpu,
+    return {"enabled": _enabled, "pid": os.getpid(), "cpu_s": cpu,
             "phases_s": {**phases, "event loop": loop_cpu - on_loop, "other": cpu - loop_cpu - off_loop},
             "frames_made": frames,
             "event_loop": type(loop).__module__.split(".")[0] if loop is not None else None}

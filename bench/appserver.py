@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -33,7 +34,9 @@ class Server:
         env = {**os.environ, "MLP_PLAYGROUND_LOG_LEVEL": "warning",
                "MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT": "0"}
         env.update({f"MLP_PLAYGROUND_{k.upper()}": str(v) for k, v in settings.items()})
-        self.proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(self.port)], cwd=ROOT,
+        # MLP_BENCH_SERVER_ROOT: serve another checkout's app (a before/after comparison in one run)
+        root = os.environ.get("MLP_BENCH_SERVER_ROOT", str(ROOT))
+        self.proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(self.port)], cwd=root,
                                      env=env)
         self.url = f"ws://127.0.0.1:{self.port}/ws"
         for _ in range(400):
@@ -51,11 +54,15 @@ class Server:
 
     def costs(self, tries: int = 200) -> dict[int, dict]:
         """GET /debug/costs (the server runs with debug_costs=True) of every worker process, by pid: each
-        request reaches one process, so ask until each has answered (or ``tries`` requests)."""
+        request reaches one process, so ask until each has answered (or ``tries`` requests). Empty if the
+        server has no such route (an older checkout)."""
         seen: dict[int, dict] = {}
         for _ in range(tries):
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/debug/costs", timeout=10) as r:
-                body = json.loads(r.read())
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/debug/costs", timeout=10) as r:
+                    body = json.loads(r.read())
+            except urllib.error.HTTPError:
+                return {}
             seen.setdefault(body["pid"], body)
             if len(seen) >= self.workers:
                 break

@@ -213,8 +213,14 @@ async def capacity(server: Server, args: argparse.Namespace, deadline: float) ->
 
 def breakdown(r: dict | None, engine: dict[str, float]) -> None:
     """The per-frame breakdown of trial ``r`` (the saturation point) against the engine alone."""
-    if r is None or r["parts"] is None or not r["delivered"]:
-        print("per-frame breakdown: no trial at saturation with every process's /debug/costs")
+    if r is None or not r["delivered"]:
+        print("per-frame breakdown: no trial at saturation")
+        return
+    if r["parts"] is None:
+        per_frame, work = r["server_cpu"] / r["delivered"], engine["train"] + engine["grid"]
+        print(f"per-frame breakdown: the server has no /debug/costs; overhead ratio: server CPU per "
+              f"delivered frame {1000 * per_frame:.3f} ms / engine work {1000 * work:.3f} ms = "
+              f"{per_frame / work:.2f}x (load average {os.getloadavg()[0]:.1f})")
         return
     print(f"server event loop: {r['event_loop']}")
     print_breakdown(r["n"], r["parts"], r["delivered"], r["server_cpu"], engine)
