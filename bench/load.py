@@ -20,6 +20,7 @@
     python bench/load.py --only broadcast [--viewers 300]    # phase 3 alone
     python bench/load.py --only hostile [--capacity N]       # phase 5 alone
     python bench/load.py --only breakdown [--capacity 16]    # the breakdown of N sessions alone
+    python bench/load.py --only capacity [--budget 120]      # phase 1 and its breakdown alone
 
 Each capacity trial reads every server process's CPU by phase (GET /debug/costs, app/costs.py): the trial
 at capacity gives the per-frame breakdown (training, grid, maps, metrics, params, encoding, send, event
@@ -495,6 +496,8 @@ async def main_async(args: argparse.Namespace) -> None:
             server.stop()
         breakdown(saturated, engine)
     print(f"capacity: {cap} sessions at >= {TARGET_FPS:g} frames/s each", flush=True)
+    if args.only == "capacity":
+        return
     if cap:
         await past_capacity(max(cap // args.workers, 1), args)
     from app import protocol as p
@@ -526,10 +529,11 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=0, help="viewers of the broadcast (default: capacity)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="server processes for the capacity search (default: one per CPU)")
-    parser.add_argument("--only", choices=["heavy", "broadcast", "hostile", "breakdown"],
+    parser.add_argument("--only", choices=["heavy", "broadcast", "hostile", "breakdown", "capacity"],
                         help="one phase alone: heavy or hostile (with --capacity / 2 light sessions, "
                              "default 8), broadcast (with --viewers viewers, default 300) or breakdown (the "
-                             "per-frame breakdown of --capacity sessions, default 16)")
+                             "per-frame breakdown of --capacity sessions, default 16) or capacity (the "
+                             "search and its breakdown)")
     parser.add_argument("--hostile-client", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.hostile_client:

@@ -6,6 +6,7 @@ the float maps are quantized to uint8 with their ranges.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -76,19 +77,31 @@ def encode_frame(header: dict[str, Any], arrays: list[FrameArray]) -> bytes:
     return bytes(buf)
 
 
-# A dtype's .name is rebuilt on every read (about 6 us in NumPy 2); frames use a handful of dtypes.
-_DTYPE_NAMES: dict[np.dtype[Any], str] = {}
+# The JSON of an entry's name, dtype and shape, by the three: a session's frames repeat the same few, and
+# dumping them (or even reading a dtype's .name, ~6 us in NumPy 2) costs more than a lookup.
+_ENTRIES: dict[tuple[Any, ...], str] = {}
+_ENTRIES_KEPT = 1024  # past it, start over: shapes follow the grid and thumbnail sizes, a few hundred kinds
 
 
 def _entry_json(a: FrameArray) -> tuple[str, str]:
     """The JSON of ``a``'s entry in the header's "arrays", before and after its offset: the same text as
     dumping ``{"name", "dtype", "shape", "offset", "range"}``."""
-    name = _DTYPE_NAMES.get(a.data.dtype)
-    if name is None:
-        name = _DTYPE_NAMES[a.data.dtype] = a.data.dtype.name
-    before = dumps({"name": a.name, "dtype": name, "shape": list(a.data.shape)})[:-1] + ',"offset":'
-    after = ',"range":' + dumps(list(a.range) if a.range is not None else None) + "}"
-    return before, after
+    key = (a.name, a.data.dtype, a.data.shape)
+    before = _ENTRIES.get(key)
+    if before is None:
+        if len(_ENTRIES) >= _ENTRIES_KEPT:
+            _ENTRIES.clear()
+        before = _ENTRIES[key] = dumps({"name": a.name, "dtype": a.data.dtype.name,
+                                        "shape": list(a.data.shape)})[:-1] + ',"offset":'
+    return before, ',"range":' + _range_json(a.range) + "}"
+
+
+def _range_json(r: tuple[float, float] | None) -> str:
+    """``dumps(list(r))``: finite floats written the way json writes them (their repr), without its
+    per-call set-up; anything else by dumps itself."""
+    if r is not None and all(isinstance(x, float) and math.isfinite(x) for x in r):
+        return "[" + ",".join(float.__repr__(x) for x in r) + "]"
+    return dumps(list(r) if r is not None else None)
 
 
 def decode_frame(message: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
