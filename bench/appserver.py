@@ -27,15 +27,19 @@ def free_port() -> int:
 class Server:
     """``python -m app --port P`` with ``settings`` in its environment; ``url`` is its WebSocket."""
 
-    def __init__(self, **settings: object):
+    def __init__(self, root: Path | str | None = None, extra_env: dict[str, str] | None = None,
+                 **settings: object):
+        """``root``: the checkout whose app to serve (default: this one; bench/load.py's compare phase
+        serves an older one beside it); ``extra_env``: more environment variables for it."""
         self.port = free_port()
         self.workers = int(str(settings.get("workers", 1)))
         # every simulated student connects from 127.0.0.1: the per-address cap would stop them at 32
         env = {**os.environ, "MLP_PLAYGROUND_LOG_LEVEL": "warning",
                "MLP_PLAYGROUND_MAX_SESSIONS_PER_CLIENT": "0"}
         env.update({f"MLP_PLAYGROUND_{k.upper()}": str(v) for k, v in settings.items()})
+        env.update(extra_env or {})
         # MLP_BENCH_SERVER_ROOT: serve another checkout's app (a before/after comparison in one run)
-        root = os.environ.get("MLP_BENCH_SERVER_ROOT", str(ROOT))
+        root = root or os.environ.get("MLP_BENCH_SERVER_ROOT", str(ROOT))
         self.proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(self.port)], cwd=root,
                                      env=env)
         self.url = f"ws://127.0.0.1:{self.port}/ws"

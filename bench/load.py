@@ -21,6 +21,7 @@
     python bench/load.py --only hostile [--capacity N]       # phase 5 alone
     python bench/load.py --only breakdown [--capacity 16]    # the breakdown of N sessions alone
     python bench/load.py --only capacity [--budget 120]      # phase 1 and its breakdown alone
+    python bench/load.py --only compare --server-root DIR [--capacity 32]  # DIR's server beside this one's
 
 Each capacity trial reads every server process's CPU by phase (GET /debug/costs, app/costs.py): the trial
 at capacity gives the per-frame breakdown (training, grid, maps, metrics, params, encoding, send, event
@@ -457,6 +458,42 @@ async def hostile(n: int, args: argparse.Namespace, rounds: int = 2) -> bool:
         server.stop()
 
 
+async def compare(n: int, args: argparse.Namespace, rounds: int = 3) -> None:
+    """``n`` default sessions on a server of ``--server-root`` (an older checkout) and ``n`` on one of this
+    checkout, side by side at the same time (one process each), so that the machine's other load falls on
+    both alike: each one's server CPU per delivered frame and frame rates, and their ratio, per round."""
+    old = Server(args.server_root, max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5)
+    extra = dict(kv.split("=", 1) for kv in args.new_env)
+    new = Server(None, extra, max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5)
+    try:
+        clients = {"old": await open_clients(old.url, n), "new": await open_clients(new.url, n)}
+        await asyncio.sleep(args.settle)
+        servers = {"old": old, "new": new}
+        print(f"compare: {n} default sessions on each of two servers side by side (one process each): "
+              f"old = {args.server_root}, new = this checkout"
+              f"{' with ' + ' '.join(args.new_env) if extra else ''}")
+        for i in range(rounds):
+            cpu0 = {k: s.cpu_seconds() for k, s in servers.items()}
+            start = {k: [c.frames for c in cs] for k, cs in clients.items()}
+            t0 = time.perf_counter()
+            await asyncio.sleep(args.measure)
+            wall = time.perf_counter() - t0
+            per_frame, fps = {}, {}
+            for k, s in servers.items():
+                frames = [c.frames - f for c, f in zip(clients[k], start[k], strict=True)]
+                per_frame[k] = (s.cpu_seconds() - cpu0[k]) / max(1, sum(frames))
+                fps[k] = [f / wall for f in frames]
+            print(f"  round {i + 1}: server CPU per delivered frame old {1000 * per_frame['old']:.3f} ms, "
+                  f"new {1000 * per_frame['new']:.3f} ms: old/new "
+                  f"{per_frame['old'] / per_frame['new']:.2f}x; "
+                  f"p50 frames/s old {statistics.median(fps['old']):.1f}, new "
+                  f"{statistics.median(fps['new']):.1f}; load average {os.getloadavg()[0]:.1f}", flush=True)
+        await asyncio.gather(*(c.stop() for cs in clients.values() for c in cs))
+    finally:
+        old.stop()
+        new.stop()
+
+
 async def main_async(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + args.budget
     print(f"{os.cpu_count()} CPUs; default scene; target >= {TARGET_FPS:g} frames/s per session; "
@@ -470,6 +507,11 @@ async def main_async(args: argparse.Namespace) -> None:
         return
     if args.only == "hostile":
         await hostile(max((args.capacity or 16) // 2, 1), args)
+        return
+    if args.only == "compare":
+        if not args.server_root:
+            raise SystemExit("--only compare needs --server-root (a checkout of the code to compare with)")
+        await compare(max((args.capacity or 32) // 2, 1), args)
         return
     engine = engine_work()  # before the server starts: the machine as quiet as this run gets
     print(f"engine alone (in-process, default scene): train {1000 * engine['train']:.3f} ms + grid "
@@ -529,11 +571,17 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=0, help="viewers of the broadcast (default: capacity)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="server processes for the capacity search (default: one per CPU)")
-    parser.add_argument("--only", choices=["heavy", "broadcast", "hostile", "breakdown", "capacity"],
+    parser.add_argument("--new-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="--only compare: an environment variable for this checkout's server alone")
+    parser.add_argument("--server-root", help="another checkout (e.g. `git archive main | tar -x -C DIR`): "
+                                              "--only compare serves it beside this one")
+    parser.add_argument("--only", choices=["heavy", "broadcast", "hostile", "breakdown", "capacity",
+                                           "compare"],
                         help="one phase alone: heavy or hostile (with --capacity / 2 light sessions, "
                              "default 8), broadcast (with --viewers viewers, default 300) or breakdown (the "
                              "per-frame breakdown of --capacity sessions, default 16) or capacity (the "
-                             "search and its breakdown)")
+                             "search and its breakdown) or compare (--capacity / 2 sessions on each of "
+                             "--server-root's server and this one's, side by side)")
     parser.add_argument("--hostile-client", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.hostile_client:
