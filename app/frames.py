@@ -94,6 +94,7 @@ class Still:
     data: Data
     result: GridResult
     metrics: Metrics
+    thumbnails: tuple[int, np.ndarray] | None  # (their size, the hidden units' thumbnails) once made
 
     def holds(self, net: Network, grid: GridEvaluator, data: Data) -> bool:
         return (net is self.net and grid is self.grid and data is self.data
@@ -176,6 +177,7 @@ class FrameMaker:
         line = len(result.shape) == 1  # no feature reads x2: every row of the map is the same line
         out = result.output
         output = classes = confidence = thumbs = unit_map = None
+        thumbnails_made = still.thumbnails if still is not None else None
         if cfg.output == "softmax" and out.shape[1] >= 3:
             classes = as_map(np.argmax(out, axis=1).astype(np.uint8), g, line)
             confidence = as_map(np.max(out, axis=1), g, line)
@@ -183,7 +185,12 @@ class FrameMaker:
             col = 1 if cfg.output == "softmax" else 0
             output = as_map(out[:, col], g, line)
         if view.thumbnails and cfg.hidden:
-            thumbs = yield from thumbnail_steps(result, min(cfg.thumbnail, g))
+            size = min(cfg.thumbnail, g)
+            if still is not None and still.thumbnails is not None and still.thumbnails[0] == size:
+                thumbs = still.thumbnails[1]  # sampled from the same pass already
+            else:
+                thumbs = yield from thumbnail_steps(result, size)
+                thumbnails_made = (size, thumbs)
             if line:
                 thumbs = np.broadcast_to(thumbs[:, None, :], (*thumbs.shape[:1], thumbs.shape[1],
                                                               thumbs.shape[1]))
@@ -201,7 +208,7 @@ class FrameMaker:
         costs.switch("metrics")
         metrics = still.metrics if still is not None else (yield from self.metrics_steps(net, d))
         if not src.playing:  # a paused frame: the next one may be of the same network (a view change)
-            self._still = Still(net, net.flat.copy(), grid, d, result, metrics)
+            self._still = Still(net, net.flat.copy(), grid, d, result, metrics, thumbnails_made)
         yield
         costs.switch("params")
         weights, biases, unit_params = _rounded_params(net)

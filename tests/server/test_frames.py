@@ -226,13 +226,16 @@ def counting_grid_passes(monkeypatch) -> list[int]:
 
 
 def test_a_paused_networks_next_frame_shows_its_last_grid_pass_again_until_the_network_changes(monkeypatch):
-    s = Session(SessionConfig(hidden=[3], activation="relu", grid=12, seed=4))
+    s = Session(SessionConfig(hidden=[3], activation="relu", grid=12, thumbnail=4, seed=4))
     s.train(20)
     passes = counting_grid_passes(monkeypatch)
-    s.snapshot()
+    first = s.snapshot()
     s.set_view(unit=(0, 1))  # a hovered unit: nothing of the network changed
     hovered = s.snapshot()
     assert passes[0] == 1
+    assert np.array_equal(hovered.thumbnails, first.thumbnails)
+    cells = [int((i + 0.5) * 12 / 4) for i in range(4)]  # thumbnail pixel centres' grid cells
+    assert np.array_equal(hovered.thumbnails[1], hovered.unit_map[np.ix_(cells, cells)])
     z = cell_centres(s, 12) @ s.network.weights[0] + s.network.biases[0]
     assert np.allclose(hovered.unit_map, np.maximum(z[:, 1], 0).reshape(12, 12), atol=1e-4)
     s.set_param("weight", 0, [0, 1], 2.5)  # an edited weight: computed again, and shown
@@ -242,6 +245,8 @@ def test_a_paused_networks_next_frame_shows_its_last_grid_pass_again_until_the_n
     assert np.allclose(edited.unit_map, np.maximum(z[:, 1], 0).reshape(12, 12), atol=1e-4)
     expected = s.network.predict(cell_centres(s, 12))[:, 0].reshape(12, 12)
     assert np.allclose(edited.output, expected, atol=1e-5)
+    assert np.array_equal(edited.thumbnails[1], edited.unit_map[np.ix_(cells, cells)])
+    assert not np.array_equal(edited.thumbnails[1], hovered.thumbnails[1])
     net, d = s.network, s.data
     assert edited.metrics.train_loss == pytest.approx(net.loss(d.train_x, d.train_t), rel=1e-12)
 
