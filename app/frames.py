@@ -310,9 +310,3 @@ def _rounded_params(net: Network) -> tuple[list[Any], list[Any], list[dict[str, 
         biases.append(flat[block.biases].tolist())
         unit_params.append({str(k): flat[sl].tolist() for k, sl in block.params.items()})
     return weights, biases, unit_params
-
-
-def _rounded_dict(params: dict[Any, Any]) -> dict[str, Any]:
-    """One layer's unit parameters (``{name: (units,) array}``) rounded. ``Any``: whatever the engine's
-    annotation of ``Network.unit_params`` says, a layer's entry is read here by name only."""
-    return {str(k): np.round(v, 4).tolist() for k, v in params.items()}
