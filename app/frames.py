@@ -240,22 +240,24 @@ class FrameMaker:
         z, out = (zs[0], outs[0]) if len(zs) == 1 else (np.concatenate(zs), np.concatenate(outs))
         n = d.train_x.shape[0]
         assert d.train_t is not None  # set with the network (Session._build)
-        train = _set_metrics(net, d.regression, z[:n], out[:n], d.train_y, d.train_t)
-        test = (None, None, None) if d.test_t is None else _set_metrics(net, d.regression, z[n:], out[n:],
-                                                                         d.test_y, d.test_t)
+        # one class decision over both sets (one call less than a decision per set)
+        predicted = None if d.regression else outputs.predicted_class(net.output, out)
+        train = _set_metrics(net, z[:n], out[:n], d.train_y, d.train_t,
+                             None if predicted is None else predicted[:n])
+        test = (None, None, None) if d.test_t is None else _set_metrics(
+            net, z[n:], out[n:], d.test_y, d.test_t, None if predicted is None else predicted[n:])
         return Metrics(train_loss=train[0], test_loss=test[0], train_accuracy=train[1],
                        test_accuracy=test[1], train_undecided=train[2], test_undecided=test[2])
 
 
-def _set_metrics(net: Network, regression: bool, z: np.ndarray, out: np.ndarray, y: np.ndarray,
-                 T: np.ndarray) -> tuple[float | None, float | None, int | None]:
+def _set_metrics(net: Network, z: np.ndarray, out: np.ndarray, y: np.ndarray, T: np.ndarray,
+                 predicted: np.ndarray | None) -> tuple[float | None, float | None, int | None]:
     """Data loss, accuracy and the number of undecided points (a tie at the threshold: neither right nor
     wrong, and not counted as correct) of one set from its rows of the forward pass (``z``, ``out``:
-    (n, K))."""
+    (n, K)) and their class decisions ``predicted`` (n,) (None: a regression, no accuracy)."""
     loss, _ = outputs.loss_and_delta(net.output, net.loss_name, z, out, T)
-    if regression:
+    if predicted is None:
         return _num(loss), None, None
-    predicted = outputs.predicted_class(net.output, out)
     # counts rather than np.mean / np.sum of booleans: the same numbers, a fraction of their calls' cost
     hits = np.count_nonzero(predicted == y.astype(int))
     return _num(loss), int(hits) / len(predicted), int(np.count_nonzero(predicted == outputs.UNDECIDED))
