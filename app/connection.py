@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from app import costs
 from app import protocol as p
 
 MAX_CONTROL_BACKLOG = 256  # JSON messages waiting for a client that does not read: past it, disconnect
@@ -100,7 +101,7 @@ class Connection:
                     item = self._queue.popleft()
                     if item is None:
                         frame, self._frame = self._frame, None
-                        await self.ws.send_bytes(frame)
+                        await costs.sending(self.ws.send_bytes(frame))  # its CPU counted if on
                         self.frames_sent += 1
                     else:
                         await self.ws.send_text(item)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from app import costs
 from app.config import SessionConfig
 from app.engine import Network, Trainer, fastpath, outputs
 from app.engine.grid import GridEvaluator, GridResult, thumbnails
@@ -104,6 +105,25 @@ class CompareSnapshot:
     confidence: np.ndarray | None = None
 
 
+@dataclass
+class Still:
+    """A paused network's last grid pass and metrics: the next frame of the same network (same parameters,
+    grid and data; a view change, a hovered unit) shows them again rather than computing them again. The
+    pass is views into ``grid``'s buffers, which only this session's frames write."""
+
+    net: Network
+    flat: np.ndarray  # a copy of net.flat when they were made
+    grid: GridEvaluator
+    data: Data
+    result: GridResult
+    metrics: Metrics
+    thumbnails: tuple[int, np.ndarray] | None  # (their size, the hidden units' thumbnails) once made
+
+    def holds(self, net: Network, grid: GridEvaluator, data: Data) -> bool:
+        return (net is self.net and grid is self.grid and data is self.data
+                and np.array_equal(net.flat, self.flat))
+
+
 class FrameSource(Protocol):
     """What frames are made of (a ``Session`` is one; typed here so that this module imports no session)."""
 
@@ -131,6 +151,7 @@ class FrameMaker:
         self.regions = RegionView()
         self.polygons_held = False  # the last frame drew the grid map only because the net was playing
         self._eval_x: tuple[Data, np.ndarray] | None = None  # (its data, train and test inputs stacked)
+        self._still: Still | None = None  # a paused network's last grid pass and metrics
 
     def network_changed(self, data: Data, config: SessionConfig) -> None:
         """A new network (or data): forget its regions; keep the evaluator if its grid is the same."""
@@ -139,11 +160,13 @@ class FrameMaker:
                                      and list(grid.features) == list(config.features)):
             self.grid = None
         self.regions = RegionView()  # a count or polygons of the old network are of no use now
+        self._still = None
 
     def grid_changed(self) -> None:
         """The grid size changed: a new evaluator, and a new region numbering for the new map."""
         self.grid = None
         self.regions.tracker = None
+        self._still = None
 
     def evaluator(self, data: Data, config: SessionConfig) -> GridEvaluator:
         if self.grid is None:
@@ -168,13 +191,23 @@ class FrameMaker:
         net, d, cfg, view = src.network, src.data, src.config, src.view
         g = cfg.grid
         grid = self.evaluator(d, cfg)
-        result = yield from grid.evaluate_steps(net)
+        costs.switch("grid")  # the phases of a frame's CPU, for the load benchmark (app/costs.py)
+        still = self._still if self._still is not None and self._still.holds(net, grid, d) else None
+        self._still = None  # until this frame's pass is done: a pause may leave it half made
+        result = still.result if still is not None else (yield from grid.evaluate_steps(net))
+        costs.switch("maps")
         yield
         line = len(result.shape) == 1  # no feature reads x2: every row of the map is the same line
         output, classes, confidence = output_maps(result, cfg, line)
         thumbs = unit_map = None
+        thumbnails_made = still.thumbnails if still is not None else None
         if view.thumbnails and cfg.hidden:
-            thumbs = yield from thumbnail_steps(result, min(cfg.thumbnail, g))
+            size = min(cfg.thumbnail, g)
+            if still is not None and still.thumbnails is not None and still.thumbnails[0] == size:
+                thumbs = still.thumbnails[1]  # sampled from the same pass already
+            else:
+                thumbs = yield from thumbnail_steps(result, size)
+                thumbnails_made = (size, thumbs)
             if line:
                 thumbs = np.broadcast_to(thumbs[:, None, :], (*thumbs.shape[:1], thumbs.shape[1],
                                                               thumbs.shape[1]))
@@ -189,8 +222,12 @@ class FrameMaker:
                                                     src.playing, grid)
             self.polygons_held = regions.held
         yield
-        metrics = yield from self.metrics_steps(net, d)  # a forward pass over every point, in chunks
+        costs.switch("metrics")
+        metrics = still.metrics if still is not None else (yield from self.metrics_steps(net, d))
+        if not src.playing:  # a paused frame: the next one may be of the same network (a view change)
+            self._still = Still(net, net.flat.copy(), grid, d, result, metrics, thumbnails_made)
         yield
+        costs.switch("params")
         weights, biases, unit_params = _rounded_params(net)
         return Snapshot(
             step=src.step_count, epoch=src.trainer.epochs_done(), state=src.state, metrics=metrics,
@@ -236,24 +273,27 @@ class FrameMaker:
         z, out = (zs[0], outs[0]) if len(zs) == 1 else (np.concatenate(zs), np.concatenate(outs))
         n = d.train_x.shape[0]
         assert d.train_t is not None  # set with the network (Session._build)
-        train = _set_metrics(net, d.regression, z[:n], out[:n], d.train_y, d.train_t)
-        test = (None, None, None) if d.test_t is None else _set_metrics(net, d.regression, z[n:], out[n:],
-                                                                         d.test_y, d.test_t)
+        # one class decision over both sets (one call less than a decision per set)
+        predicted = None if d.regression else outputs.predicted_class(net.output, out)
+        train = _set_metrics(net, z[:n], out[:n], d.train_y, d.train_t,
+                             None if predicted is None else predicted[:n])
+        test = (None, None, None) if d.test_t is None else _set_metrics(
+            net, z[n:], out[n:], d.test_y, d.test_t, None if predicted is None else predicted[n:])
         return Metrics(train_loss=train[0], test_loss=test[0], train_accuracy=train[1],
                        test_accuracy=test[1], train_undecided=train[2], test_undecided=test[2])
 
 
-def _set_metrics(net: Network, regression: bool, z: np.ndarray, out: np.ndarray, y: np.ndarray,
-                 T: np.ndarray) -> tuple[float | None, float | None, int | None]:
+def _set_metrics(net: Network, z: np.ndarray, out: np.ndarray, y: np.ndarray, T: np.ndarray,
+                 predicted: np.ndarray | None) -> tuple[float | None, float | None, int | None]:
     """Data loss, accuracy and the number of undecided points (a tie at the threshold: neither right nor
     wrong, and not counted as correct) of one set from its rows of the forward pass (``z``, ``out``:
-    (n, K))."""
+    (n, K)) and their class decisions ``predicted`` (n,) (None: a regression, no accuracy)."""
     loss, _ = outputs.loss_and_delta(net.output, net.loss_name, z, out, T)
-    if regression:
+    if predicted is None:
         return _num(loss), None, None
-    predicted = outputs.predicted_class(net.output, out)
-    hits = predicted == y.astype(int)
-    return _num(loss), float(np.mean(hits)), int(np.sum(predicted == outputs.UNDECIDED))
+    # counts rather than np.mean / np.sum of booleans: the same numbers, a fraction of their calls' cost
+    hits = np.count_nonzero(predicted == y.astype(int))
+    return _num(loss), int(hits) / len(predicted), int(np.count_nonzero(predicted == outputs.UNDECIDED))
 
 
 def output_maps(result: GridResult, cfg: SessionConfig, line: bool
@@ -280,9 +320,14 @@ def output_range(config: SessionConfig, data: Data) -> tuple[float, float]:
     return (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
 
 
+THUMBNAILS_AT_ONCE = 50_000  # thumbnail values sampled in one call at most (~1 ms)
+
+
 def thumbnail_steps(result: GridResult, size: int) -> Generator[None, None, np.ndarray]:
     """``thumbnails(result, size)`` a hidden layer at a time (512 thumbnails of 64 px sampled from a
     200 x 200 grid are ~40 ms in one go)."""
+    if result.maps.shape[0] * size * size <= THUMBNAILS_AT_ONCE:  # a small network's: one call
+        return thumbnails(result, size)
     parts = []
     for start, stop in itertools.pairwise(result.offsets):
         parts.append(thumbnails(dataclasses.replace(result, maps=result.maps[start:stop]), size))
@@ -302,12 +347,12 @@ def _num(x: float) -> float | None:
 
 def _rounded_params(net: Network) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
     """``weights``, ``biases`` and ``unit_params`` rounded to 4 decimals: enough to draw and label the
-    links."""
-    return ([np.round(w, 4).tolist() for w in net.weights], [np.round(b, 4).tolist() for b in net.biases],
-            [_rounded_dict(p) for p in net.unit_params])
-
-
-def _rounded_dict(params: dict[Any, Any]) -> dict[str, Any]:
-    """One layer's unit parameters (``{name: (units,) array}``) rounded. ``Any``: whatever the engine's
-    annotation of ``Network.unit_params`` says, a layer's entry is read here by name only."""
-    return {str(k): np.round(v, 4).tolist() for k, v in params.items()}
+    links. One rounding of the flat parameter vector, then its layers' views (a rounding per array cost
+    more than the rounding itself on small networks)."""
+    flat = np.round(net.flat, 4)
+    weights, biases, unit_params = [], [], []
+    for block in net.layer_blocks():
+        weights.append(block.W(flat).tolist())
+        biases.append(flat[block.biases].tolist())
+        unit_params.append({str(k): flat[sl].tolist() for k, sl in block.params.items()})
+    return weights, biases, unit_params

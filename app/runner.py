@@ -110,7 +110,7 @@ async def step(hub: Hub, live: Live, n: int) -> None:
         while n > 0 and (first or not live.stop_stepping) and not s.trainer.diverged \
                 and live.conn is not None and not hub.closing:
             first = False
-            n -= await hub.call(live, s.train, n, slice_s)
+            n -= await hub.call(live, slicing.train_steps, s, n, slice_s)
             if n > 0 and loop.time() - shown >= STEP_PROGRESS_S and live.conn is not None:
                 await delivery.send_frame(hub, live)
                 shown = loop.time()

@@ -28,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.websockets import WebSocketDisconnect
 
-from app import __version__, presenting, scenes, uploads, viewers
+from app import __version__, costs, presenting, scenes, uploads, viewers
 from app import protocol as p
 from app.config import json_schema, limits
 from app.connection import Connection, ServerFull, next_message
@@ -66,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         warn_if_unchecked(settings.host, settings.allowed_hosts)
         hub.start()
         lag.start()
+        if settings.debug_costs:
+            costs.start()  # on the event loop: its thread is the one report() calls "event loop"
         await hub.rooms.start()  # connects to Redis when redis_url is set
         restore = _close_sockets_on_signals(hub)
         try:
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             restore()
             await lag.stop()
             await hub.shutdown(p.CLOSE_GOING_AWAY)
+            if settings.debug_costs:
+                costs.stop()
 
     app = FastAPI(title="MLP Playground", version=__version__, lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url=None)
@@ -123,6 +127,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allowed = origin_allowed(request.headers.get("origin"), request.headers.get("host"),
                                  settings.allowed_origins)
         return await uploads.receive(request, hub, kind, allowed)
+
+    if settings.debug_costs:  # off by default: the process's internals, for bench/load.py
+        @app.get("/debug/costs")
+        async def debug_costs() -> dict[str, Any]:
+            return {**costs.report(), **hub.frame_stats(), "sessions": len(hub.sessions)}
 
     app.include_router(presenting.router)  # GET /qr.svg: the QR code of a room's viewer link
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

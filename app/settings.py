@@ -71,6 +71,10 @@ class Settings(BaseSettings):
                                            "their process. Needs the 'redis' extra.")
     max_viewers: int = Field(1000, ge=1, le=100_000, description="Most room viewers (read-only sockets) one "
                                                                  "process serves.")
+    debug_costs: bool = Field(False, description="Count the server's CPU by phase of a frame (training, "
+                                                 "grid, maps, metrics, encoding, send, event loop) and "
+                                                 "answer it at GET /debug/costs, for bench/load.py. Off: "
+                                                 "no such route, nothing counted.")
 
     @field_validator("redis_url")
     @classmethod

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any
 
+from app import costs
 from app import protocol as p
 from app.fairpool import FairPool, Share
 from app.session import Session
@@ -61,10 +62,27 @@ async def drive(pool: FairPool, share: Share, work: Work, slice_s: float, *, loc
 
 
 def frame_steps(session: Session) -> Generator[None, None, bytes]:
-    """The session's encoded frame, as pieces of work (see ``Session.snapshot_steps``)."""
+    """The session's encoded frame, as pieces of work (see ``Session.snapshot_steps``); its CPU is
+    charged by phase when app/costs.py counts."""
+    return costs.metered(_frame_steps(session), "maps")
+
+
+def _frame_steps(session: Session) -> Generator[None, None, bytes]:
     snap = yield from session.snapshot_steps()
+    costs.switch("encode")
     yield
-    return (yield from p.encode_snapshot_steps(snap))  # 512 thumbnails quantized in blocks
+    frame = yield from p.encode_snapshot_steps(snap)  # 512 thumbnails quantized in blocks
+    costs.frame_made()
+    return frame
+
+
+def train_steps(session: Session, steps: int, budget_s: float | None = None) -> int:
+    """``session.train(steps, budget_s)`` with its CPU charged to "train" (app/costs.py)."""
+    before = costs.switch("train")
+    try:
+        return session.train(steps, budget_s)
+    finally:
+        costs.switch(before)
 
 
 def train_slice(session: Session, steps: int,
@@ -76,7 +94,7 @@ def train_slice(session: Session, steps: int,
     session's own cost, for its frame rate.
     """
     start, cpu0 = time.perf_counter(), time.thread_time()
-    done = session.train(steps, budget_s)
+    done = train_steps(session, steps, budget_s)
     work: bytes | Generator[Any, None, bytes] | None = None
     if done >= steps or session.state == "diverged":
         work = frame_steps(session)

@@ -19,6 +19,15 @@
     python bench/load.py --only heavy [--capacity N]         # phase 4 alone
     python bench/load.py --only broadcast [--viewers 300]    # phase 3 alone
     python bench/load.py --only hostile [--capacity N]       # phase 5 alone
+    python bench/load.py --only breakdown [--capacity 16]    # the breakdown of N sessions alone
+    python bench/load.py --only capacity [--budget 120]      # phase 1 and its breakdown alone
+    python bench/load.py --only compare --server-root DIR [--capacity 32]  # DIR's server beside this one's
+
+Each capacity trial reads every server process's CPU by phase (GET /debug/costs, app/costs.py): the trial
+at capacity gives the per-frame breakdown (training, grid, maps, metrics, params, encoding, send, event
+loop, other: ms of server CPU per delivered frame and shares) and the overhead ratio, server CPU per
+delivered frame (/proc) over the engine's own work for a frame of the same config (train steps + grid
+pass), measured in this process in the same run (target <= 1.5x).
 
 The clients run in this one process on the same machine, so they compete with the server for its cores:
 the figures are a lower bound of what separate client machines would see.
@@ -39,6 +48,7 @@ import threading
 import time
 
 from appserver import ROOT, Server
+from breakdown import engine_work, phase_seconds, print_breakdown
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -146,15 +156,27 @@ async def trial(server: Server, n: int, settle: float, measure: float) -> dict:
     try:
         await asyncio.sleep(settle)  # let every runner's frame rate settle
         probe = HealthProbe(server)
+        costs0, cpu0 = server.costs(), server.cpu_seconds()
+        start = [c.frames for c in clients]
         fps = await rates(clients, measure)
+        costs1, cpu1 = server.costs(), server.cpu_seconds()
+        delivered = sum(c.frames - s for c, s in zip(clients, start, strict=True))
         probe.stop()
         health = probe.last or server.health()
         return {"n": n, "fps": fps, "streaming": sum(c.outcome == "streaming" for c in clients),
                 "lag_p99": health.get("loop_lag_ms", {}).get("p99", float("nan")),
-                "healthz_p99": 1000 * pct(probe.latencies, 99), "rss": server.rss_mb()}
+                "healthz_p99": 1000 * pct(probe.latencies, 99), "rss": server.rss_mb(),
+                "delivered": delivered, "server_cpu": cpu1 - cpu0,
+                "parts": phase_seconds(costs0, costs1),
+                "event_loop": next(iter(costs1.values()), {}).get("event_loop")}
     finally:
         await asyncio.gather(*(c.stop() for c in clients))
         await asyncio.sleep(2.0)  # past the 0.5 s grace period: the next trial starts from an empty server
+
+
+def report_header() -> None:
+    print(f"{'N':>5} {'streaming':>9} {'min fps':>8} {'p5 fps':>7} {'p50 fps':>7} {'loop lag p99':>12} "
+          f"{'healthz p99 ms':>14} {'RSS MB':>8}")
 
 
 def report(r: dict) -> None:
@@ -164,16 +186,17 @@ def report(r: dict) -> None:
           flush=True)
 
 
-async def capacity(server: Server, args: argparse.Namespace, deadline: float) -> int:
-    print(f"{'N':>5} {'streaming':>9} {'min fps':>8} {'p5 fps':>7} {'p50 fps':>7} {'loop lag p99':>12} "
-          f"{'healthz p99 ms':>14} {'RSS MB':>8}")
+async def capacity(server: Server, args: argparse.Namespace, deadline: float) -> tuple[int, dict | None]:
+    """The largest N at which every session keeps >= TARGET_FPS, and that trial (the saturation point)."""
+    report_header()
     good, bad = 0, None
+    saturated = None
     n = args.start_n
     while n <= args.max_n and time.monotonic() < deadline:  # doubling until a trial fails
         r = await trial(server, n, args.settle, args.measure)
         report(r)
         if min(r["fps"]) >= TARGET_FPS and r["streaming"] == n:
-            good, n = n, n * 2
+            good, n, saturated = n, n * 2, r
         else:
             bad = n
             break
@@ -182,12 +205,27 @@ async def capacity(server: Server, args: argparse.Namespace, deadline: float) ->
         r = await trial(server, n, args.settle, args.measure)
         report(r)
         if min(r["fps"]) >= TARGET_FPS and r["streaming"] == n:
-            good = n
+            good, saturated = n, r
         else:
             bad = n
     if bad is None:
         print(f"every trial up to N = {good} kept >= {TARGET_FPS:g} frames/s (search capped)")
-    return good
+    return good, saturated
+
+
+def breakdown(r: dict | None, engine: dict[str, float]) -> None:
+    """The per-frame breakdown of trial ``r`` (the saturation point) against the engine alone."""
+    if r is None or not r["delivered"]:
+        print("per-frame breakdown: no trial at saturation")
+        return
+    if r["parts"] is None:
+        per_frame, work = r["server_cpu"] / r["delivered"], engine["train"] + engine["grid"]
+        print(f"per-frame breakdown: the server has no /debug/costs; overhead ratio: server CPU per "
+              f"delivered frame {1000 * per_frame:.3f} ms / engine work {1000 * work:.3f} ms = "
+              f"{per_frame / work:.2f}x (load average {os.getloadavg()[0]:.1f})")
+        return
+    print(f"server event loop: {r['event_loop']}")
+    print_breakdown(r["n"], r["parts"], r["delivered"], r["server_cpu"], engine)
 
 
 async def past_capacity(cap: int, args: argparse.Namespace) -> None:
@@ -420,6 +458,42 @@ async def hostile(n: int, args: argparse.Namespace, rounds: int = 2) -> bool:
         server.stop()
 
 
+async def compare(n: int, args: argparse.Namespace, rounds: int = 3) -> None:
+    """``n`` default sessions on a server of ``--server-root`` (an older checkout) and ``n`` on one of this
+    checkout, side by side at the same time (one process each), so that the machine's other load falls on
+    both alike: each one's server CPU per delivered frame and frame rates, and their ratio, per round."""
+    old = Server(args.server_root, max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5)
+    extra = dict(kv.split("=", 1) for kv in args.new_env)
+    new = Server(None, extra, max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5)
+    try:
+        clients = {"old": await open_clients(old.url, n), "new": await open_clients(new.url, n)}
+        await asyncio.sleep(args.settle)
+        servers = {"old": old, "new": new}
+        print(f"compare: {n} default sessions on each of two servers side by side (one process each): "
+              f"old = {args.server_root}, new = this checkout"
+              f"{' with ' + ' '.join(args.new_env) if extra else ''}")
+        for i in range(rounds):
+            cpu0 = {k: s.cpu_seconds() for k, s in servers.items()}
+            start = {k: [c.frames for c in cs] for k, cs in clients.items()}
+            t0 = time.perf_counter()
+            await asyncio.sleep(args.measure)
+            wall = time.perf_counter() - t0
+            per_frame, fps = {}, {}
+            for k, s in servers.items():
+                frames = [c.frames - f for c, f in zip(clients[k], start[k], strict=True)]
+                per_frame[k] = (s.cpu_seconds() - cpu0[k]) / max(1, sum(frames))
+                fps[k] = [f / wall for f in frames]
+            print(f"  round {i + 1}: server CPU per delivered frame old {1000 * per_frame['old']:.3f} ms, "
+                  f"new {1000 * per_frame['new']:.3f} ms: old/new "
+                  f"{per_frame['old'] / per_frame['new']:.2f}x; "
+                  f"p50 frames/s old {statistics.median(fps['old']):.1f}, new "
+                  f"{statistics.median(fps['new']):.1f}; load average {os.getloadavg()[0]:.1f}", flush=True)
+        await asyncio.gather(*(c.stop() for cs in clients.values() for c in cs))
+    finally:
+        old.stop()
+        new.stop()
+
+
 async def main_async(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + args.budget
     print(f"{os.cpu_count()} CPUs; default scene; target >= {TARGET_FPS:g} frames/s per session; "
@@ -434,16 +508,38 @@ async def main_async(args: argparse.Namespace) -> None:
     if args.only == "hostile":
         await hostile(max((args.capacity or 16) // 2, 1), args)
         return
-    if args.capacity:
-        cap = args.capacity
-    else:
+    if args.only == "compare":
+        if not args.server_root:
+            raise SystemExit("--only compare needs --server-root (a checkout of the code to compare with)")
+        await compare(max((args.capacity or 32) // 2, 1), args)
+        return
+    engine = engine_work()  # before the server starts: the machine as quiet as this run gets
+    print(f"engine alone (in-process, default scene): train {1000 * engine['train']:.3f} ms + grid "
+          f"{1000 * engine['grid']:.3f} ms a frame; load average {os.getloadavg()[0]:.1f}", flush=True)
+    if args.capacity or args.only == "breakdown":
+        cap = args.capacity or 16
         server = Server(max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5,
-                        workers=args.workers)
+                        workers=args.workers, debug_costs=True)
         try:
-            cap = await capacity(server, args, deadline)
+            report_header()
+            r = await trial(server, cap, args.settle, args.measure)
+            report(r)
         finally:
             server.stop()
+        breakdown(r, engine)
+        if args.only == "breakdown":
+            return
+    else:
+        server = Server(max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5,
+                        workers=args.workers, debug_costs=True)
+        try:
+            cap, saturated = await capacity(server, args, deadline)
+        finally:
+            server.stop()
+        breakdown(saturated, engine)
     print(f"capacity: {cap} sessions at >= {TARGET_FPS:g} frames/s each", flush=True)
+    if args.only == "capacity":
+        return
     if cap:
         await past_capacity(max(cap // args.workers, 1), args)
     from app import protocol as p
@@ -475,9 +571,17 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=0, help="viewers of the broadcast (default: capacity)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="server processes for the capacity search (default: one per CPU)")
-    parser.add_argument("--only", choices=["heavy", "broadcast", "hostile"],
+    parser.add_argument("--new-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="--only compare: an environment variable for this checkout's server alone")
+    parser.add_argument("--server-root", help="another checkout (e.g. `git archive main | tar -x -C DIR`): "
+                                              "--only compare serves it beside this one")
+    parser.add_argument("--only", choices=["heavy", "broadcast", "hostile", "breakdown", "capacity",
+                                           "compare"],
                         help="one phase alone: heavy or hostile (with --capacity / 2 light sessions, "
-                             "default 8) or broadcast (with --viewers viewers, default 300)")
+                             "default 8), broadcast (with --viewers viewers, default 300) or breakdown (the "
+                             "per-frame breakdown of --capacity sessions, default 16) or capacity (the "
+                             "search and its breakdown) or compare (--capacity / 2 sessions on each of "
+                             "--server-root's server and this one's, side by side)")
     parser.add_argument("--hostile-client", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.hostile_client:

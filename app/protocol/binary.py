@@ -6,6 +6,7 @@ the float maps are quantized to uint8 with their ranges.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -51,17 +52,19 @@ def encode_frame(header: dict[str, Any], arrays: list[FrameArray]) -> bytes:
     head["type"] = "frame"
     head.pop("arrays", None)
     # The header is dumped once; only its "arrays" entry, whose offsets depend on the header's own length,
-    # is redone until the length settles (a big network's weights make the rest long).
+    # is redone until the length settles (a big network's weights make the rest long). Each entry's JSON
+    # is dumped once too, around its offset: the loop only joins strings.
     body = dumps(head)[:-1].encode() + b',"arrays":'
+    around = [_entry_json(a) for a in arrays]
     header_len = 4  # 4 + 4 is a multiple of 8, like every length tried below
     while True:
         offset = 4 + header_len
-        entries: list[dict[str, Any]] = []
+        offsets = []
         for a in arrays:
-            entries.append({"name": a.name, "dtype": a.data.dtype.name, "shape": list(a.data.shape),
-                            "offset": offset, "range": list(a.range) if a.range is not None else None})
+            offsets.append(offset)
             offset = _align8(offset + a.data.nbytes)
-        raw = body + dumps(entries).encode() + b"}"
+        raw = body + ("[" + ",".join(f"{before}{at}{after}" for (before, after), at in
+                                     zip(around, offsets, strict=True)) + "]}").encode()
         padded = len(raw) + (-(4 + len(raw)) % 8)
         if padded <= header_len:
             break
@@ -69,10 +72,36 @@ def encode_frame(header: dict[str, Any], arrays: list[FrameArray]) -> bytes:
     buf = bytearray(offset)
     struct.pack_into("<I", buf, 0, header_len)
     buf[4:4 + header_len] = raw.ljust(header_len, b" ")
-    for a, entry in zip(arrays, entries, strict=True):
-        start = entry["offset"]
+    for a, start in zip(arrays, offsets, strict=True):
         buf[start:start + a.data.nbytes] = np.ascontiguousarray(a.data).tobytes()
     return bytes(buf)
+
+
+# The JSON of an entry's name, dtype and shape, by the three: a session's frames repeat the same few, and
+# dumping them (or even reading a dtype's .name, ~6 us in NumPy 2) costs more than a lookup.
+_ENTRIES: dict[tuple[Any, ...], str] = {}
+_ENTRIES_KEPT = 1024  # past it, start over: shapes follow the grid and thumbnail sizes, a few hundred kinds
+
+
+def _entry_json(a: FrameArray) -> tuple[str, str]:
+    """The JSON of ``a``'s entry in the header's "arrays", before and after its offset: the same text as
+    dumping ``{"name", "dtype", "shape", "offset", "range"}``."""
+    key = (a.name, a.data.dtype, a.data.shape)
+    before = _ENTRIES.get(key)
+    if before is None:
+        if len(_ENTRIES) >= _ENTRIES_KEPT:
+            _ENTRIES.clear()
+        before = _ENTRIES[key] = dumps({"name": a.name, "dtype": a.data.dtype.name,
+                                        "shape": list(a.data.shape)})[:-1] + ',"offset":'
+    return before, ',"range":' + _range_json(a.range) + "}"
+
+
+def _range_json(r: tuple[float, float] | None) -> str:
+    """``dumps(list(r))``: finite floats written the way json writes them (their repr), without its
+    per-call set-up; anything else by dumps itself."""
+    if r is not None and all(isinstance(x, float) and math.isfinite(x) for x in r):
+        return "[" + ",".join(float.__repr__(x) for x in r) + "]"
+    return dumps(list(r) if r is not None else None)
 
 
 def decode_frame(message: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -10,6 +10,7 @@ import struct
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from app.frames import CompareSnapshot, Metrics, Snapshot
 from app.protocol import binary as p
@@ -48,6 +49,31 @@ def test_frame_layout_is_length_prefixed_padded_and_aligned():
     assert frame[entries["odd"]["offset"]:entries["odd"]["offset"] + 5] == bytes(range(5))
     _, arrays = p.decode_frame(frame)
     assert np.array_equal(arrays["output"], out) and np.array_equal(arrays["region_map"], regions)
+
+
+@pytest.mark.parametrize("count", [1, 6, 40])  # 40 arrays: offsets of 5 and 6 digits lengthen the header
+def test_frame_header_is_the_compact_json_of_its_fields_and_no_longer_than_it_needs(count):
+    ranges = [(-1.5, 2.0), None, (-0.0, 1e-05), (1, 3), (np.float64(0.5), 1e16), (float("nan"), 1.0)]
+    arrays = [p.FrameArray(f"a{i}", np.arange(3 + 997 * i, dtype=dtype), ranges[i % len(ranges)])
+              for i, dtype in zip(range(count), [np.uint8, np.uint16, np.float32, np.uint32] * 10,
+                                  strict=False)]
+    frame = p.encode_frame({"step": 3, "weights": [[[0.25, -1.0]]], "note": "x"}, arrays)
+    assert p.encode_frame({"step": 3, "weights": [[[0.25, -1.0]]], "note": "x"}, arrays) == frame
+    (n,) = struct.unpack_from("<I", frame, 0)
+    text = frame[4:4 + n].decode()
+    header = json.loads(text)
+    # the standard library's own compact dump of what was parsed: the same text, then only padding
+    assert text.rstrip(" ") == json.dumps(header, separators=(",", ":"))
+    assert n - len(text.rstrip(" ")) < 8 and (4 + n) % 8 == 0
+    assert [e["dtype"] for e in header["arrays"]] == [a.data.dtype.name for a in arrays]
+    for a in arrays:  # each range as the standard library writes it (-0.0, 1e-05, an int; NaN as null)
+        expected = None if a.range is None else [None if x != x else x for x in a.range]
+        assert f'"name":"{a.name}",' in text
+        assert text.split(f'"name":"{a.name}",')[1].split("}")[0].endswith(
+            '"range":' + json.dumps(expected, separators=(",", ":")))
+    _, decoded = p.decode_frame(frame)
+    for a in arrays:
+        assert np.array_equal(decoded[a.name], a.data)
 
 
 # Backticked words of docs/protocol.md's frame header paragraph that are not header fields: the parts of

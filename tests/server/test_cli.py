@@ -94,3 +94,24 @@ def test_uvicorn_gets_the_settings_and_the_protocols_message_bound_under_its_own
                        "ws_per_message_deflate": True, "timeout_graceful_shutdown": 2.5}
     # a misspelt option would reach uvicorn.run as an unknown keyword only when the server starts
     assert set(options) <= set(inspect.signature(uvicorn.run).parameters)
+
+
+def test_the_default_install_brings_uvloop_and_httptools_and_uvicorn_picks_them():
+    import tomllib  # function-local: only this test reads pyproject.toml
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    named = {d.split(">")[0].split(";")[0].split("[")[0].strip() for d in deps}
+    assert {"uvloop", "httptools"} <= named
+    pytest.importorskip("uvloop", reason="installed by `pip install .`; this environment predates it")
+    pytest.importorskip("httptools", reason="installed by `pip install .`; this environment predates it")
+    from app.server import create_app  # function-local: builds an app, which the tests above need not
+
+    config = uvicorn.Config(create_app(Settings()), **cli.server_options(Settings()))
+    config.load()
+    assert config.http_protocol_class.__module__.endswith("httptools_impl")
+    assert config.ws_protocol_class is BoundedWebSocketProtocol  # ours, whatever else is installed
+    loop = config.get_loop_factory()()
+    try:
+        assert type(loop).__module__.startswith("uvloop")
+    finally:
+        loop.close()

@@ -10,7 +10,8 @@ import pytest
 
 from app import protocol as p
 from app.config import SessionConfig
-from app.frames import FrameMaker, ViewState
+from app.engine.grid import GridEvaluator
+from app.frames import FrameMaker, ViewState, thumbnail_steps
 from app.pieces import finish
 from app.session import Session
 
@@ -167,3 +168,101 @@ def test_a_pause_while_a_frame_is_made_in_pieces_is_the_state_its_header_says():
     next(steps)  # the hub's pause does not wait for a frame in progress
     s.playing = False
     assert finish(steps).state == "paused"
+
+
+@pytest.mark.parametrize("config", [
+    SessionConfig(hidden=[4, 2], activation="tanh"),
+    SessionConfig(hidden=[3, 2], activation="maxout"),
+    SessionConfig(hidden=[4], activation="prelu"),
+    SessionConfig(hidden=[5], activation="rbf"),
+])
+def test_the_header_parameters_are_each_array_rounded_to_4_decimals(config):
+    s = Session(config)
+    s.train(25)
+    header = p.frame_header(s.snapshot())
+    net = s.network
+    assert header["weights"] == [np.round(w, 4).tolist() for w in net.weights]
+    assert header["biases"] == [np.round(b, 4).tolist() for b in net.biases]
+    assert header["unit_params"] == [{k: np.round(v, 4).tolist() for k, v in u.items()}
+                                     for u in net.unit_params]
+    assert bool(header["unit_params"][0]) == (config.activation in ("prelu", "rbf"))  # slopes, widths
+
+
+# calls of next(): one for a small network's; a big one's a layer a call, then the joining one
+@pytest.mark.parametrize(("hidden", "grid", "thumb", "calls"),
+                         [([4, 2], 100, 24, 1), ([64] * 8, 200, 64, 9)])
+def test_thumbnails_sample_each_units_map_at_thumbnail_cell_centres_small_nets_in_one_piece(
+        hidden, grid, thumb, calls):
+    s = Session(SessionConfig(hidden=hidden, activation="relu", grid=grid, thumbnail=thumb, seed=3))
+    s.train(3)
+    result = s.frames.evaluator(s.data, s.config).evaluate(s.network)
+    work = thumbnail_steps(result, thumb)
+    got, count = None, 0
+    while got is None:
+        count += 1
+        try:
+            next(work)
+        except StopIteration as done:
+            got = done.value
+    assert count == calls
+    # the cell of the grid under each thumbnail pixel's centre, by a loop over pixels
+    cells = [int((i + 0.5) * grid / thumb) for i in range(thumb)]
+    for unit in (0, len(result.maps) - 1):
+        expected = [[result.maps[unit, r, c] for c in cells] for r in cells]
+        assert np.array_equal(got[unit], np.array(expected))
+
+
+def counting_grid_passes(monkeypatch) -> list[int]:
+    """Count the grid passes every evaluator makes from now on."""
+    calls = [0]
+    original = GridEvaluator.evaluate_steps
+
+    def evaluate_steps(self, net):
+        calls[0] += 1
+        return (yield from original(self, net))
+
+    monkeypatch.setattr(GridEvaluator, "evaluate_steps", evaluate_steps)
+    return calls
+
+
+def test_a_paused_networks_next_frame_shows_its_last_grid_pass_again_until_the_network_changes(monkeypatch):
+    s = Session(SessionConfig(hidden=[3], activation="relu", grid=12, thumbnail=4, seed=4))
+    s.train(20)
+    passes = counting_grid_passes(monkeypatch)
+    first = s.snapshot()
+    s.set_view(unit=(0, 1))  # a hovered unit: nothing of the network changed
+    hovered = s.snapshot()
+    assert passes[0] == 1
+    assert np.array_equal(hovered.thumbnails, first.thumbnails)
+    cells = [int((i + 0.5) * 12 / 4) for i in range(4)]  # thumbnail pixel centres' grid cells
+    assert np.array_equal(hovered.thumbnails[1], hovered.unit_map[np.ix_(cells, cells)])
+    z = cell_centres(s, 12) @ s.network.weights[0] + s.network.biases[0]
+    assert np.allclose(hovered.unit_map, np.maximum(z[:, 1], 0).reshape(12, 12), atol=1e-4)
+    s.set_param("weight", 0, [0, 1], 2.5)  # an edited weight: computed again, and shown
+    edited = s.snapshot()
+    assert passes[0] == 2
+    z = cell_centres(s, 12) @ s.network.weights[0] + s.network.biases[0]
+    assert np.allclose(edited.unit_map, np.maximum(z[:, 1], 0).reshape(12, 12), atol=1e-4)
+    expected = s.network.predict(cell_centres(s, 12))[:, 0].reshape(12, 12)
+    assert np.allclose(edited.output, expected, atol=1e-5)
+    assert np.array_equal(edited.thumbnails[1], edited.unit_map[np.ix_(cells, cells)])
+    assert not np.array_equal(edited.thumbnails[1], hovered.thumbnails[1])
+    net, d = s.network, s.data
+    assert edited.metrics.train_loss == pytest.approx(net.loss(d.train_x, d.train_t), rel=1e-12)
+
+
+def test_new_data_or_training_makes_the_frame_compute_again(monkeypatch):
+    s = Session(SessionConfig(hidden=[3], activation="tanh", grid=12, seed=5))
+    passes = counting_grid_passes(monkeypatch)
+    s.snapshot()
+    s.regenerate()  # new points (the same network after a reset of its weights): new metrics
+    regenerated = s.snapshot()
+    d = s.data
+    assert regenerated.metrics.train_loss == pytest.approx(s.network.loss(d.train_x, d.train_t), rel=1e-12)
+    s.playing = True
+    for _ in range(2):  # a playing session's frames: each a new pass, never one kept from before
+        s.train(1)
+        s.snapshot()
+    s.playing = False
+    s.snapshot()
+    assert passes[0] == 5

@@ -1,0 +1,80 @@
+"""The per-frame breakdown of bench/load.py: the server's CPU per delivered frame by phase (from each server
+process's GET /debug/costs, app/costs.py) against the engine's own work for a frame of the same config
+(train steps + grid pass), measured in this process in the same run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from appserver import ROOT
+
+PARTS = ("train", "grid", "maps", "metrics", "params", "encode", "send", "event loop", "other")
+ENGINE = ("train", "grid")  # the engine's own work; the rest is the server around it
+
+
+def engine_work(scene: str = "playground", frames: int = 400) -> dict[str, float]:
+    """CPU seconds per frame of the engine alone on ``scene``'s config, in this process: ``train`` (the
+    frame's steps_per_frame mini-batches) and ``grid`` (the batched pass of output and hidden units over
+    the map's points, the session's own evaluator), each timed alone over ``frames`` frames."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    # function-local: the bench's clients need none of the app; imported only for this measurement
+    from app.session import Session
+
+    s = Session(scene=scene)
+    steps = s.config.steps_per_frame
+    grid = s.frames.evaluator(s.data, s.config)
+    for _ in range(20):  # warm-up: buffers allocated, the grid path chosen
+        s.train(steps)
+        grid.evaluate(s.network)
+    train = evaluate = 0.0
+    for _ in range(frames):
+        t0 = time.process_time()
+        s.train(steps)
+        t1 = time.process_time()
+        grid.evaluate(s.network)
+        t2 = time.process_time()
+        train, evaluate = train + t1 - t0, evaluate + t2 - t1
+    return {"train": train / frames, "grid": evaluate / frames}
+
+
+def phase_seconds(before: dict[int, dict], after: dict[int, dict]) -> dict[str, float] | None:
+    """CPU seconds per part between two readings of every process (``Server.costs``); None unless the same
+    processes answered both."""
+    if not before or set(before) != set(after):
+        return None
+    total = dict.fromkeys(PARTS, 0.0)
+    for pid, end in after.items():
+        for part in PARTS:
+            total[part] += end["phases_s"][part] - before[pid]["phases_s"][part]
+    return total
+
+
+def print_breakdown(n: int, parts: dict[str, float], frames: int, server_cpu: float,
+                    engine: dict[str, float]) -> None:
+    """The table at saturation: ms of server CPU per delivered frame by part, its share, and the overhead
+    ratio (server CPU per delivered frame / the engine's train + grid for a frame, both this run)."""
+    counted = sum(parts.values())
+    load = os.getloadavg()
+    print(f"per-frame breakdown at saturation ({n} sessions, {frames} frames delivered; load average "
+          f"{load[0]:.1f} {load[1]:.1f}):")
+    print(f"  {'part':<12} {'ms/frame':>9} {'share':>6}   engine alone, in-process (ms/frame)")
+    for part in PARTS:
+        alone = f"{1000 * engine[part]:.3f}" if part in engine else ""
+        print(f"  {part:<12} {1000 * parts[part] / frames:>9.3f} {100 * parts[part] / counted:>5.1f}%   "
+              f"{alone}")
+    per_frame = server_cpu / frames
+    work = sum(engine[p] for p in ENGINE)
+    print(f"  {'counted':<12} {1000 * counted / frames:>9.3f}   (the server processes' own clocks); "
+          f"/proc: {1000 * per_frame:.3f} ms/frame")
+    in_server = (parts["train"] + parts["grid"]) / frames
+    print(f"overhead ratio: server CPU per delivered frame {1000 * per_frame:.3f} ms / engine work "
+          f"(train + grid, in-process, this run) {1000 * work:.3f} ms = {per_frame / work:.2f}x "
+          f"(target <= 1.5x)", flush=True)
+    # the same ratio against the engine's phases as the server ran them, in the same window: the machine's
+    # other load (and the cache misses of many sessions taking turns) weigh on both sides alike
+    print(f"  against the engine's own phases in the server ({1000 * in_server:.3f} ms a frame): "
+          f"{per_frame / in_server:.2f}x", flush=True)
