@@ -31,6 +31,7 @@ MAX_FPS = 60.0
 MAX_LEARNING_RATE = 10.0
 MAX_REG_RATE = 10.0
 MAX_SEED = 2**31 - 1
+MAX_BOX = 1e7  # the largest |lo| and |hi| of a user data set's view box (float32 maps over it)
 
 # The choices a config may name are the engine's registries (the class count and the noise bound are the
 # engine's too: app/engine/datasets.py); the config only spells "no regularization" as "none" for JSON.
@@ -48,6 +49,7 @@ LIVE_FIELDS = frozenset({"learning_rate", "reg_rate", "steps_per_frame", "max_fp
                          "momentum", "nesterov", "beta1", "beta2"})
 
 Point = tuple[float, float, float]
+BoxEnd = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_BOX, le=MAX_BOX)]
 
 
 def _dataset_names() -> tuple[str, ...]:
@@ -74,6 +76,12 @@ class SessionConfig(BaseModel):
     seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed of the one random generator of the session.")
     custom_points: Annotated[list[Point], Field(max_length=MAX_POINTS)] | None = Field(
         None, description="Points [x1, x2, label] placed by the user, for the 'user' dataset.")
+    custom_regression: bool = Field(
+        False, description="The 'user' dataset is a regression: the third value of each custom point is a "
+                           "target (any finite number) instead of a class label 0..5.")
+    custom_box: tuple[BoxEnd, BoxEnd] | None = Field(
+        None, description="The 'user' dataset's view box [lo, hi] (both axes); null = the points editor's "
+                          "[-6, 6].")
     # --- network ----------------------------------------------------------------------------------
     features: list[Literal[FEATURE_NAMES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["x1", "x2"], min_length=1, max_length=len(FEATURE_NAMES),
@@ -119,6 +127,13 @@ class SessionConfig(BaseModel):
         names = tuple(DATASETS)
         if value not in names:
             raise ValueError(f"unknown dataset {value!r}; expected one of: {', '.join(names)}")
+        return value
+
+    @field_validator("custom_box")
+    @classmethod
+    def _ordered_box(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not value[0] < value[1]:
+            raise ValueError(f"expected [lo, hi] with lo < hi, got [{value[0]:g}, {value[1]:g}]")
         return value
 
     @field_validator("features")

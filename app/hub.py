@@ -120,6 +120,10 @@ class Hub:
         await self._greet(live, conn, resumed=True)
         return live
 
+    def by_token(self, token: str | None) -> Live | None:
+        """The live session whose resume token is ``token`` (a file import names its session so)."""
+        return self._by_token.get(token) if token else None
+
     async def adopt(self, conn: Connection, build: Callable[[], Session]) -> Live:
         """Hold the session ``build`` makes (in the pool; a viewer's fork) as a new session of ``conn``,
         greeted like a new hello. ServerFull past the cap."""

@@ -28,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.websockets import WebSocketDisconnect
 
-from app import __version__, presenting, scenes, viewers
+from app import __version__, presenting, scenes, uploads, viewers
 from app import protocol as p
 from app.config import json_schema, limits
 from app.connection import Connection, ServerFull, next_message
@@ -115,6 +115,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # taken from the installed plotly package, so the page works offline and never hits a CDN
         return FileResponse(PLOTLY_JS, media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.post("/api/import")
+    async def import_file(request: Request, kind: str | None = None) -> JSONResponse:
+        # a file for the session of the token the request names (app/uploads.py); the socket's Origin
+        # rule applies, so another site's page cannot push a file into a session
+        allowed = origin_allowed(request.headers.get("origin"), request.headers.get("host"),
+                                 settings.allowed_origins)
+        return await uploads.receive(request, hub, kind, allowed)
 
     app.include_router(presenting.router)  # GET /qr.svg: the QR code of a room's viewer link
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -9,7 +9,6 @@ same initial weights, and the same config trains to the same numbers step for st
 from __future__ import annotations
 
 import io
-import json
 import math
 import time
 from collections.abc import Generator
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from app import scenes
+from app import importing, scenes
 from app.config import LIVE_FIELDS, MAX_SEED, ConfigError, SessionConfig
 from app.engine import Network, Trainer, make_optimizer
 from app.engine.datasets import make_dataset, split
@@ -91,7 +90,8 @@ class Session:
     def _make_data(self, config: SessionConfig, rng: np.random.Generator) -> Data:
         try:
             ds = make_dataset(config.dataset, rng, n=config.points, noise=config.noise,
-                              classes=config.classes, points=config.custom_points)
+                              classes=config.classes, points=config.custom_points,
+                              regression=config.custom_regression, box=config.custom_box)
         except ValueError as exc:  # a FieldError names the argument (table below)
             field = exc.field if isinstance(exc, FieldError) else "dataset"
             raise ConfigError(_ENGINE_FIELDS.get(field, "dataset"), str(exc)) from None
@@ -140,6 +140,26 @@ class Session:
         self._hand_params = None  # a rebuilt network no longer has the scene's hand-set weights
         self.playing = playing
         return True
+
+    def rebuild(self, config: SessionConfig, parameters: dict[str, Any] | None = None, step: int = 0) -> None:
+        """Start over on ``config`` (an imported file), playing on if it played, without a scene; then set
+        ``parameters`` (``Network.set_parameters`` keywords, checked by the caller: app/importing.py) and
+        the step counter. ``reset`` goes back to the config's initial weights. ConfigError as configure."""
+        playing = self.playing
+        self._build(config)
+        self.scene, self._hand_params, self.playing = None, None, playing
+        if parameters is not None:
+            self.network.set_parameters(**parameters)
+            self.trainer.resume_at(step)
+            self.history.restart(self.trainer)
+
+    def import_csv(self, text: str | bytes) -> importing.Imported:
+        """Train on a CSV's points (``x1,x2,label`` or ``x1,x2,y``) from step 0 (app/importing.py)."""
+        return importing.import_csv(self, text)
+
+    def import_json(self, text: str | bytes) -> importing.Imported:
+        """Restore an ``export("json")`` file: config, every parameter, the step (app/importing.py)."""
+        return importing.import_json(self, text)
 
     def reset(self) -> None:
         """Back to step 0 with the same data and the same initial weights (or the scene's hand-set ones)."""
@@ -302,13 +322,11 @@ class Session:
     def export_steps(self, fmt: str) -> Generator[None, None, tuple[str, str]]:
         """``export`` in pieces: the JSON a weight matrix at a time (see ``_parameters_json``)."""
         if fmt == "json":
-            head = json.dumps({"config": self.config.model_dump(), "step": self.step_count}, indent=1)
-            body = yield from _parameters_json(self.network)
-            return "mlp-playground.json", f'{head[:-2]},\n "parameters": {body}\n}}'
-        if fmt == "csv":
+            return (yield from importing.export_json(self))
+        if fmt == "csv":  # reads back with import_csv (its 'set' column is read past)
             buf = io.StringIO()
-            buf.write("x1,x2,label,set\n")
             d = self.data
+            buf.write(f"x1,x2,{'y' if d.regression else 'label'},set\n")
             for raw, y, name in ((d.train_raw, d.train_y, "train"), (d.test_raw, d.test_y, "test")):
                 for (x1, x2), label in zip(_plane(raw, y), y, strict=True):
                     buf.write(f"{x1:.6g},{x2:.6g},{label:.6g},{name}\n")
@@ -346,29 +364,9 @@ class Session:
         return self.frames.pending()
 
 
-def _parameters_json(net: Network) -> Generator[None, None, str]:
-    """``net.get_parameters()`` as indented JSON with one weight row per line, a layer per piece.
-
-    ``json.dumps(..., indent=1)`` runs its pure-Python encoder and puts every number on its own line
-    (~50 ms and 30,000 lines for 8 layers of 64 units); each row here goes through the C encoder."""
-    def matrix(rows: list) -> str:
-        return "[\n" + ",\n".join("    " + json.dumps(row) for row in rows) + "\n   ]"
-
-    weights = []
-    for w in net.weights:
-        weights.append(matrix(w.tolist()))
-        yield
-    biases = ",\n".join("   " + json.dumps(b.tolist()) for b in net.biases)
-    units = ",\n".join("   " + json.dumps(_lists(p)) for p in net.unit_params)
-    return ('{\n  "weights": [\n   ' + ",\n   ".join(weights) + '\n  ],\n  "biases": [\n' + biases
-            + '\n  ],\n  "unit_params": [\n' + units + "\n  ]\n }")
-
-
 # the config field behind each argument of make_dataset a FieldError names (anything else: the dataset)
 _ENGINE_FIELDS = {"n": "points", "noise": "noise", "classes": "classes", "points": "custom_points",
-                  "dataset": "dataset", "train_ratio": "train_ratio"}
-
-
+                  "dataset": "dataset", "train_ratio": "train_ratio", "box": "custom_box"}
 
 
 def _plane(raw: np.ndarray, y: np.ndarray) -> np.ndarray:

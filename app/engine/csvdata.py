@@ -1,7 +1,8 @@
 """Your own 2-D data from a CSV file: ``x1,x2,label`` (classification) or ``x1,x2,y`` (regression).
 
 A header row is optional; when present its third name says what the column holds ("label"/"class" for
-classes, "y"/"target"/"value" for a regression target). Without one, a third column of whole numbers
+classes, "y"/"target"/"value" for a regression target), and a fourth column named "set" (what
+``Session.export("csv")`` writes: train or test) is read past. Without one, a third column of whole numbers
 0..5 is read as labels and anything else as a regression target; ``kind=`` overrides both. Commas,
 semicolons or tabs separate the fields; blank lines and lines starting with ``#`` are skipped. Every error
 names the row (as a spreadsheet numbers it, header included) and the column.
@@ -23,6 +24,7 @@ MAX_BYTES = 1 << 20  # 1 MiB: about 40,000 rows of three numbers, far above MAX_
 MAX_ROWS = 5000  # as many points as a generated data set may have
 MIN_ROWS = 4
 MAX_LABEL = 5  # labels 0..5: six classes, the most the page colours apart
+MAX_COORD = 1e6  # coordinates beyond this are refused: the maps are float32 grids over the points' box
 _LABEL_NAMES = {"label", "labels", "class", "classes", "category"}
 _TARGET_NAMES = {"y", "target", "value", "t", "output"}
 _COLUMNS = ("x1", "x2")
@@ -39,8 +41,9 @@ class CsvError(FieldError):
 
 @dataclass(frozen=True)
 class ImportedData:
-    """Parsed points: ``X`` ``(n, 2)``, ``y`` ``(n,)`` (int64 labels 0..classes-1, or float targets),
-    ``box`` a square ``(lo, hi)`` holding every point with a margin, ``notes`` what was assumed."""
+    """Parsed points: ``X`` ``(n, 2)``, ``y`` ``(n,)`` (int64 labels 0..classes-1, or float targets with
+    ``classes`` 0, as a regression ``Dataset`` has), ``box`` a square ``(lo, hi)`` holding every point with a
+    margin, ``notes`` what was assumed."""
 
     X: NDArray[np.float64]
     y: NDArray[np.float64] | NDArray[np.int64]
@@ -62,8 +65,8 @@ def parse_csv(text: str | bytes, kind: Literal["auto", "classification", "regres
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise CsvError(f"the file is not UTF-8 text (byte {exc.start} cannot be read)") from None
-    elif len(text.encode("utf-8")) > MAX_BYTES:
-        raise CsvError(f"the file is over the limit of {MAX_BYTES:,} bytes (1 MiB)")
+    elif (size := len(text.encode("utf-8"))) > MAX_BYTES:
+        raise CsvError(f"the file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes (1 MiB)")
     text = text.removeprefix("\ufeff")
     lines = [(i + 1, line) for i, line in enumerate(text.splitlines())
              if line.strip() and not line.lstrip().startswith("#")]
@@ -74,31 +77,36 @@ def parse_csv(text: str | bytes, kind: Literal["auto", "classification", "regres
             for (number, line) in lines
             for fields in csv.reader([line], delimiter=delimiter)]
     header_kind: str | None = None
+    columns = 3
+    notes: list[str] = []
     first_number, first = rows[0]
     if first and not _is_number(first[0]):
         header_kind = _header_kind(first_number, first)
         rows = rows[1:]
+        if len(first) == 4:
+            columns = 4
+            notes.append("the 'set' column was read past: the session draws its own train/test split")
     if len(rows) > max_rows:
         raise CsvError(f"the file has {len(rows):,} data rows; the limit is {max_rows:,}")
     if len(rows) < MIN_ROWS:
         raise CsvError(f"the file has {len(rows)} data row(s); at least {MIN_ROWS} are needed")
     values = np.empty((len(rows), 3))
     for i, (number, fields) in enumerate(rows):
-        if len(fields) != 3:
-            raise CsvError(f"row {number}: expected 3 columns (x1, x2, label or y), got {len(fields)}",
+        if len(fields) != columns:
+            names = "x1, x2, label or y" + (", set" if columns == 4 else "")
+            raise CsvError(f"row {number}: expected {columns} columns ({names}), got {len(fields)}",
                            row=number)
-        for j, raw in enumerate(fields):
+        for j, raw in enumerate(fields[:3]):
             values[i, j] = _number(raw, number, j)
     X = np.ascontiguousarray(values[:, :2])
     third = values[:, 2]
     wanted = kind if kind != "auto" else header_kind
-    notes: list[str] = []
     if wanted is None:
         wanted = "classification" if _all_labels(third) or _plus_minus_one(third) else "regression"
         read_as = "labels" if wanted == "classification" else "a regression target"
         notes.append(f"no header: the third column was read as {read_as}")
     if wanted == "regression":
-        return ImportedData(X, third.copy(), True, 1, _box(X), notes)
+        return ImportedData(X, third.copy(), True, 0, _box(X), notes)
     return _classification(X, third, [number for number, _ in rows], notes)
 
 
@@ -126,7 +134,10 @@ def _delimiter(line: str) -> str:
 
 
 def _header_kind(number: int, names: list[str]) -> str:
-    if len(names) != 3:
+    if len(names) == 4 and names[3].lower() != "set":
+        raise CsvError(f"row {number} (header), column 4: only a 'set' column may follow x1, x2 and the "
+                       f"label or y, got {names[3]!r}", row=number, column=4)
+    if len(names) not in (3, 4):
         raise CsvError(f"row {number} (header): expected 3 column names (x1, x2, label or y), got "
                        f"{len(names)}", row=number)
     for j, name in enumerate(names[:2]):
@@ -152,6 +163,9 @@ def _number(raw: str, row: int, col: int) -> float:
     if not math.isfinite(value):
         raise CsvError(f"row {row}, column {col + 1} ({name}): {raw!r} is not a finite number",
                        row=row, column=col + 1)
+    if col < 2 and abs(value) > MAX_COORD:
+        raise CsvError(f"row {row}, column {col + 1} ({name}): {raw[:40]!r} is beyond the plot's limit "
+                       f"of ±{MAX_COORD:,.0f}", row=row, column=col + 1)
     return value
 
 

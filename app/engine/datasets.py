@@ -78,7 +78,8 @@ class Dataset:
 class DatasetSpec:
     """What the UI needs to know about one entry of ``DATASETS``.
 
-    ``takes`` lists the arguments of ``make_dataset`` that apply ("n", "noise", "classes", "points");
+    ``takes`` lists the arguments of ``make_dataset`` that apply ("n", "noise", "classes", "points",
+    "regression", "box");
     the others are range-checked and then ignored, so the UI can grey their controls out.
     ``default_n`` is None for "user" (as many as given). ``classes`` is the default class count (0 for
     regression); ``class_range`` the adjustable range, or None when fixed.
@@ -131,8 +132,9 @@ DATASETS: dict[str, DatasetSpec] = {
                     class_range=(MIN_CLASSES, MAX_CLASSES), generate=gen.blobs),
         DatasetSpec("xor4", "classification", "The lecture's four XOR points (0,0), (0,1), (1,0), (1,1).",
                     4, 2, frozenset(), box=(-0.5, 1.5), generate=gen.xor4),
-        DatasetSpec("user", "classification", "Points you place yourself.", None, 2,
-                    frozenset({"classes", "points"}), class_range=(MIN_CLASSES, MAX_CLASSES)),
+        DatasetSpec("user", "classification", "Points you place yourself, or a CSV file of yours.", None, 2,
+                    frozenset({"classes", "points", "regression", "box"}),
+                    class_range=(MIN_CLASSES, MAX_CLASSES)),
         DatasetSpec("reg-plane", "regression", "Regression: the target is (x1 + x2) / 10.", 1200, 0, _ALL,
                     generate=gen.reg_plane),
         DatasetSpec("reg-gauss", "regression", "Regression: six signed cones, +1 and -1 alternating.",
@@ -183,7 +185,10 @@ def get_spec(name: object) -> DatasetSpec:
     return spec
 
 
-def _user_points(points: object, classes: int | None) -> tuple[np.ndarray, np.ndarray, int]:
+def _user_points(points: object, classes: int | None,
+                 regression: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """``points`` as ``X`` ``(n, 2)``, ``y`` ``(n,)`` (int64 labels, or float64 targets when ``regression``)
+    and the class count (0 for regression)."""
     if points is None or isinstance(points, str | bytes | dict):
         raise FieldError("points", "points: the 'user' dataset needs a list of (x1, x2, label)")
     try:
@@ -194,7 +199,7 @@ def _user_points(points: object, classes: int | None) -> tuple[np.ndarray, np.nd
     if not MIN_POINTS <= len(rows) <= MAX_POINTS:
         raise FieldError("points", f"points: need {MIN_POINTS}..{MAX_POINTS} points, got {len(rows)}")
     X = np.empty((len(rows), 2))
-    y = np.empty(len(rows), dtype=np.int64)
+    y = np.empty(len(rows), dtype=np.float64 if regression else np.int64)
     for i, row in enumerate(rows):
         try:
             x1, x2, label = row
@@ -203,12 +208,20 @@ def _user_points(points: object, classes: int | None) -> tuple[np.ndarray, np.nd
         if not (_is_real(x1) and _is_real(x2) and math.isfinite(x1) and math.isfinite(x2)):
             raise FieldError("points",
                              f"points[{i}]: coordinates must be finite numbers, got ({x1!r}, {x2!r})")
+        X[i] = x1, x2
+        if regression:
+            if not (_is_real(label) and math.isfinite(label)):
+                raise FieldError("points", f"points[{i}]: a regression target must be a finite number, "
+                                           f"got {label!r}")
+            y[i] = float(label)
+            continue
         integral = _is_integer(label) or (_is_real(label) and float(label).is_integer())
         if not integral or not 0 <= label < MAX_CLASSES:
             raise FieldError("points",
                              f"points[{i}]: label must be an integer in 0..{MAX_CLASSES - 1}, got {label!r}")
-        X[i] = x1, x2
         y[i] = int(label)
+    if regression:
+        return X, y, 0
     needed = max(MIN_CLASSES, int(y.max()) + 1)
     if classes is None:
         classes = needed
@@ -219,19 +232,35 @@ def _user_points(points: object, classes: int | None) -> tuple[np.ndarray, np.nd
     return X, y, classes
 
 
+def _check_box(box: object) -> tuple[float, float] | None:
+    """A view box ``(lo, hi)`` of finite numbers with lo < hi, or None (the set's own box)."""
+    if box is None:
+        return None
+    ends: list[object] = list(box) if isinstance(box, tuple | list) else []
+    if len(ends) != 2:
+        raise FieldError("box", f"box: expected (lo, hi), got {box!r}")
+    lo, hi = (float(v) if _is_real(v) else math.nan for v in ends)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise FieldError("box", f"box: expected finite numbers lo < hi, got ({ends[0]!r}, {ends[1]!r})")
+    return lo, hi
+
+
 # ---------------------------------------------------------------------------------------------------
 # Public API
 
 
 def make_dataset(name: str, rng: np.random.Generator, n: int | None = None, noise: float = 0.0,
-                 classes: int | None = None, points: Iterable[Any] | None = None) -> Dataset:
+                 classes: int | None = None, points: Iterable[Any] | None = None, regression: bool = False,
+                 box: tuple[float, float] | None = None) -> Dataset:
     """Generate the data set ``name`` (a key of ``DATASETS``) drawing only from ``rng``.
 
     ``n``: number of points (default: the set's ``default_n``); ``noise``: fraction in [0, 0.5];
     ``classes``: K for the sets with ``class_range`` (default: the set's ``classes``); ``points``: for
-    "user", a list of ``(x1, x2, label)`` with finite coordinates and labels 0..5. Arguments a set does not
-    take (see ``DatasetSpec.takes``) are range-checked and ignored. Raises ValueError whose message
-    starts with the name of the argument at fault.
+    "user", a list of ``(x1, x2, label)`` with finite coordinates and labels 0..5, or with ``regression``
+    ``(x1, x2, y)`` with any finite target y; ``box``: for "user", the view box ``(lo, hi)`` (None: the
+    points editor's ``BOX_2D``). Arguments a set does not take (see ``DatasetSpec.takes``) are
+    range-checked and ignored. Raises ValueError whose message starts with the name of the argument at
+    fault.
     """
     spec = get_spec(name)
     if not isinstance(rng, np.random.Generator):
@@ -242,9 +271,10 @@ def make_dataset(name: str, rng: np.random.Generator, n: int | None = None, nois
     if classes is not None:
         classes = _check_int("classes", classes, MIN_CLASSES, MAX_CLASSES)
 
+    user_box = _check_box(box)
     if spec.name == "user":
-        X, y, k = _user_points(points, classes)
-        return Dataset(X, y, regression=False, classes=k, box=spec.box, name=spec.name)
+        X, y, k = _user_points(points, classes, bool(regression))
+        return Dataset(X, y, regression=bool(regression), classes=k, box=user_box or spec.box, name=spec.name)
 
     k = spec.classes
     if classes is not None and spec.class_range is not None:
@@ -270,9 +300,7 @@ def split(dataset: Dataset, train_ratio: float, rng: np.random.Generator) -> tup
     n = dataset.n
     if n < 2:
         raise FieldError("dataset", f"dataset: needs at least 2 points to split, has {n}")
-    # Halves round up (Python's round() sends them to the even neighbour), and the product is first
-    # rounded to 9 decimals so that 45 * 0.7 = 31.499999999999996 counts as the half it stands for.
-    n_train = min(max(math.floor(round(n * float(train_ratio), 9) + 0.5), 1), n - 1)
+    n_train = train_size(n, float(train_ratio))
     order = rng.permutation(n)
 
     def part(idx: np.ndarray) -> Dataset:
@@ -280,3 +308,11 @@ def split(dataset: Dataset, train_ratio: float, rng: np.random.Generator) -> tup
                        classes=dataset.classes, box=dataset.box, name=dataset.name)
 
     return part(order[:n_train]), part(order[n_train:])
+
+
+def train_size(n: int, train_ratio: float) -> int:
+    """How many of ``n >= 2`` points ``split`` puts in the training set: round(n * train_ratio), halves
+    rounding up, kept between 1 and n - 1."""
+    # Halves round up (Python's round() sends them to the even neighbour), and the product is first
+    # rounded to 9 decimals so that 45 * 0.7 = 31.499999999999996 counts as the half it stands for.
+    return min(max(math.floor(round(n * train_ratio, 9) + 0.5), 1), n - 1)

@@ -60,9 +60,14 @@ E_INTERNAL = "internal"
 E_IDLE = "idle"
 E_READ_ONLY = "read_only"  # a viewer of a room sent a control message
 E_UNKNOWN_ROOM = "unknown_room"  # no room with that code (or it ended)
+# the errors of POST /api/import (app/uploads.py), besides the codes above
+E_UNKNOWN_SESSION = "unknown_session"  # no live session holds that token
+E_CROSS_ORIGIN = "cross_origin"  # another site's page sent the request
+E_TOO_LARGE = "too_large"  # the file is over the limit of its kind
+E_INVALID_FILE = "invalid_file"  # the file cannot be read (field, row and column say where)
 ERROR_CODES = (E_BAD_JSON, E_BAD_MESSAGE, E_UNKNOWN_TYPE, E_INVALID_CONFIG, E_INVALID_VALUE, E_UNKNOWN_SCENE,
                E_RATE_LIMITED, E_SERVER_FULL, E_HELLO_EXPECTED, E_DIVERGED, E_INTERNAL, E_IDLE, E_READ_ONLY,
-               E_UNKNOWN_ROOM)
+               E_UNKNOWN_ROOM, E_UNKNOWN_SESSION, E_CROSS_ORIGIN, E_TOO_LARGE, E_INVALID_FILE)
 
 # Strict: JSON's true/false and "1" are not numbers (pydantic's lax mode would read true as 1.0)
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
@@ -324,3 +329,21 @@ def viewer_welcome(limits: dict[str, Any], config: dict[str, Any],
 def forked(code: str) -> dict[str, Any]:
     """Ends a fork's greeting: the private session came from room ``code``."""
     return {"type": "forked", "room": code}
+
+
+# --- file imports (POST /api/import, app/uploads.py) ---------------------------------------------------
+# HTTP answers, not socket messages: the session's socket gets the usual config, dataset, frame and state.
+
+
+def imported(kind: str, rows: int, regression: bool, classes: int, notes: list[str],
+             step: int) -> dict[str, Any]:
+    """The answer to a file the session took: the data it now has and the step it is at."""
+    return {"ok": True, "kind": kind, "rows": rows, "regression": regression, "classes": classes,
+            "notes": notes, "step": step}
+
+
+def import_error(code: str, message: str, field: str | None, row: int | None = None,
+                 column: int | None = None) -> dict[str, Any]:
+    """A refused import: the one error shape plus where in the file (1-based ``row`` and ``column``, null
+    when the fault is not in one place)."""
+    return {**error(code, message, field), "row": row, "column": column}

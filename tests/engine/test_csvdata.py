@@ -129,3 +129,32 @@ def test_the_box_holds_every_point_with_a_margin():
 def test_kind_overrides_what_the_header_says():
     data = parse_csv(CLASSES, kind="regression")
     assert data.regression and data.y.dtype == np.float64
+
+
+def test_a_regression_has_no_classes_as_a_regression_dataset():
+    assert parse_csv("x1,x2,y\n0,0,0.5\n1,0,2\n0,1,3\n2,2,4\n").classes == 0
+
+
+def test_the_set_column_of_an_export_is_read_past_with_a_note():
+    text = "x1,x2,label,set\n0,0,0,train\n0,1,1,test\n1,0,1,train\n1,1,0,test\n"
+    data = parse_csv(text)
+    np.testing.assert_array_equal(data.y, [0, 1, 1, 0])
+    assert any("'set' column" in note for note in data.notes)
+
+
+def test_a_fourth_column_other_than_set_is_named():
+    with pytest.raises(CsvError, match="column 4: only a 'set' column") as err:
+        parse_csv("x1,x2,label,colour\n0,0,0,red\n0,1,1,red\n1,0,1,red\n1,1,0,red\n")
+    assert (err.value.row, err.value.column) == (1, 4)
+
+
+def test_a_row_without_its_set_names_the_count_of_columns_expected():
+    with pytest.raises(CsvError, match=r"row 3: expected 4 columns \(x1, x2, label or y, set\), got 3"):
+        parse_csv("x1,x2,label,set\n0,0,0,train\n0,1,1\n1,0,1,train\n1,1,0,test\n")
+
+
+def test_a_coordinate_beyond_a_million_names_its_row_and_column():
+    with pytest.raises(CsvError, match=r"row 3, column 1 \(x1\): '2e6' is beyond") as err:
+        parse_csv("x1,x2,y\n0,0,1\n2e6,1,1\n1,0,1\n1,1,0\n")
+    assert (err.value.row, err.value.column) == (3, 1)
+    assert parse_csv("x1,x2,y\n0,0,1e300\n1e6,1,1\n1,0,1\n1,1,0\n").y[0] == 1e300  # targets: any finite

@@ -18,6 +18,7 @@ from app.engine.datasets import (
     get_spec,
     make_dataset,
     split,
+    train_size,
 )
 
 
@@ -127,6 +128,37 @@ def test_user_classes_below_the_largest_label_are_refused_naming_classes():
         make_dataset("user", rng(), points=[(0, 0, 3), (1, 1, 0)], classes=3)
 
 
+def test_user_regression_points_keep_any_finite_target_as_float():
+    pts = [(0, 0, 12.5), (1, 0, -3), (0, 1, 1e6), (2, 2, 0)]
+    d = make_dataset("user", rng(), points=pts, regression=True, classes=4)
+    assert d.regression and d.classes == 0 and d.y.dtype == np.float64
+    assert d.y.tolist() == [12.5, -3.0, 1e6, 0.0]
+
+
+@pytest.mark.parametrize("target", [float("nan"), float("inf"), "1", None, True])
+def test_user_regression_target_that_is_not_a_finite_number_is_refused_naming_the_point(target):
+    with pytest.raises(ValueError, match=r"^points\[1\]: a regression target must be a finite number"):
+        make_dataset("user", rng(), points=[(0, 0, 1), (1, 1, target)], regression=True)
+
+
+def test_user_box_replaces_the_editor_box_and_defaults_to_it():
+    pts = [(10, 20, 0), (30, 40, 1)]
+    assert make_dataset("user", rng(), points=pts, box=(5.0, 45.0)).box == (5.0, 45.0)
+    assert make_dataset("user", rng(), points=pts).box == DATASETS["user"].box == (-6.0, 6.0)
+
+
+@pytest.mark.parametrize("box", [(1, 1), (2, 1), (0, float("inf")), (float("nan"), 1), (1,), "ab", 3])
+def test_a_bad_user_box_is_refused_naming_box(box):
+    with pytest.raises(ValueError, match=r"^box: "):
+        make_dataset("user", rng(), points=[(0, 0, 0), (1, 1, 1)], box=box)
+
+
+def test_box_and_regression_are_ignored_by_generated_sets():
+    a = make_dataset("circle", rng(), box=(0, 1), regression=True)
+    b = make_dataset("circle", rng())
+    assert a.box == b.box and not a.regression and np.array_equal(a.X, b.X)
+
+
 # --- argument checking ---------------------------------------------------------------------------------
 
 
@@ -220,6 +252,14 @@ def test_split_of_two_points_gives_one_each_whatever_the_ratio():
     for ratio in (0.01, 0.5, 0.99, 1.0):
         train, test = split(d, ratio, rng())
         assert (train.n, test.n) == (1, 1)
+
+
+@pytest.mark.parametrize(("n", "ratio", "expected"), [
+    (4, 0.5, 2), (45, 0.7, 32), (5, 0.5, 3), (2, 0.01, 1), (500, 1.0, 499), (7, 0.3, 2), (3, 0.99, 2)])
+def test_train_size_rounds_halves_up_and_leaves_both_parts_non_empty(n, ratio, expected):
+    assert train_size(n, ratio) == expected
+    d = make_dataset("user", rng(), points=[(i, i, i % 2) for i in range(n)])
+    assert split(d, ratio, rng())[0].n == expected
 
 
 def test_split_with_ratio_1_keeps_one_test_point():

@@ -307,8 +307,8 @@ def test_a_big_networks_json_export_is_made_a_layer_per_piece_with_the_same_docu
             break
     assert pieces == len(s.network.weights)
     assert filename == "mlp-playground.json"
-    assert json.loads(text) == {"config": s.config.model_dump(), "step": s.step_count,
-                                "parameters": s.network.get_parameters()}
+    assert json.loads(text) == {"format": "mlp-playground", "version": 1, "config": s.config.model_dump(),
+                                "step": s.step_count, "parameters": s.network.get_parameters()}
     assert len(text.splitlines()) < 1000  # a weight row per line, not 30,000 lines of one number each
 
 
