@@ -3,9 +3,8 @@
 
 import { grouped } from "./format.js";
 
-/** The server's bounds on a body (app/engine/csvdata.py MAX_BYTES, the import route's JSON limit). */
+/** The server's bounds on a body (app/uploads.py LIMITS: csvdata's MAX_BYTES, importing's MAX_JSON_BYTES). */
 export const LIMITS = { csv: 1 << 20, json: 4 << 20 };
-const LIMIT_WORDS = { csv: "1 MiB", json: "4 MiB" };
 
 // Extensions that say what a file holds; anything else is told apart by its first character.
 const CSV_EXT = /\.(csv|tsv|txt)$/i;
@@ -29,7 +28,8 @@ export function kindOf(name, head) {
 export function tooLarge(kind, size) {
   const limit = LIMITS[kind];
   if (size <= limit) return null;
-  return `the file is ${grouped(size)} bytes; the limit is ${grouped(limit)} bytes (${LIMIT_WORDS[kind]})`;
+  // app/uploads.py's words for a body over the limit, so that the page and the server say one thing
+  return `the file is over the limit of ${grouped(limit)} bytes (${limit >> 20} MiB) for a ${kind.toUpperCase()} import`;
 }
 
 /** Where a CSV fault is, as the server reports it: "row 17, column 2", or "" when not in one place. */

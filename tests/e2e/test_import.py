@@ -125,8 +125,8 @@ def test_the_notices_name_what_was_loaded_and_where_a_file_is_wrong(browser, bas
     assert got["proxy"] == "Could not load a.csv: the server answered HTTP 502. Nothing was changed."
     assert got["kinds"] == ["csv", "json", "json", "csv"]
     assert got["fits"] is None
-    assert got["over"] == "the file is 1,048,577 bytes; the limit is 1,048,576 bytes (1 MiB)"
-    assert got["json"] == "the file is 5,000,000 bytes; the limit is 4,194,304 bytes (4 MiB)"
+    assert got["over"] == "the file is over the limit of 1,048,576 bytes (1 MiB) for a CSV import"
+    assert got["json"] == "the file is over the limit of 4,194,304 bytes (4 MiB) for a JSON import"
 
 
 def test_a_link_writes_uploaded_points_exactly_and_reads_them_in_their_own_box(browser, base_url):
