@@ -31,19 +31,26 @@ export function editable(config) {
 
 /**
  * The config a hello can carry. Uploaded points too many for one message stay out (the server would close the
- * socket, and every reconnect would send them again): the hello then asks for the editor's starting points in
- * their place, and `heldBack` says which points the page must bring back by an import if the server no longer
- * knows the session (a resumed one keeps its own).
+ * socket, and every reconnect would send them again): the hello carries every k-th of them in their place, a
+ * session of the same kind (box, classes, output, batch) that the server can build, and `heldBack` says which
+ * points the page must bring back by an import if the server no longer knows the session (a resumed one keeps
+ * its own).
  * @returns {{config: object, heldBack: {points: number[][], regression: boolean}|null}}
  */
 export function helloConfig(config) {
-  if (config.dataset !== "user" || !Array.isArray(config.custom_points) || fitsMessage(config.custom_points)) {
+  const points = config.custom_points;
+  if (config.dataset !== "user" || !Array.isArray(points) || fitsMessage(points)) {
     return { config, heldBack: null };
   }
-  const stand = { ...config, custom_points: START_POINTS, custom_box: null, custom_regression: false, classes: 2 };
-  stand.batch_size = Math.min(config.batch_size, trainSize(START_POINTS.length, config.train_ratio));
-  if (stand.output === "softmax") Object.assign(stand, { output: "sigmoid", loss: "cross_entropy" });
-  return { config: stand, heldBack: { points: config.custom_points, regression: Boolean(config.custom_regression) } };
+  let every = Math.ceil(JSON.stringify(points).length / MAX_POINTS_JSON);
+  let thin = points.filter((_, i) => i % every === 0);
+  while (!fitsMessage(thin)) {
+    every += 1;
+    thin = points.filter((_, i) => i % every === 0);
+  }
+  const stand = { ...config, custom_points: thin };
+  stand.batch_size = Math.min(config.batch_size, trainSize(thin.length, config.train_ratio));
+  return { config: stand, heldBack: { points, regression: Boolean(config.custom_regression) } };
 }
 
 /** Training points the server will cut from `n` points at `ratio` (engine split: rounded, 1..n-1). */

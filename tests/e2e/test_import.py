@@ -12,6 +12,7 @@ import urllib.request
 
 import pytest
 
+from .conftest import page_factory
 from .helpers import ARTIFACTS, boundary_digest, header_where, screenshot, wait_js
 from .npm_assets import package_dir
 from .test_a11y import audit, explain
@@ -371,6 +372,33 @@ def test_a_link_that_cannot_carry_the_points_says_so_and_offers_the_export(new_p
     wait_js(page, "window.__mlp && window.__mlp.resumed && window.__mlp.dataset")
     assert page.evaluate("window.__mlp.config.custom_points.length") == 1500
     assert "uploaded points" not in page.inner_text("#notice-text")
+
+
+def test_a_restart_brings_back_uploaded_points_too_many_for_a_hello(browser, restartable_server):
+    # 3,000 points are ~70 kB of JSON: past what a hello may carry (the server closes the socket over
+    # 64 KiB, and every reconnect would send them again), so the page imports them again after the restart
+    # and then restores the network trained on them
+    with page_factory(browser, restartable_server.url) as make:
+        page = make()
+        pts = [(round(i * 0.0137137, 6), round((i * 7919 % 3000) * 0.0101011, 6), int(i % 3 == 0))
+               for i in range(3000)]
+        choose(page, csv_file("many.csv", as_csv(pts)))
+        wait_js(page, LOADED + " && window.__mlp.dataset && "
+                              "window.__mlp.config.custom_points.length === 3000")
+        for _ in range(3):
+            page.click("#step")
+        header = header_where(page, "h.step === 3")
+        config = page.evaluate("window.__mlp.config")
+        assert len(json.dumps(config["custom_points"], separators=(",", ":"))) > 64 * 1024
+        restartable_server.restart()
+        wait_js(page, "window.__mlp.status === 'open'", timeout_ms=60_000)
+        wait_js(page, "document.getElementById('notice-text').textContent.includes('restored at step 3')")
+        after = header_where(page, "h.step === 3")
+        assert page.evaluate("window.__mlp.config") == config
+        assert after["weights"] == header["weights"] and after["biases"] == header["biases"]
+        d = page.evaluate("window.__mlp.dataset")
+        assert len(d["train"]) + len(d["test"]) == 3000
+        assert "closed" not in page.evaluate("window.__mlp.statusLog")
 
 
 # ---- layout and accessibility -----------------------------------------------------------------------------
