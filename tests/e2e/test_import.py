@@ -262,6 +262,70 @@ def test_a_drag_that_leaves_the_page_takes_the_overlay_with_it(page):
     assert shown == [True, False]
 
 
+def click_at(page, x1: float, x2: float, box) -> None:
+    """Click the plot where data coordinates (x1, x2) are in the view box ``box``."""
+    r = page.locator("#points").bounding_box()
+    lo, hi = box
+    page.mouse.click(r["x"] + (x1 - lo) / (hi - lo) * r["width"],
+                     r["y"] + (hi - x2) / (hi - lo) * r["height"])
+
+
+def test_the_points_editor_edits_a_small_upload_in_its_own_box(new_page):
+    page = new_page()
+    pts = three_classes()
+    choose(page, csv_file("three.csv", as_csv(pts)))
+    wait_js(page, LOADED + " && window.__mlp.dataset && window.__mlp.dataset.classes === 3")
+    assert page.is_visible("#edit-hint") and page.is_visible("#point-class-1")
+    box = expected_box(pts)
+    click_at(page, 11.5, 18.5, box)  # between lattice points: adds a blue point there
+    wait_js(page, f"window.__mlp.config.custom_points.length === {len(pts) + 1}")
+    added = page.evaluate("window.__mlp.config.custom_points.at(-1)")
+    assert added[0] == pytest.approx(11.5, abs=0.05) and added[1] == pytest.approx(18.5, abs=0.05)
+    assert added[2] == 1
+    assert page.evaluate("window.__mlp.config.custom_box") == pytest.approx(list(box))  # the box stays
+    click_at(page, pts[0][0], pts[0][1], box)  # on a point: removes it
+    wait_js(page, f"window.__mlp.config.custom_points.length === {len(pts)}")
+    assert [*pts[0]] not in page.evaluate("window.__mlp.config.custom_points")
+
+
+def test_a_regression_upload_is_not_edited_by_clicks(new_page):
+    page = new_page()
+    pts = grid_points(5, -1.0, 1.0, lambda a, b: round(a - b, 3))
+    choose(page, csv_file("plane.csv", as_csv(pts, "x1,x2,y")))
+    wait_js(page, LOADED + " && window.__mlp.config.custom_regression && window.__mlp.dataset.regression")
+    assert page.is_hidden("#edit-hint") and page.is_hidden("#point-class-1")
+    assert page.is_visible("#reset-points")
+    click_at(page, 0.5, 0.5, expected_box(pts))
+    page.wait_for_timeout(300)
+    assert len(page.evaluate("window.__mlp.config.custom_points")) == len(pts)
+
+
+def test_choosing_your_tile_again_brings_back_the_upload_with_its_classes(new_page):
+    page = new_page()
+    pts = three_classes()
+    choose(page, csv_file("three.csv", as_csv(pts)))
+    wait_js(page, LOADED + " && window.__mlp.dataset && window.__mlp.dataset.classes === 3")
+    page.click('#datasets .dataset[data-name="circle"]')
+    wait_js(page, "window.__mlp.config.dataset === 'circle' && window.__mlp.dataset.box[1] === 6")
+    page.click('#datasets .dataset[data-name="user"]')
+    wait_js(page, "window.__mlp.config.dataset === 'user' && window.__mlp.dataset.classes === 3")
+    config = page.evaluate("window.__mlp.config")
+    assert sorted(map(tuple, config["custom_points"])) == sorted(pts)
+    assert config["classes"] == 3 and config["output"] == "softmax"
+    assert config["custom_box"] == pytest.approx(list(expected_box(pts)))
+
+
+def test_loading_a_file_leaves_the_lecture_scene(new_page):
+    page = new_page("?scene=xor-by-hand")
+    wait_js(page, "window.__mlp.ui.scene === 'xor-by-hand'")
+    assert page.is_visible("#lecture")
+    choose(page, csv_file("xor.csv", as_csv(grid_points(4, -3.0, 3.0, lambda a, b: int(a * b > 0)))))
+    wait_js(page, LOADED)
+    wait_js(page, "window.__mlp.ui.scene === null && !location.search.includes('scene=')")
+    assert page.eval_on_selector("#scene", "el => el.value") == ""
+    assert page.is_hidden("#scene-caption") and page.is_hidden("#lecture")
+
+
 # ---- errors: named, and nothing changes ---------------------------------------------------------------
 
 def test_a_bad_csv_names_row_and_column_and_the_session_keeps_training(new_page):
