@@ -79,7 +79,8 @@ class SessionConfig(BaseModel):
     custom_regression: bool = Field(
         False, description="The 'user' dataset is a regression: the third value of each custom point is a "
                            "target (any finite number) instead of a class label 0..5.")
-    custom_box: tuple[BoxEnd, BoxEnd] | None = Field(
+    # a list, not a tuple: the schema then gives the items' type, which a link's comma list is parsed by
+    custom_box: Annotated[list[BoxEnd], Field(min_length=2, max_length=2)] | None = Field(
         None, description="The 'user' dataset's view box [lo, hi] (both axes); null = the points editor's "
                           "[-6, 6].")
     # --- network ----------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ class SessionConfig(BaseModel):
 
     @field_validator("custom_box")
     @classmethod
-    def _ordered_box(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+    def _ordered_box(cls, value: list[float] | None) -> list[float] | None:
         if value is not None and not value[0] < value[1]:
             raise ValueError(f"expected [lo, hi] with lo < hi, got [{value[0]:g}, {value[1]:g}]")
         return value

@@ -9,7 +9,9 @@ changes: a file that is refused leaves the session as it was, still playing if i
 is an ``ImportFault`` naming the field at fault, and the row and column of a CSV fault.
 
 The session calls these through its hooks (``Session.import_csv``, ``import_json``, ``export``); the
-session class itself is only named for the type checker (it imports this module).
+session class itself is only named for the type checker (it imports this module). Each import comes in
+two halves: reading and checking the file, which needs no live session (``read_csv``, ``check_json``), and
+applying it (``apply_csv``, ``apply_json``), so that a server holds a session only for the second.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from app.engine.csvdata import MAX_BYTES as MAX_CSV_BYTES
 from app.engine.csvdata import CsvError, ImportedData, parse_csv
 from app.engine.datasets import train_size
 from app.engine.errors import FieldError
+from app.engine.grid import is_one_d
 from app.engine.network import Network
+from app.pieces import finish
 
 if TYPE_CHECKING:  # the session imports this module: importing it back at run time would be a cycle
     from app.session import Session
@@ -37,9 +41,12 @@ EXPORT_VERSION = 1
 MAX_JSON_BYTES = 4 << 20  # 4 MiB: an 8 x 64 network and 5,000 custom points export to about 1 MiB
 MAX_STEP = 2**53  # the largest step counter a JSON number holds exactly
 _PARAMETER_KEYS = ("weights", "biases", "unit_params")
+POINTS_PIECE = 1000  # custom points written per piece of an export (~2.5 ms)
+_POINTS_MARK = "\u0000custom points\u0000"  # no config value holds a NUL: the points' place in the head
 
-__all__ = ["EXPORT_FORMAT", "EXPORT_VERSION", "MAX_CSV_BYTES", "MAX_JSON_BYTES", "ImportFault", "Imported",
-           "export_json", "import_csv", "import_json", "read_export"]
+__all__ = ["EXPORT_FORMAT", "EXPORT_VERSION", "MAX_CSV_BYTES", "MAX_JSON_BYTES", "ExportFile", "ImportFault",
+           "Imported", "apply_csv", "apply_json", "check_json", "check_json_steps", "export_json",
+           "import_csv", "import_json", "read_csv", "read_export"]
 
 
 class ImportFault(FieldError):
@@ -85,10 +92,29 @@ class ExportFile:
 def export_json(session: Session) -> Generator[None, None, tuple[str, str]]:
     """``(filename, text)`` of the session's JSON export, a weight matrix per piece (``Session.export``):
     ``format``, ``version``, ``config``, ``step`` and ``parameters``."""
-    head = json.dumps({"format": EXPORT_FORMAT, "version": EXPORT_VERSION,
-                       "config": session.config.model_dump(), "step": session.step_count}, indent=1)
+    config = session.config.model_dump()
+    points = config["custom_points"]
+    if points:  # their own place, a point per line, written in pieces (below)
+        config["custom_points"] = _POINTS_MARK
+    head = json.dumps({"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "config": config,
+                       "step": session.step_count}, indent=1)
+    if points:
+        rows = yield from _points_json(points)
+        head = head.replace(json.dumps(_POINTS_MARK), "[\n" + rows + "\n  ]", 1)
     body = yield from _parameters_json(session.network)
     return "mlp-playground.json", f'{head[:-2]},\n "parameters": {body}\n}}'
+
+
+def _points_json(points: list[Any]) -> Generator[None, None, str]:
+    """The custom points as JSON rows, a point per line, ``POINTS_PIECE`` points per piece: writing a
+    float's shortest repr is most of the cost (5,000 points take ~12 ms, in one go)."""
+    pieces = []
+    for start in range(0, len(points), POINTS_PIECE):
+        # numbers only inside: every "], [" is a break between two points
+        text = json.dumps(points[start:start + POINTS_PIECE])[1:-1].replace("], [", "],\n   [")
+        pieces.append("   " + text)
+        yield
+    return ",\n".join(pieces)
 
 
 def _parameters_json(net: Network) -> Generator[None, None, str]:
@@ -118,10 +144,19 @@ def import_csv(session: Session, text: str | bytes) -> Imported:
     from step 0, on the "user" dataset with the file's view box. The output unit is kept if it fits the
     data, else sigmoid (softmax for more than two classes) or linear (a regression), and the batch size is
     cut to the training set; ``notes`` say so. ImportFault names what was wrong; nothing changes then."""
+    return apply_csv(session, read_csv(text))
+
+
+def read_csv(text: str | bytes) -> ImportedData:
+    """The first half of ``import_csv``, which needs no session: the file read (ImportFault if it cannot)."""
     try:
-        data = parse_csv(text)
+        return parse_csv(text)
     except CsvError as exc:
         raise ImportFault("content", str(exc), exc.row, exc.column) from None
+
+
+def apply_csv(session: Session, data: ImportedData) -> Imported:
+    """The second half of ``import_csv``: ``data`` made the session's, from the config it has now."""
     partial, notes = csv_config(session.config, data)
     try:
         session.rebuild(session.config.merged(partial))
@@ -136,13 +171,17 @@ def import_csv(session: Session, text: str | bytes) -> Imported:
 
 def csv_config(config: SessionConfig, data: ImportedData) -> tuple[dict[str, Any], list[str]]:
     """The partial config that trains ``config``'s network on ``data``, and notes on what it changed
-    besides the data (the output unit, the batch size)."""
+    besides the data (input features that ignore x2, the output unit, the batch size)."""
     partial: dict[str, Any] = {
         "dataset": "user", "custom_points": np.column_stack([data.X, data.y]).tolist(),
         "custom_regression": data.regression, "custom_box": list(data.box)}
     if not data.regression:
         partial["classes"] = data.classes
     notes = []
+    if is_one_d(config.features):  # a curve-fitting scene's inputs: they would read x1 alone
+        partial["features"] = ["x1", "x2"]
+        notes.append(f"the input features are now x1, x2: the points are 2-D (they were "
+                     f"{', '.join(config.features)})")
     output, why = _fitting_output(config.output, data)
     if output != config.output:
         partial.update(output=output, loss=None)
@@ -175,11 +214,25 @@ def import_json(session: Session, text: str | bytes) -> Imported:
     """Restore a ``Session.export("json")`` file into ``session``: its config, every parameter and the step
     counter, exactly (the optimizer's state starts afresh). The whole file is checked on a session of its
     own before ``session`` changes; ImportFault names what was wrong."""
-    doc = read_export(text)
+    return apply_json(session, check_json(type(session), text))
+
+
+def check_json(session_type: type[Session], text: str | bytes) -> ExportFile:
+    """The first half of ``import_json``, which needs no live session: the export read, its config built
+    into a session of ``session_type`` of its own and its parameters set on that network, so that the
+    second half cannot fail (ImportFault names what was wrong)."""
+    return finish(check_json_steps(session_type, text))
+
+
+def check_json_steps(session_type: type[Session], text: str | bytes) -> Generator[None, None, ExportFile]:
+    """``check_json`` in pieces (the text parsed, the layout and config checked, the network built and its
+    parameters set: ~10 ms each for the largest export), so that a server runs it a slice at a time."""
+    doc = yield from _read_export_steps(text)
     try:
-        probe = type(session)(doc.config)
+        probe = session_type(doc.config)
     except ConfigError as exc:
         raise ImportFault(f"config.{exc.field}", f"config.{exc}", config=True) from None
+    yield
     try:
         probe.network.set_parameters(**doc.parameters)
     except FieldError as exc:
@@ -188,6 +241,14 @@ def import_json(session: Session, text: str | bytes) -> Imported:
     except (ValueError, TypeError):
         raise ImportFault("parameters", "parameters: weights, biases and unit_params must be nested lists of "
                                         "numbers, as an export writes them") from None
+    if doc.config.optimizer != "sgd" and doc.step > 0:  # plain SGD keeps no state: nothing is lost
+        doc.notes.append(f"the {doc.config.optimizer} optimizer starts afresh: its running averages are not "
+                         "in the file, so training on takes its own path from here")
+    return doc
+
+
+def apply_json(session: Session, doc: ExportFile) -> Imported:
+    """The second half of ``import_json``: the checked export made the session's state."""
     session.rebuild(doc.config, doc.parameters, doc.step)
     d = session.data
     return Imported("json", len(d.train_y) + len(d.test_y), d.regression, d.classes, session.step_count,
@@ -199,7 +260,12 @@ def read_export(text: str | bytes) -> ExportFile:
 
     A file without ``format`` and ``version`` but with ``config`` and ``parameters`` was written before
     exports carried a version: it is read as version 1, whose layout it has, with a note saying so."""
+    return finish(_read_export_steps(text))
+
+
+def _read_export_steps(text: str | bytes) -> Generator[None, None, ExportFile]:
     doc = _load(text)
+    yield
     if not isinstance(doc, dict):
         raise ImportFault("format", "not an MLP Playground export: expected a JSON object with format, "
                                     "version, config, step and parameters")
@@ -221,6 +287,7 @@ def read_export(text: str | bytes) -> ExportFile:
         field_name, message = describe_validation_error(exc)
         raise ImportFault(f"config.{field_name}" if field_name else "config", f"config.{message}",
                           config=True) from None
+    yield
     step = doc.get("step", 0)
     if type(step) is not int or not 0 <= step <= MAX_STEP:
         raise ImportFault("step", f"step: expected a whole number 0..2^53, got {step!r}")

@@ -320,7 +320,7 @@ class Session:
         return finish(self.export_steps(fmt))
 
     def export_steps(self, fmt: str) -> Generator[None, None, tuple[str, str]]:
-        """``export`` in pieces: the JSON a weight matrix at a time (see ``_parameters_json``)."""
+        """``export`` in pieces: the JSON a weight matrix at a time (app/importing.py writes it)."""
         if fmt == "json":
             return (yield from importing.export_json(self))
         if fmt == "csv":  # reads back with import_csv (its 'set' column is read past)
@@ -372,12 +372,6 @@ _ENGINE_FIELDS = {"n": "points", "noise": "noise", "classes": "classes", "points
 def _plane(raw: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Points as ``(n, 2)``: a 1-D set's point (x, f(x)) is drawn at height f(x), so it traces its curve."""
     return raw if raw.shape[1] == 2 else np.column_stack([raw[:, 0], y])
-
-
-def _lists(params: dict[Any, Any]) -> dict[str, Any]:
-    """One layer's unit parameters (``{name: (units,) array}``) as lists. ``Any``: whatever the engine's
-    annotation of ``Network.unit_params`` says, a layer's entry is read here by name only."""
-    return {str(k): v.tolist() for k, v in params.items()}
 
 
 def _reg(config: SessionConfig) -> str | None:

@@ -11,12 +11,13 @@ file changes nothing. Answers: docs/protocol.md, "Importing a file".
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from app import delivery, importing, runner
+from app import delivery, importing, runner, slicing
 from app import protocol as p
 from app.session import Session
 
@@ -27,6 +28,8 @@ log = logging.getLogger("mlp_playground.uploads")
 
 LIMITS = {"csv": importing.MAX_CSV_BYTES, "json": importing.MAX_JSON_BYTES}
 TOKEN_HEADER = "x-session-token"
+# a form's encodings wrap the file in their own syntax, which would be read as the file's first rows
+FORM_TYPES = ("multipart/", "application/x-www-form-urlencoded")
 
 
 class Refused(Exception):
@@ -48,6 +51,10 @@ async def receive(request: Request, hub: Hub, kind: str | None, origin_ok: bool)
         limit = LIMITS.get(kind or "")
         if kind is None or limit is None:
             raise Refused(400, p.E_INVALID_VALUE, f"kind must be csv or json, got {kind!r}", "kind")
+        if request.headers.get("content-type", "").lower().startswith(FORM_TYPES):
+            raise Refused(415, p.E_INVALID_VALUE, "send the file itself as the request body, not a form "
+                                                  "(in a page: fetch(url, {method: 'POST', body: file}))",
+                          "content")
         live = hub.by_token(request.headers.get(TOKEN_HEADER))
         if live is None:
             raise Refused(404, p.E_UNKNOWN_SESSION, "no live session holds that token (header "
@@ -82,13 +89,20 @@ async def read_body(request: Request, kind: str, limit: int) -> bytes:
 
 
 async def apply(hub: Hub, live: Live, kind: str, body: bytes) -> dict:
-    """Import ``body`` into the session on its turn in the pool and tell its socket; the answer's body."""
+    """Import ``body`` into the session and tell its socket; the answer's body. The file is read and
+    checked in the pool, in the session's share but beside its training (it needs no session); only the
+    change itself waits for the session's turn."""
     live.touched = hub.clock()
-    await runner.stop_stepping(live)  # a 'step n' under way ends first, as before any control message
-    session = live.session
-    method = Session.import_csv if kind == "csv" else Session.import_json
+    use: Callable[[Session, Any], importing.Imported] = (importing.apply_csv if kind == "csv"
+                                                         else importing.apply_json)
     try:
-        result = await hub.call(live, method, session, body)
+        if kind == "csv":
+            checked: Any = await hub.pool.run(live.share, importing.read_csv, body)
+        else:  # in slices, by the session's share; no lock: the check touches no live session
+            work = importing.check_json_steps(Session, body)
+            _, checked, _ = await slicing.drive(hub.pool, live.share, work, hub.settings.slice_ms / 1000.0)
+        await runner.stop_stepping(live)  # a 'step n' under way ends first, as before any control message
+        result = await hub.call(live, use, live.session, checked)
     except importing.ImportFault as exc:
         code = p.E_INVALID_CONFIG if exc.config else p.E_INVALID_FILE
         raise Refused(422, code, str(exc), exc.field, exc.row, exc.column) from None

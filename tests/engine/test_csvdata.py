@@ -158,3 +158,21 @@ def test_a_coordinate_beyond_a_million_names_its_row_and_column():
         parse_csv("x1,x2,y\n0,0,1\n2e6,1,1\n1,0,1\n1,1,0\n")
     assert (err.value.row, err.value.column) == (3, 1)
     assert parse_csv("x1,x2,y\n0,0,1e300\n1e6,1,1\n1,0,1\n1,1,0\n").y[0] == 1e300  # targets: any finite
+
+
+def test_a_full_file_reads_back_every_number_exactly_as_written():
+    r = np.random.default_rng(4)
+    X, y = r.normal(size=(MAX_ROWS, 2)) * 50, r.normal(size=MAX_ROWS) * 1e3
+    rows = zip(X.tolist(), y.tolist(), strict=True)
+    text = "x1,x2,y\n" + "".join(f"{a!r},{b!r},{t!r}\n" for (a, b), t in rows)
+    data = parse_csv(text)
+    np.testing.assert_array_equal(data.X, X)
+    np.testing.assert_array_equal(data.y, y)
+
+
+def test_quoted_fields_are_read_and_an_unclosed_quote_stays_on_its_row():
+    data = parse_csv('x1,x2,label\n"0",0,0\n0,"1",1\n1,0,1\n1,1,0\n')
+    np.testing.assert_array_equal(data.X, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    with pytest.raises(CsvError, match=r"row 3: expected 3 columns .* got 2") as err:
+        parse_csv('x1,x2,label\n0,0,0\n0,"1,1\n1,0,1\n1,1,0\n')
+    assert err.value.row == 3

@@ -128,6 +128,19 @@ def test_user_classes_below_the_largest_label_are_refused_naming_classes():
         make_dataset("user", rng(), points=[(0, 0, 3), (1, 1, 0)], classes=3)
 
 
+def test_many_user_points_read_in_bulk_give_the_points_as_written():
+    r = rng(9)
+    xs, labels = r.normal(size=(MAX_POINTS, 2)) * 3, r.integers(0, 4, MAX_POINTS)
+    pts = [(float(a), int(b) if i % 2 else float(b), int(c))  # ints and floats mixed, as JSON gives them
+           for i, ((a, b), c) in enumerate(zip(xs, labels, strict=True))]
+    d = make_dataset("user", rng(), points=pts)
+    assert d.X.tolist() == [[a, float(b)] for a, b, _ in pts] and d.y.tolist() == labels.tolist()
+    assert d.y.dtype == np.int64 and d.classes == 4
+    pts[-1] = (pts[-1][0], pts[-1][1], True)  # one bad point among many is still named
+    with pytest.raises(ValueError, match=rf"^points\[{MAX_POINTS - 1}\]: label must be an integer"):
+        make_dataset("user", rng(), points=pts)
+
+
 def test_user_regression_points_keep_any_finite_target_as_float():
     pts = [(0, 0, 12.5), (1, 0, -3), (0, 1, 1e6), (2, 2, 0)]
     d = make_dataset("user", rng(), points=pts, regression=True, classes=4)

@@ -99,3 +99,24 @@ def test_merge_keeps_unmentioned_fields_and_reports_changes():
 def test_activation_list_gives_one_name_per_layer():
     assert SessionConfig(hidden=[2, 3], activation="relu").activations() == ["relu", "relu"]
     assert SessionConfig(hidden=[2, 3], activation=["relu", "tanh"]).activations() == ["relu", "tanh"]
+
+
+@pytest.mark.parametrize(("box", "mentions"), [
+    ([1.0, 1.0], "lo < hi"), ([2.0, -2.0], "lo < hi"), ([0.0, 2e7], "less than or equal to 10000000"),
+    ([float("nan"), 1.0], "finite"), ([0.0], "at least 2 items"), ([0, 1, 2], "at most 2 items"),
+    ("wide", "valid"),
+])
+def test_a_bad_custom_box_is_refused_naming_custom_box(box, mentions):
+    field, message = refused({"custom_box": box})
+    assert field is not None and field.startswith("custom_box") and mentions in message
+
+
+def test_custom_regression_and_box_default_off_and_rebuild_when_changed():
+    config = SessionConfig()
+    assert config.custom_regression is False and config.custom_box is None
+    assert {"custom_regression", "custom_box"}.isdisjoint(LIVE_FIELDS)
+    box = SessionConfig().merged({"custom_box": [-10, 30]}).custom_box
+    assert box == [-10.0, 30.0]
+    schema = json_schema()["properties"]["custom_box"]["anyOf"][0]  # a link's "custom_box=-10,30" parses
+    assert schema["type"] == "array" and schema["items"]["type"] == "number"
+    assert (schema["minItems"], schema["maxItems"]) == (2, 2)

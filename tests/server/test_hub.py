@@ -168,3 +168,12 @@ def test_pause_reports_the_step_the_session_really_stopped_at():
 
     reported, final = asyncio.run(go())
     assert reported == final > 0
+
+
+def test_by_token_finds_the_live_session_of_a_token_and_nothing_for_others():
+    hub = Hub(Settings())
+    live = live_session(hub)
+    assert hub.by_token("t1") is live
+    assert hub.by_token("t2") is None and hub.by_token("") is None and hub.by_token(None) is None
+    hub.free(live)
+    assert hub.by_token("t1") is None

@@ -74,6 +74,15 @@ def test_an_import_restarts_the_optimizer_and_the_history_at_the_imported_step()
     assert b.train(5) == 5 and b.step_count == 42
 
 
+def test_the_notes_say_that_a_stateful_optimizer_starts_afresh_and_sgd_has_nothing_to_lose():
+    notes = Session().import_json(trained().export("json")[1]).notes  # Adam at step 37
+    assert notes == ["the adam optimizer starts afresh: its running averages are not in the file, so "
+                     "training on takes its own path from here"]
+    sgd = Session(SessionConfig(seed=2))
+    sgd.train(5)
+    assert Session().import_json(sgd.export("json")[1]).notes == []
+
+
 def test_an_import_keeps_playing_and_drops_the_scene():
     b = Session(scene="xor-by-hand")
     b.playing = True
@@ -99,8 +108,8 @@ def test_an_export_written_before_versions_is_read_as_version_1_with_a_note():
     b = Session()
     result = b.import_json(json.dumps(doc))
     assert_same_network(a, b)
-    assert result.notes == ["the file has no version: it was read as version 1, the layout exports had "
-                            "before they carried one"]
+    assert result.notes[0] == ("the file has no version: it was read as version 1, the layout exports had "
+                               "before they carried one")
 
 
 def _refused(text: str | bytes, field: str, mentions: str, config: bool = False) -> ImportFault:
@@ -199,7 +208,7 @@ def test_a_csv_becomes_the_user_dataset_with_its_points_and_box_from_step_0():
     data = parse_csv(XOR_CSV)
     assert (result.kind, result.rows, result.regression, result.classes, result.step) == ("csv", 16, False,
                                                                                            2, 0)
-    assert s.step_count == 0 and s.config.dataset == "user" and s.config.custom_box == data.box
+    assert s.step_count == 0 and s.config.dataset == "user" and tuple(s.config.custom_box) == data.box
     held = np.concatenate([np.column_stack([s.data.train_raw, s.data.train_y]),
                            np.column_stack([s.data.test_raw, s.data.test_y])])
     assert sorted(map(tuple, held.tolist())) == sorted(map(tuple, np.column_stack([data.X, data.y]).tolist()))
@@ -281,3 +290,33 @@ def test_an_empty_or_million_row_csv_is_refused_with_a_clear_message(rows):
         s.import_csv(text)
     assert err.value.field == "content" and mentions in str(err.value)
     assert s.config.dataset != "user"
+
+
+def test_five_thousand_custom_points_export_in_pieces_and_read_back_exactly():
+    r = np.random.default_rng(2)
+    xs, labels = r.normal(size=(5000, 2)).tolist(), r.integers(0, 3, 5000).tolist()
+    points = [[a, b, c] for (a, b), c in zip(xs, labels, strict=True)]
+    a = Session(SessionConfig(dataset="user", custom_points=points, classes=3, output="softmax",
+                              custom_box=[-4.5, 4.5]))
+    steps, pieces = a.export_steps("json"), 0
+    while True:
+        try:
+            next(steps)
+            pieces += 1
+        except StopIteration as done:
+            _, text = done.value
+            break
+    assert pieces == 5 + len(a.network.weights)  # 1,000 points a piece, then a weight matrix a piece
+    assert json.loads(text)["config"]["custom_points"] == points
+    b = Session()
+    assert b.import_json(text).rows == 5000
+    assert_same_network(a, b)
+    np.testing.assert_array_equal(a.data.train_raw, b.data.train_raw)
+
+
+def test_a_curve_fitting_scenes_x1_only_inputs_become_x1_x2_for_2d_points():
+    s = Session(scene="universality")
+    assert s.config.features == ["x1"]
+    result = s.import_csv(XOR_CSV)
+    assert s.config.features == ["x1", "x2"] and s.data.train_x.shape[1] == 2
+    assert "the input features are now x1, x2: the points are 2-D (they were x1)" in result.notes

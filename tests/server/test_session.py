@@ -214,3 +214,21 @@ def test_start_from_sets_the_parameters_that_reset_returns_to():
     assert s.network.get_parameters() != start
     s.reset()
     assert s.step_count == 0 and s.network.get_parameters() == start
+
+
+def test_a_user_regression_set_trains_on_its_targets_in_its_own_box():
+    points = [[x, y, 3.0 * x - y] for x in range(-2, 3) for y in range(-2, 3)]
+    s = Session(SessionConfig(dataset="user", custom_points=points, custom_regression=True,
+                              custom_box=[-2.5, 2.5], output="linear"))
+    assert s.data.regression and s.data.classes == 0 and s.data.box == (-2.5, 2.5)
+    targets = sorted(np.concatenate([s.data.train_y, s.data.test_y]).tolist())
+    assert targets == sorted(p[2] for p in points)
+    assert p.frame_header(s.snapshot())["box"] == [-2.5, 2.5]
+
+
+def test_a_user_regression_set_with_a_classifier_output_is_refused_naming_output():
+    points = [[0, 0, 0.5], [1, 0, 2.5], [0, 1, -1.5], [1, 1, 4.0]]
+    with pytest.raises(ConfigError) as err:
+        Session(SessionConfig(dataset="user", custom_points=points, custom_regression=True, output="sigmoid",
+                              batch_size=2))
+    assert err.value.field == "output" and "linear or tanh" in str(err.value)

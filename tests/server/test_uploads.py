@@ -200,6 +200,13 @@ def test_a_cross_origin_post_is_refused(client, ws, origin):
     assert_import_error(post(client, ws, XOR_CSV, origin=origin), 403, p.E_CROSS_ORIGIN, "origin")
 
 
+def test_no_cors_preflight_is_granted_so_other_sites_pages_cannot_send_the_token_header(client):
+    r = client.options("/api/import?kind=csv", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-session-token"})
+    assert r.status_code == 405 and "access-control-allow-origin" not in r.headers
+
+
 def test_the_pages_own_origin_is_accepted(client, ws):
     assert post(client, ws, XOR_CSV, origin="http://testserver").status_code == 200
 
@@ -208,6 +215,13 @@ def test_the_pages_own_origin_is_accepted(client, ws):
 def test_an_unknown_kind_is_refused_naming_kind(client, ws, kind):
     assert_import_error(post(client, ws, XOR_CSV, kind=kind), 400, p.E_INVALID_VALUE, "kind",
                         mentions="kind must be csv or json")
+
+
+def test_a_form_instead_of_the_file_is_refused_saying_to_send_the_file_itself(client, ws):
+    r = client.post("/api/import?kind=csv", files={"file": ("points.csv", XOR_CSV, "text/csv")},
+                    headers={"X-Session-Token": ws.welcome["token"]})
+    assert_import_error(r, 415, p.E_INVALID_VALUE, "content", mentions="send the file itself")
+    assert post(client, ws, XOR_CSV, **{"content-type": "text/csv"}).status_code == 200
 
 
 def test_imports_count_against_the_sessions_rate_limit():
@@ -261,3 +275,15 @@ def test_a_playing_session_plays_on_after_an_import(client, ws):
     assert ws.until("state")["state"] == "playing"
     header, _ = p.decode_frame(ws.until("frame"))
     assert header["box"] == pytest.approx([-3.3, 3.3])
+
+
+def test_a_parked_session_takes_the_file_and_its_next_greeting_shows_it(client):
+    with client.websocket_connect("/ws") as page:
+        first = Reader(page)
+        token = first.hello()["token"]
+    r = client.post("/api/import?kind=csv", content=XOR_CSV, headers={"X-Session-Token": token})
+    assert r.status_code == 200 and r.json()["rows"] == 16
+    with client.websocket_connect("/ws") as page:
+        welcome = Reader(page).hello(token=token)
+    assert welcome["resumed"] is True and welcome["config"]["dataset"] == "user"
+    assert welcome["config"]["custom_box"] == pytest.approx([-3.3, 3.3])
