@@ -222,7 +222,10 @@ async function importFile(file) {
     notice(`Could not load ${name}: the server cannot be reached; try again when it answers.`);
     return;
   }
-  if (views.importer.busy) return;
+  if (views.importer.busy) {
+    notice(`Not loaded: ${name} came while another file is still loading; try it again in a moment.`);
+    return;
+  }
   const kind = kindOf(name, await file.slice(0, 64).text());
   const big = tooLarge(kind, file.size);
   if (big) {

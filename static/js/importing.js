@@ -44,7 +44,9 @@ export function where(body) {
  * @param {string} name the file's name @param {object|null} body the error answer @param {number} status
  */
 export function describeError(name, body, status) {
-  let why = body && typeof body.message === "string" ? body.message : `the server answered HTTP ${status}`;
+  // (the sentence ends here, whether or not the server's message had its own full stop)
+  let why = body && typeof body.message === "string" ? body.message.replace(/\.\s*$/, "")
+    : `the server answered HTTP ${status}`;
   const at = where(body);
   if (at && !why.startsWith(at)) why = `${at}: ${why}`;
   return `Could not load ${name}: ${why}. Nothing was changed.`;
