@@ -345,6 +345,24 @@ def test_a_bad_csv_names_row_and_column_and_the_session_keeps_training(new_page)
     screenshot(page, "import-error.png")
 
 
+@pytest.mark.parametrize(("name", "content", "words"), [
+    ("empty.csv", "", "no rows"),
+    ("one-class.csv", "x1,x2,label\n0,0,1\n1,1,1\n2,2,1\n3,3,1\n", "at least two classes"),
+    ("label.csv", "x1,x2,label\n0,0,1\n1,1,0\n2,2,9\n3,3,1\n", "row 4, column 3"),
+    ("future.json", json.dumps({"format": "mlp-playground", "version": 2, "config": {}, "parameters": {}}),
+     "version"),
+    ("other.json", json.dumps({"hello": "world"}), "format"),
+])
+def test_a_file_the_server_refuses_is_named_and_changes_nothing(new_page, name, content, words):
+    page = new_page()
+    before = page.evaluate("window.__mlp.config")
+    kind = "application/json" if name.endswith(".json") else "text/csv"
+    choose(page, {"name": name, "mimeType": kind, "buffer": content.encode()})
+    text = wait_notice(page, f"Could not load {name}")
+    assert words in text and text.endswith("Nothing was changed."), text
+    assert page.evaluate("window.__mlp.config") == before
+
+
 def test_a_file_over_the_size_limit_is_refused_in_the_page_with_the_servers_words(new_page, base_url):
     page = new_page()
     posts: list[str] = []
