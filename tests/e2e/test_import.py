@@ -326,6 +326,17 @@ def test_loading_a_file_leaves_the_lecture_scene(new_page):
     assert page.is_hidden("#scene-caption") and page.is_hidden("#lecture")
 
 
+@pytest.mark.parametrize("query", ["?embed=1", "?hide=import"])
+def test_a_slide_or_a_page_without_the_import_control_takes_no_drop(new_page, query):
+    page = new_page(query)
+    assert page.is_hidden("#import-file")
+    got = page.evaluate(DROP_JS, ["xor.csv", as_csv(grid_points(4, -3.0, 3.0, lambda a, b: int(a * b > 0))),
+                                  "text/csv"])
+    assert not got["shown"] and got["prevented"]  # nor does the browser open the file in the page's place
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__mlp.config.dataset") == "circle"
+
+
 # ---- errors: named, and nothing changes ---------------------------------------------------------------
 
 def test_a_bad_csv_names_row_and_column_and_the_session_keeps_training(new_page):

@@ -34,9 +34,10 @@ export class ImporterView {
       this.showOverlay(true);
     });
     document.addEventListener("dragover", (e) => {
-      if (!carriesFiles(e) || !this.cb.canDrop()) return;
-      e.preventDefault(); // without it the browser opens the dropped file in place of the page
-      e.dataTransfer.dropEffect = "copy";
+      if (!carriesFiles(e)) return;
+      // taken over even where no file is taken (a slide): the browser would open the file in place of the page
+      e.preventDefault();
+      e.dataTransfer.dropEffect = this.cb.canDrop() ? "copy" : "none";
     });
     document.addEventListener("dragleave", (e) => {
       if (!carriesFiles(e)) return;
