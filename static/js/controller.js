@@ -10,7 +10,7 @@ import { PageModel } from "./model.js";
 import { Socket } from "./socket.js";
 import { buildQuery, parseQuery, pointsLeftOut, USER_BOX, writeUrl } from "./state.js";
 import { adoptTfLink } from "./tflinks.js";
-import { classesOf, editable, editPoints, helloConfig, linkExtras, START_POINTS } from "./userPoints.js";
+import { classesOf, editable, editPoints, helloConfig, linkExtras, resetPoints, START_POINTS } from "./userPoints.js";
 import { describeError, describeSuccess, kindOf, pointsCsv, sendImport, tooLarge } from "./importing.js";
 import { ImporterView } from "./views/importer.js";
 import { BackpropOverlay } from "./views/backpropOverlay.js";
@@ -541,7 +541,7 @@ function wireToggles() {
   });
   toggle("show-regions", "regions", () => send({ type: "view", regions: model.ui.regions }));
   $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
-  $("reset-points").addEventListener("click", () => change({ custom_points: START_POINTS }));
+  $("reset-points").addEventListener("click", () => change(resetPoints()));
   $("diverged-fix").addEventListener("click", () => {
     const lr = Math.max(1e-5, model.config.learning_rate / 10);
     change({ learning_rate: +lr.toPrecision(2) });

@@ -53,6 +53,12 @@ export function helloConfig(config) {
   return { config: stand, heldBack: { points, regression: Boolean(config.custom_regression) } };
 }
 
+/** The patch of "Reset points": the editor's starting points, in the editor's box, two classes; an uploaded
+ * set's box and regression target go with its points. */
+export function resetPoints() {
+  return { custom_points: START_POINTS, custom_box: null, custom_regression: false, classes: 2 };
+}
+
 /** Training points the server will cut from `n` points at `ratio` (engine split: rounded, 1..n-1). */
 export function trainSize(n, ratio) {
   return ratio >= 1 ? n : Math.min(n - 1, Math.max(1, Math.round(n * ratio)));

@@ -23,6 +23,10 @@ LOADED = "window.__mlp.config.dataset === 'user' && Array.isArray(window.__mlp.c
 # The colours the page draws points in (static/js/colors.js): TF Playground's orange and blue, and the
 # class palette for K > 2, written out here so that the test does not read them from the code it checks.
 ORANGE = (245, 147, 34)
+# The editor's starting points (static/js/userPoints.js START_POINTS): an XOR pattern, three of each class in
+# each quadrant.
+START = [[x * sx, y * sy, int(sx == sy)] for (x, y) in [(2, 2), (3.5, 1.5), (1.5, 3.5)]
+         for (sx, sy) in [(1, 1), (-1, -1), (1, -1), (-1, 1)]]
 BLUE = (8, 119, 189)
 
 
@@ -298,6 +302,23 @@ def test_a_regression_upload_is_not_edited_by_clicks(new_page):
     click_at(page, 0.5, 0.5, expected_box(pts))
     page.wait_for_timeout(300)
     assert len(page.evaluate("window.__mlp.config.custom_points")) == len(pts)
+
+
+@pytest.mark.parametrize("upload", ["classes", "regression"])
+def test_reset_points_goes_from_an_upload_back_to_the_editors_points(new_page, upload):
+    page = new_page()
+    if upload == "classes":
+        choose(page, csv_file("three.csv", as_csv(three_classes())))
+    else:
+        choose(page, csv_file("plane.csv", as_csv(grid_points(5, 10.0, 30.0, lambda a, b: a - b), "x1,x2,y")))
+    wait_js(page, LOADED + " && window.__mlp.dataset && window.__mlp.dataset.box[0] > 5")
+    page.click("#reset-points")
+    wait_js(page, "window.__mlp.config.custom_box === null && window.__mlp.dataset.box[1] === 6")
+    config = page.evaluate("window.__mlp.config")
+    assert config["custom_points"] == START and config["classes"] == 2 and not config["custom_regression"]
+    assert not page.evaluate("window.__mlp.dataset.regression")
+    assert page.inner_text("#notice-text").startswith("Loaded ")  # no refusal came after the upload's notice
+    assert page.is_visible("#edit-hint")
 
 
 def test_choosing_your_tile_again_brings_back_the_upload_with_its_classes(new_page):
