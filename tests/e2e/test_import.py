@@ -347,6 +347,24 @@ def test_loading_a_file_leaves_the_lecture_scene(new_page):
     assert page.is_hidden("#scene-caption") and page.is_hidden("#lecture")
 
 
+def test_while_a_file_is_on_its_way_the_button_says_so_and_a_second_file_is_named(new_page):
+    page = new_page()
+    held = []
+    page.route("**/api/import*", lambda route: held.append(route))  # answered below, when the test says
+    pts = grid_points(4, -3.0, 3.0, lambda a, b: int(a * b > 0))
+    choose(page, csv_file("a-rather-long-name-of-a-data-file.csv", as_csv(pts)))
+    wait_js(page, "document.getElementById('import-file').getAttribute('aria-busy') === 'true'")
+    assert page.inner_text("#import-file") == "Loading a-rather-long-name-of-a\u2026"
+    choose(page, csv_file("second.csv", as_csv(pts)))
+    text = wait_notice(page, "Not loaded: second.csv")
+    assert "second.csv came while another file is still loading" in text
+    assert len(held) == 1
+    held[0].continue_()
+    wait_notice(page, "Loaded a-rather-long-name-of-a-data-file.csv: 16 points, 2 classes")
+    assert page.get_attribute("#import-file", "aria-busy") == "false"
+    assert page.inner_text("#import-file") == "Load data or a saved network\u2026"
+
+
 @pytest.mark.parametrize("query", ["?embed=1", "?hide=import"])
 def test_a_slide_or_a_page_without_the_import_control_takes_no_drop(new_page, query):
     page = new_page(query)

@@ -68,6 +68,8 @@ export class ImporterView {
   setBusy(name) {
     this.busy = Boolean(name);
     this.button.setAttribute("aria-busy", String(this.busy));
-    this.button.textContent = name ? `Loading ${name}\u2026` : "Load data or a saved network\u2026";
+    // a long file name would stretch the data column: the notice says it whole
+    const short = name && name.length > 24 ? name.slice(0, 23) : name;
+    this.button.textContent = name ? `Loading ${short}\u2026` : "Load data or a saved network\u2026";
   }
 }
