@@ -267,7 +267,8 @@ async function reimportHeldBack(then) {
   else {
     page.lostSession = false;
     send({ type: "view" }); // frames were held back for the restore: ask for one now
-    notice(`${lostReason()}; your uploaded points could not be loaded again (${describeError("them", r.body, r.status)})`);
+    const why = (r.body && r.body.message) || `HTTP ${r.status}`;
+    notice(`${lostReason()}; your uploaded points could not be loaded again (${why}): load the file once more.`);
   }
 }
 
