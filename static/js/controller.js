@@ -52,11 +52,11 @@ const page = {
   online: false,
   wasPlaying: false, // playing when the connection dropped: a restored network plays on
   lostSession: false, // the welcome found no session for our token: restore once its state arrives
-  offlineNotice: "", // the notice shown while the server cannot be reached
-  offlineSince: 0, // performance.now() when the connection dropped
   heldBack: null, // uploaded points the last hello could not carry: an import brings them to a lost session
   reimporting: false, // that import is on its way
   leftOut: 0, // points the page's link said it could not carry (state.js): named unless the session resumes
+  offlineNotice: "", // the notice shown while the server cannot be reached
+  offlineSince: 0, // performance.now() when the connection dropped
 };
 
 async function getJSON(url) {
@@ -512,14 +512,14 @@ function buildViews(sceneList) {
   views.lecture = new LecturePanel($("lecture"), {
     send, configure: change, plot: $("plot"), defaultScene: model.defaultScene, overlay: backprop,
   });
-  views.toolbar = new Toolbar({ onPlay: playPause, onStep: stepOnce, onReset: reset, onEscape: closeEditor });
-  views.share = new ShareView({ onExport: (format) => send({ type: "export", format }) });
   views.importer = new ImporterView({
     onFile: importFile,
     onRefused: (why) => notice(`Nothing was loaded: ${why}.`),
     // a room's viewer and an embedded slide have no data column to load into
     canDrop: () => !views.broadcast.watching && !model.ui.embed && !model.ui.hide.includes("import"),
   });
+  views.toolbar = new Toolbar({ onPlay: playPause, onStep: stepOnce, onReset: reset, onEscape: closeEditor });
+  views.share = new ShareView({ onExport: (format) => send({ type: "export", format }) });
   installEditor();
   installNotice();
   applyHide();

@@ -214,9 +214,9 @@ export function parseQuery(search, schema, known = {}) {
   const params = new URLSearchParams(search);
   const config = {};
   const ui = { embed: false, edit: false, hide: [], scene: null, regions: false, test: false, discretize: false };
-  const notices = [];
   let rawPoints = null;
   let leftOut = 0; // points a link said it could not carry (`custom_points=N-not-in-link`)
+  const notices = [];
   for (const [key, raw] of params) {
     if (key in UI_KEYS) {
       const kind = UI_KEYS[key];
