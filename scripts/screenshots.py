@@ -1,6 +1,7 @@
 """Regenerates the committed screenshots: every lecture scene at 1280x720 (the full page, as a projector
 shows it) and at 960x540 (embedded, as a slide shows it) in docs/scenes/, and docs/screenshot.png and
-docs/screenshot-embed.png, the README's pictures, docs/lecture-mode.png and docs/rewind.png.
+docs/screenshot-embed.png, the README's pictures, docs/lecture-mode.png, docs/rewind.png and
+docs/your-data.png.
 
     python3 scripts/screenshots.py                  # all of them, into docs/
     python3 scripts/screenshots.py --out /tmp/shots --scene depth --size 960x720
@@ -13,6 +14,7 @@ the pictures show what a lecturer sees a few seconds after opening the link.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -109,6 +111,39 @@ def shoot_rewind(browser, base: str, path: Path) -> None:
     print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
+def your_data_csv() -> str:
+    """A file a lecturer might bring: three clusters of a measurement on its own scale (about 1.5..9.5 on
+    both axes), 240 rows with a header, made from a fixed formula so the picture is the same on every run."""
+    rows = ["length,width,label"]
+    centres = [(3.2, 3.0), (5.6, 7.2), (7.9, 3.6)]
+    for i in range(240):
+        k = i % 3
+        a, b = (i * 0.6180339) % 1.0, (i * 0.7548776) % 1.0  # low-discrepancy spread around the centre
+        r, t = 0.25 + 0.9 * a, 6.2831853 * b
+        x1 = centres[k][0] + r * 1.4 * math.cos(t)
+        x2 = centres[k][1] + r * 1.2 * math.sin(t)
+        rows.append(f"{x1:.3f},{x2:.3f},{k}")
+    return "\n".join(rows) + "\n"
+
+
+def shoot_your_data(browser, base: str, path: Path) -> None:
+    """docs/lecture.md's "Your own data": a CSV loaded with the file button, trained a while."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = ctx.new_page()
+        page.goto(f"{base}/?steps_per_frame=20")
+        settle(page, scenes.DEFAULT_SCENE)
+        page.set_input_files("#import-input", files=[{"name": "measurements.csv", "mimeType": "text/csv",
+                                                      "buffer": your_data_csv().encode()}])
+        wait_js(page, "window.__mlp.config.dataset === 'user' && window.__mlp.dataset "
+                      "&& window.__mlp.dataset.classes === 3")
+        train(page, 1500)
+        page.screenshot(path=str(path))
+    finally:
+        ctx.close()
+    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs",
@@ -143,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             shoot(browser, base, "?tour=1&scene=depth", "1280x720", args.out / "lecture-mode.png", "depth")
             # docs/lecture.md's rewinding: the default scene trained a while, then a click on the loss chart
             shoot_rewind(browser, base, args.out / "rewind.png")
+            # docs/lecture.md's "Your own data": a CSV loaded with the file button, trained a while
+            shoot_your_data(browser, base, args.out / "your-data.png")
         browser.close()
     return 0
 

@@ -8,9 +8,11 @@ import { installEmbed } from "./embed.js";
 import { grouped } from "./format.js";
 import { PageModel } from "./model.js";
 import { Socket } from "./socket.js";
-import { buildQuery, parseQuery, USER_BOX, writeUrl } from "./state.js";
+import { buildQuery, parseQuery, pointsLeftOut, USER_BOX, writeUrl } from "./state.js";
 import { adoptTfLink } from "./tflinks.js";
-import { editPoints, linkExtras, START_POINTS } from "./userPoints.js";
+import { classesOf, editable, editPoints, helloConfig, linkExtras, resetPoints, START_POINTS } from "./userPoints.js";
+import { describeError, describeSuccess, kindOf, pointsCsv, sendImport, tooLarge } from "./importing.js";
+import { ImporterView } from "./views/importer.js";
 import { BackpropOverlay } from "./views/backpropOverlay.js";
 import { Controls } from "./views/controls.js";
 import { LecturePanel } from "./views/lecture.js";
@@ -32,6 +34,7 @@ let socket; // Socket
 const views = {
   controls: null, network: null, output: null, chart: null, lecture: null, toolbar: null, share: null,
   broadcast: null,
+  importer: null, // "Load data or a saved network…" and the drop overlay (views/importer.js)
   tour: null, // lecture mode: the lecture's scenes in order (views/tour.js)
   embed: null, // the postMessage API inside a host page's iframe; null on a top-level page
 };
@@ -49,6 +52,9 @@ const page = {
   online: false,
   wasPlaying: false, // playing when the connection dropped: a restored network plays on
   lostSession: false, // the welcome found no session for our token: restore once its state arrives
+  heldBack: null, // uploaded points the last hello could not carry: an import brings them to a lost session
+  reimporting: false, // that import is on its way
+  leftOut: 0, // points the page's link said it could not carry (state.js): named unless the session resumes
   offlineNotice: "", // the notice shown while the server cannot be reached
   offlineSince: 0, // performance.now() when the connection dropped
 };
@@ -67,7 +73,7 @@ function syncUrl() {
   const href = writeUrl(model.schema, model.config, model.ui, model.baseConfig());
   views.broadcast.keepInUrl(); // ?present / ?watch survive the rewrite (the links above leave them out)
   views.tour.keepInUrl(); // and ?tour=1
-  views.share.update(href);
+  views.share.update(href, pointsLeftOut(model.config));
   socket.setResumeKey(location.search);
 }
 
@@ -134,8 +140,9 @@ function rebuildStructureIfNeeded() {
 /** The plot is the editor while the dataset is "user" and the session can hear it (not a room's viewer). */
 function showEditor() {
   const c = model.config;
-  const on = c.dataset === "user" && Array.isArray(c.custom_points) && !views.broadcast.watching && page.online;
+  const on = editable(c) && !views.broadcast.watching && page.online;
   views.output.setEditing(on ? c.custom_points : null);
+  views.controls.showPointClasses(c.dataset !== "user" || editable(c));
 }
 
 function editPoint(click) {
@@ -208,12 +215,70 @@ function loop(now) {
   requestAnimationFrame(loop);
 }
 
+// ---- bring your data (views/importer.js draws, importing.js words and sends) -------------------------
+async function importFile(file) {
+  const name = file.name || "the file";
+  if (!page.online || !socket.token) {
+    notice(`Could not load ${name}: the server cannot be reached; try again when it answers.`);
+    return;
+  }
+  if (views.importer.busy) {
+    notice(`Not loaded: ${name} came while another file is still loading; try it again in a moment.`);
+    return;
+  }
+  const kind = kindOf(name, await file.slice(0, 64).text());
+  const big = tooLarge(kind, file.size);
+  if (big) {
+    notice(describeError(name, { message: big }, 413));
+    return;
+  }
+  views.importer.setBusy(name);
+  const r = await sendImport(file, kind, socket.token);
+  views.importer.setBusy(null);
+  if (!r.ok) {
+    notice(describeError(name, r.body, r.status));
+    return;
+  }
+  leaveScene(); // the session now trains the file's data or network, not the scene's
+  notice(describeSuccess(name, r.answer));
+}
+
+/** The page no longer shows a lecture scene: its select, caption, panel and key in the address go. */
+function leaveScene() {
+  if (!model.ui.scene) return;
+  model.ui.scene = null;
+  views.lecture.setScene(null);
+  applyConfig(model.config);
+}
+
+/**
+ * A fresh session for a page whose uploaded points the hello could not carry (helloConfig): import them as
+ * the CSV they came from, then `then()` (restore the network), or say why the data is lost.
+ */
+async function reimportHeldBack(then) {
+  const { points, regression } = page.heldBack;
+  page.heldBack = null;
+  const csv = new Blob([pointsCsv(points, regression)], { type: "text/csv" });
+  page.reimporting = true;
+  const r = await sendImport(csv, "csv", socket.token);
+  page.reimporting = false;
+  if (r.ok && then) then();
+  else if (r.ok) notice(`${lostReason()}; your ${grouped(points.length)} uploaded points were loaded again.`);
+  else {
+    page.lostSession = false;
+    send({ type: "view" }); // frames were held back for the restore: ask for one now
+    const why = (r.body && r.body.message) || `HTTP ${r.status}`;
+    notice(`${lostReason()}; your uploaded points could not be loaded again (${why}): load the file once more.`);
+  }
+}
+
 // ---- server messages -----------------------------------------------------------------------------
 function onWelcome(msg) {
   const first = !model.limits;
   const lost = socket.sentToken && !msg.resumed && Boolean(msg.token);
   model.session = msg.session;
   page.resumed = Boolean(msg.resumed);
+  if (msg.resumed) page.heldBack = null; // the session kept its own points
   if (first) {
     model.setLimits(msg.limits);
     views.controls.setLimits(msg.limits);
@@ -231,6 +296,8 @@ function onWelcome(msg) {
   if (model.ui.regions) send({ type: "view", regions: true });
   if (lost && model.params) {
     page.lostSession = true; // restore once the fresh session's greeting (its state) is through
+  } else if (lost && page.heldBack) {
+    reimportHeldBack(null);
   } else if (lost) {
     notice("This tab's session was not found on the server (it expired, or the connection reached another "
       + "server process): a fresh session started from the link's settings.");
@@ -238,9 +305,20 @@ function onWelcome(msg) {
     const pair = model.startPair(); // a link to a regression set: the linear output, as TF Playground
     if (pair) change(pair);
   }
+  if (first && page.leftOut && !msg.resumed) {
+    notice(`This link was made from ${grouped(page.leftOut)} uploaded points, more than a link carries, so they `
+      + "are not in it: the page started from the editor's points. To share such data, export the network "
+      + "(JSON) and open the file with \u201cLoad data or a saved network\u2026\u201d.");
+  }
 }
 
 function restoreLostNetwork() {
+  if (page.reimporting) return; // the import's own state message: the restore follows its answer
+  if (page.heldBack) {
+    // the points the hello could not carry come first, then the network trained on them
+    reimportHeldBack(() => restoreLostNetwork());
+    return;
+  }
   page.lostSession = false;
   const r = model.beginRestore();
   if (r.error) {
@@ -350,7 +428,12 @@ function drawTiles() {
   if (d) views.controls.drawTile(model.config.dataset, { ...d, points: d.train.concat(d.test) });
   // "Your points" has no generator to preview: its tile shows the points it would start from
   if (model.config.dataset !== "user") {
-    views.controls.drawTile("user", { points: model.userPoints || START_POINTS, box: USER_BOX, classes: 2, regression: false });
+    const points = model.userPoints || START_POINTS;
+    const regression = Boolean(model.userPoints && model.config.custom_regression);
+    views.controls.drawTile("user", {
+      points, regression, classes: regression ? 0 : classesOf(points),
+      box: (model.userPoints && model.config.custom_box) || USER_BOX,
+    });
   }
 }
 
@@ -429,6 +512,12 @@ function buildViews(sceneList) {
   views.lecture = new LecturePanel($("lecture"), {
     send, configure: change, plot: $("plot"), defaultScene: model.defaultScene, overlay: backprop,
   });
+  views.importer = new ImporterView({
+    onFile: importFile,
+    onRefused: (why) => notice(`Nothing was loaded: ${why}.`),
+    // a room's viewer and an embedded slide have no data column to load into
+    canDrop: () => !views.broadcast.watching && !model.ui.embed && !model.ui.hide.includes("import"),
+  });
   views.toolbar = new Toolbar({ onPlay: playPause, onStep: stepOnce, onReset: reset, onEscape: closeEditor });
   views.share = new ShareView({ onExport: (format) => send({ type: "export", format }) });
   installEditor();
@@ -453,7 +542,7 @@ function wireToggles() {
   });
   toggle("show-regions", "regions", () => send({ type: "view", regions: model.ui.regions }));
   $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
-  $("reset-points").addEventListener("click", () => change({ custom_points: START_POINTS }));
+  $("reset-points").addEventListener("click", () => change(resetPoints()));
   $("diverged-fix").addEventListener("click", () => {
     const lr = Math.max(1e-5, model.config.learning_rate / 10);
     change({ learning_rate: +lr.toPrecision(2) });
@@ -511,6 +600,7 @@ async function main() {
   const parsed = parseQuery(tourParams.search, schema, { scenes: sceneList.map((s) => s.name), hideable: hideableNames() });
   const ignored = parsed.notices.length ? `Ignored invalid link values: ${parsed.notices.join("; ")}` : "";
   if (tfNotice || ignored) notice([tfNotice, ignored].filter(Boolean).join(" "));
+  page.leftOut = parsed.leftOut;
   document.body.classList.toggle("embed", parsed.ui.embed);
   document.body.classList.toggle("embed-edit", Boolean(parsed.ui.edit));
   views.tour.claim(parsed); // ?tour=1 alone starts at the lecture's first scene
@@ -529,7 +619,9 @@ async function main() {
     // Before the first welcome the link's values; afterwards the effective config, so that a session which
     // was lost while the connection was down starts again from exactly what the page shows.
     hello: () => {
-      const h = { config: model.session ? model.config : parsed.config };
+      const carried = helloConfig(model.session ? model.config : parsed.config);
+      page.heldBack = carried.heldBack;
+      const h = { config: carried.config };
       if (model.ui.scene) h.scene = model.ui.scene;
       return { ...h, ...views.broadcast.hello() };
     },

@@ -33,24 +33,57 @@ export const USER_LABELS = [0, 1];
 // The hello carries the points and the server closes the socket on a message over 64 KiB (1009), after
 // which the page would reconnect with the same hello forever: a link's points must leave room for the rest.
 export const MAX_POINTS_JSON = 48_000;
+// The longest `custom_points` value a written link carries. A link is a request line, and nginx (the proxy
+// of docs/deploy.md) refuses one over its default 8 KB buffer with 414: what is longer is left out of the
+// link, which says so (`custom_points=N-not-in-link`, below), never silently dropped.
+export const MAX_LINK_POINTS = 7000;
+const LEFT_OUT = /^(\d+)-not-in-link$/;
+// Config fields of an uploaded "user" set (its view box, a regression target): in a link only with its points.
+const USER_ONLY = new Set(["custom_box", "custom_regression"]);
+const MAX_LABEL = 5; // labels 0..5: the engine's six classes
 
 const round2 = (v) => Math.round(v * 100) / 100;
 
-/** Encode points for the query string (inverse of parsePoints). */
-export function formatPoints(points) {
-  return points.map(([x1, x2, label]) => `${round2(x1)},${round2(x2)},${label}`).join(";");
+/**
+ * Encode points for the query string (inverse of parsePoints). The editor's points have two decimals;
+ * uploaded points (`exact`) keep every digit, since their box can be any size.
+ */
+export function formatPoints(points, exact = false) {
+  const num = exact ? String : round2;
+  return points.map(([x1, x2, label]) => `${num(x1)},${num(x2)},${exact ? String(label) : label}`).join(";");
+}
+
+/** Whether a config's points came from a file (they bring their own box): links keep their every digit. */
+const uploaded = (config) => Array.isArray(config.custom_box);
+
+/**
+ * How many points of the "user" dataset a link of `config` cannot carry: all of them when their list is
+ * longer than MAX_LINK_POINTS, else 0.
+ */
+export function pointsLeftOut(config) {
+  if (config.dataset !== "user" || !Array.isArray(config.custom_points)) return 0;
+  const text = formatPoints(config.custom_points, uploaded(config));
+  return text.length > MAX_LINK_POINTS ? config.custom_points.length : 0;
 }
 
 /**
- * Parse a `custom_points` query value.
+ * Parse a `custom_points` query value. The editor's points lie in USER_BOX with labels 0 and 1; uploaded
+ * ones (`rules.box`, the link's custom_box) in that box with labels 0..5, or any number for a regression.
  * @param {string} raw @param {number} maxItems the schema's bound on the list
+ * @param {{box?: number[]|null, regression?: boolean}} rules
  * @returns {{value: number[][]} | {error: string}}
  */
-export function parsePoints(raw, maxItems = Infinity) {
+export function parsePoints(raw, maxItems = Infinity, rules = {}) {
   const items = raw.split(";").filter((p) => p !== "");
   if (items.length < 2) return { error: "needs at least 2 points x1,x2,label separated by ;" };
   if (items.length > maxItems) return { error: `takes at most ${maxItems} points` };
-  const [lo, hi] = USER_BOX;
+  const [lo, hi] = rules.box || USER_BOX;
+  const labelError = (label) => {
+    if (rules.regression) return null;
+    if (!rules.box) return USER_LABELS.includes(label) ? null : `has label ${label}, not 0 or 1`;
+    return Number.isInteger(label) && label >= 0 && label <= MAX_LABEL ? null
+      : `has label ${label}, not a whole number 0 to ${MAX_LABEL}`;
+  };
   const value = [];
   for (const [i, item] of items.entries()) {
     const parts = item.split(",");
@@ -59,7 +92,8 @@ export function parsePoints(raw, maxItems = Infinity) {
     if (parts.length !== 3 || !nums.every(Number.isFinite)) return { error: `${where} is not x1,x2,label` };
     const [x1, x2, label] = nums;
     if (x1 < lo || x1 > hi || x2 < lo || x2 > hi) return { error: `${where} lies outside the box [${lo}, ${hi}]` };
-    if (!USER_LABELS.includes(label)) return { error: `${where} has label ${label}, not 0 or 1` };
+    const bad = labelError(label);
+    if (bad) return { error: `${where} ${bad}` };
     value.push([x1, x2, label]);
   }
   if (JSON.stringify(value).length > MAX_POINTS_JSON) return { error: `${items.length} points are too many for one message` };
@@ -134,11 +168,13 @@ export function parseField(schema, name, raw) {
     let r;
     if (b.type === "array") {
       const items = branches(b.items || {}, defs)[0];
+      // a tuple (pydantic's tuple[float, float]) gives each place its own schema
+      const itemAt = (i) => (b.prefixItems && b.prefixItems[i] ? branches(b.prefixItems[i], defs)[0] : items);
       const parts = raw === "" ? [] : raw.split(",");
       const values = [];
       r = null;
-      for (const part of parts) {
-        const one = scalar(part, items);
+      for (const [i, part] of parts.entries()) {
+        const one = scalar(part, itemAt(i));
         if (one.error) {
           r = { error: `item ${JSON.stringify(part)} ${one.error}` };
           break;
@@ -172,12 +208,14 @@ export function formatValue(value) {
  * @param {string} search location.search
  * @param {object} schema JSON Schema of the session config
  * @param {{scenes?: string[], hideable?: string[]}} known names accepted for scene= and hide=
- * @returns {{config: object, ui: object, notices: string[]}}
+ * @returns {{config: object, ui: object, notices: string[], leftOut: number}}
  */
 export function parseQuery(search, schema, known = {}) {
   const params = new URLSearchParams(search);
   const config = {};
   const ui = { embed: false, edit: false, hide: [], scene: null, regions: false, test: false, discretize: false };
+  let rawPoints = null;
+  let leftOut = 0; // points a link said it could not carry (`custom_points=N-not-in-link`)
   const notices = [];
   for (const [key, raw] of params) {
     if (key in UI_KEYS) {
@@ -201,12 +239,28 @@ export function parseQuery(search, schema, known = {}) {
       }
       continue;
     }
-    const r = key === "custom_points" ? parsePoints(raw, maxPointsOf(schema)) : parseField(schema, key, raw);
+    if (key === "custom_points") {
+      rawPoints = raw; // read after the loop: custom_box and custom_regression say what the points may be
+      continue;
+    }
+    const r = parseField(schema, key, raw);
     // a long value (a list of points, a pasted number) is named by its start and the fault, not repeated whole
     if (r.error) notices.push(`${clip(key)}=${clip(raw)} (${r.error})`);
     else config[key] = r.value;
   }
-  return { config, ui, notices };
+  const left = rawPoints === null ? null : LEFT_OUT.exec(rawPoints.trim());
+  if (left) {
+    // the link was made from more points than a link carries: the page starts from the editor's own points
+    // (controller.js says why once it knows the session is not this tab's own, resumed)
+    leftOut = Number(left[1]);
+    for (const name of USER_ONLY) delete config[name];
+  } else if (rawPoints !== null) {
+    const rules = { box: Array.isArray(config.custom_box) ? config.custom_box : null, regression: Boolean(config.custom_regression) };
+    const r = parsePoints(rawPoints, maxPointsOf(schema), rules);
+    if (r.error) notices.push(`custom_points=${clip(rawPoints)} (${r.error})`);
+    else config.custom_points = r.value;
+  }
+  return { config, ui, notices, leftOut };
 }
 
 /** The schema's default for every field a link may carry. */
@@ -230,13 +284,22 @@ export function buildQuery(schema, config, ui, base = defaults(schema)) {
   if (ui.scene) params.set("scene", ui.scene);
   for (const name of Object.keys(schema.properties)) {
     if (NOT_IN_URL.has(name) || !(name in config)) continue;
+    if (USER_ONLY.has(name) && config.dataset !== "user") continue;
     // a link to "Your points" without train_ratio starts it at 1 (controller.js): name the ratio always
     const always = name === "dataset" || name === "seed" || (name === "train_ratio" && config.dataset === "user");
     if (always || !same(config[name], base[name])) params.set(name, formatValue(config[name]));
   }
   // the points are what the user sees only while the dataset is theirs
   if (config.dataset === "user" && Array.isArray(config.custom_points)) {
-    params.set("custom_points", formatPoints(config.custom_points));
+    const n = pointsLeftOut(config);
+    if (n) {
+      // too long for a link: it names how many points it lacks, and their box goes too (the share panel
+      // offers the JSON export instead)
+      params.set("custom_points", `${n}-not-in-link`);
+      for (const name of USER_ONLY) params.delete(name);
+    } else {
+      params.set("custom_points", formatPoints(config.custom_points, uploaded(config)));
+    }
   }
   for (const key of ["regions", "test", "discretize", "embed", "edit"]) if (ui[key]) params.set(key, "1");
   if (ui.hide && ui.hide.length) params.set("hide", ui.hide.join(","));

@@ -7,6 +7,57 @@ import { MAX_POINTS_JSON } from "./state.js";
 // default network has to bend its boundary twice to separate.
 export const START_POINTS = [[2, 2], [3.5, 1.5], [1.5, 3.5]].flatMap(([a, b]) => [[a, b, 1], [-a, -b, 1], [a, -b, 0], [-a, b, 0]]);
 export const MIN_USER_POINTS = 2; // the engine's least (app/engine/datasets.py MIN_POINTS)
+const FITS_REGRESSION = new Set(["linear", "tanh"]); // outputs the server accepts for a regression set
+
+/** The classes a list of labelled points needs: its largest label + 1, at least 2. */
+export function classesOf(points) {
+  return points.reduce((k, p) => Math.max(k, p[2] + 1), 2);
+}
+
+/** Whether a list of points fits one message (a configure from the editor, a hello): see MAX_POINTS_JSON. */
+export function fitsMessage(points) {
+  return JSON.stringify(points).length <= MAX_POINTS_JSON;
+}
+
+/**
+ * Whether the plot edits a config's points by click: a classification set small enough that the edited list
+ * still goes in one message. A regression target has no class to click, and thousands of uploaded points are
+ * a data set to train on, not to edit one by one.
+ */
+export function editable(config) {
+  return config.dataset === "user" && Array.isArray(config.custom_points) && !config.custom_regression
+    && fitsMessage(config.custom_points);
+}
+
+/**
+ * The config a hello can carry. Uploaded points too many for one message stay out (the server would close the
+ * socket, and every reconnect would send them again): the hello carries every k-th of them in their place, a
+ * session of the same kind (box, classes, output, batch) that the server can build, and `heldBack` says which
+ * points the page must bring back by an import if the server no longer knows the session (a resumed one keeps
+ * its own).
+ * @returns {{config: object, heldBack: {points: number[][], regression: boolean}|null}}
+ */
+export function helloConfig(config) {
+  const points = config.custom_points;
+  if (config.dataset !== "user" || !Array.isArray(points) || fitsMessage(points)) {
+    return { config, heldBack: null };
+  }
+  let every = Math.ceil(JSON.stringify(points).length / MAX_POINTS_JSON);
+  let thin = points.filter((_, i) => i % every === 0);
+  while (!fitsMessage(thin)) {
+    every += 1;
+    thin = points.filter((_, i) => i % every === 0);
+  }
+  const stand = { ...config, custom_points: thin };
+  stand.batch_size = Math.min(config.batch_size, trainSize(thin.length, config.train_ratio));
+  return { config: stand, heldBack: { points, regression: Boolean(config.custom_regression) } };
+}
+
+/** The patch of "Reset points": the editor's starting points, in the editor's box, two classes; an uploaded
+ * set's box and regression target go with its points. */
+export function resetPoints() {
+  return { custom_points: START_POINTS, custom_box: null, custom_regression: false, classes: 2 };
+}
 
 /** Training points the server will cut from `n` points at `ratio` (engine split: rounded, 1..n-1). */
 export function trainSize(n, ratio) {
@@ -30,8 +81,16 @@ export function withUserPoints(config, patch, last) {
     out.custom_points = (config.dataset === "user" && config.custom_points) || last || START_POINTS;
   }
   if (entering && !("train_ratio" in patch)) out.train_ratio = 1;
-  if (entering && next.classes !== 2 && !("classes" in patch)) out.classes = 2; // the editor places two classes
   const points = out.custom_points || config.custom_points;
+  // the classes the points need (the editor's two, or an uploaded set's K), and an output that fits them
+  if (entering && !("classes" in patch) && !next.custom_regression) {
+    const k = classesOf(points);
+    if (next.classes !== k) out.classes = k;
+    if (k > 2 && next.output !== "softmax" && !("output" in patch)) Object.assign(out, { output: "softmax", loss: "cross_entropy" });
+  }
+  if (entering && next.custom_regression && !FITS_REGRESSION.has(next.output) && !("output" in patch)) {
+    Object.assign(out, { output: "linear", loss: "squared_error" });
+  }
   const ratio = out.train_ratio ?? config.train_ratio;
   const batch = out.batch_size ?? config.batch_size;
   const most = trainSize(points.length, ratio);

@@ -80,6 +80,11 @@ export class Controls {
     this.setPointClass(this.pointClass);
   }
 
+  /** Whether the class buttons apply (the plot edits the points): not for an uploaded set the plot leaves be. */
+  showPointClasses(on) {
+    for (const el of $("points-editor").querySelectorAll(".label, .point-class")) el.hidden = !on;
+  }
+
   /** Choose the class (0 orange, 1 blue) the points editor adds on a plain click. */
   setPointClass(k) {
     this.pointClass = k;

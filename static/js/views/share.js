@@ -1,6 +1,7 @@
 // The "Share and embed" panel: the link to exactly what is on screen, the iframe snippet, the copy button and
 // the exports. Other controls (the presenter's "Present to the room") attach themselves with addControl.
 
+import { grouped } from "../format.js";
 import { readable } from "../state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -13,13 +14,22 @@ export class ShareView {
     $("copy-link").addEventListener("click", () => this.copy());
     $("export-json").addEventListener("click", () => cb.onExport("json"));
     $("export-csv").addEventListener("click", () => cb.onExport("csv"));
+    $("share-export").addEventListener("click", () => cb.onExport("json"));
   }
 
   /**
    * Show the links of `href` (the page's address): the full page without embed/hide, and the iframe snippet.
-   * @param {string} href
+   * When the link lacks the uploaded points (`leftOut` of them: too many for an address), the panel says so
+   * and offers the JSON export in place of a link that would open other data.
+   * @param {string} href @param {number} leftOut
    */
-  update(href) {
+  update(href, leftOut = 0) {
+    $("share-too-long").hidden = !leftOut;
+    $("share-too-long-text").textContent = leftOut
+      ? `A link cannot carry your ${grouped(leftOut)} uploaded points (too long for an address). Share the `
+        + "network as a file instead: it holds the points, and \u201cLoad data or a saved network\u2026\u201d opens it."
+      : "";
+    for (const id of ["copy-link", "embed-snippet"]) $(id).disabled = Boolean(leftOut);
     const full = new URL(href);
     full.searchParams.delete("embed");
     full.searchParams.delete("hide");
