@@ -12,6 +12,8 @@ import { buildQuery, parseQuery, USER_BOX, writeUrl } from "./state.js";
 import { adoptTfLink } from "./tflinks.js";
 import { editPoints, linkExtras, START_POINTS } from "./userPoints.js";
 import { BackpropOverlay } from "./views/backpropOverlay.js";
+import { CompareView } from "./views/compare.js";
+import { CompareForm } from "./views/compareForm.js";
 import { Controls } from "./views/controls.js";
 import { LecturePanel } from "./views/lecture.js";
 import { LossChart } from "./views/lossChart.js";
@@ -33,6 +35,7 @@ const views = {
   controls: null, network: null, output: null, chart: null, lecture: null, toolbar: null, share: null,
   broadcast: null,
   tour: null, // lecture mode: the lecture's scenes in order (views/tour.js)
+  compare: null, compareForm: null, // network B of a comparison: its panel, the form choosing what it changes
   embed: null, // the postMessage API inside a host page's iframe; null on a top-level page
 };
 const page = {
@@ -51,6 +54,7 @@ const page = {
   lostSession: false, // the welcome found no session for our token: restore once its state arrives
   offlineNotice: "", // the notice shown while the server cannot be reached
   offlineSince: 0, // performance.now() when the connection dropped
+  chartLabel: null, // network B's label the chart's legend shows (null: no comparison)
 };
 
 async function getJSON(url) {
@@ -69,6 +73,26 @@ function syncUrl() {
   views.tour.keepInUrl(); // and ?tour=1
   views.share.update(href);
   socket.setResumeKey(location.search);
+}
+
+// ---- compare: network B beside A (views/compare.js, views/compareForm.js) ----------------------------
+function buildCompare() {
+  const apply = (compare) => {
+    if (!page.online) return false;
+    change({ compare });
+    return true;
+  };
+  views.compareForm = new CompareForm(model.schema, { apply });
+  views.compare = new CompareView({ onChange: (anchor) => views.compareForm.open(anchor), onStop: () => apply(null) });
+  views.compare.setToggles({ test: model.ui.test, discretize: model.ui.discretize });
+  $("compare-open").addEventListener("click", (e) => views.compareForm.open(e.currentTarget));
+}
+
+/** The config says whether B trains beside A: its panel, the form, and the open button's wording. */
+function showCompare(config) {
+  views.compare.setConfig(config);
+  views.compareForm.setConfig(config);
+  $("compare-open").textContent = config.compare ? "Change network B\u2026" : "Compare\u2026";
 }
 
 // ---- hide= -----------------------------------------------------------------------------------------
@@ -106,6 +130,7 @@ function applyConfig(config) {
   views.tour.setScene(model.ui.scene);
   views.output.setOutput(config.output);
   views.output.setDepth(config.hidden.length);
+  showCompare(config);
   showConfig();
 }
 
@@ -179,7 +204,8 @@ function onFrame(frame) {
   page.frames += 1;
   page.lastHeader = frame.header;
   model.remember(frame.header);
-  views.chart.add(frame.header.step, frame.header.train_loss, frame.header.test_loss);
+  const b = frame.header.compare;
+  views.chart.add(frame.header.step, frame.header.train_loss, frame.header.test_loss, b ? b.metrics || {} : null);
   views.rewind.onFrame(frame.header.step);
   if (views.embed) views.embed.frame(frame.header);
 }
@@ -191,6 +217,12 @@ function paint(frame) {
   const canvas = views.output.paint(header, arrays);
   if (!page.hoverUnit || !arrays.unit) views.network.paintOutput(canvas);
   views.network.update(header, arrays);
+  views.compare.paint(header, arrays);
+  const label = header.compare ? header.compare.label : null; // the chart's legend names B's difference
+  if (label !== page.chartLabel) {
+    page.chartLabel = label;
+    views.chart.setCompare(label);
+  }
   views.lecture.onFrame(header);
   views.toolbar.showCounters(header);
   page.paintMs.push(performance.now() - t0);
@@ -217,6 +249,7 @@ function onWelcome(msg) {
   if (first) {
     model.setLimits(msg.limits);
     views.controls.setLimits(msg.limits);
+    views.compareForm.setLimits(msg.limits);
     drawTiles();
     loadPreviews();
   }
@@ -302,6 +335,7 @@ function onMessage(msg) {
     case "dataset":
       model.dataset = msg;
       views.output.setDataset(msg);
+      views.compare.setDataset(msg);
       views.controls.setTrainSize(msg.train.length);
       rebuildStructureIfNeeded();
       drawTiles();
@@ -342,6 +376,7 @@ function onError(msg) {
   if (views.lecture && views.lecture.onError(msg)) return; // the scene panel no longer fits: it says so itself
   // A refused configure changes nothing on the server: put every unconfirmed field back and say what was wrong.
   if (model.rollback(msg)) showConfig();
+  views.compareForm.onError(msg); // a refused comparison: said in its form too, at the field it names
   notice(msg.message);
 }
 
@@ -431,6 +466,7 @@ function buildViews(sceneList) {
   });
   views.toolbar = new Toolbar({ onPlay: playPause, onStep: stepOnce, onReset: reset, onEscape: closeEditor });
   views.share = new ShareView({ onExport: (format) => send({ type: "export", format }) });
+  buildCompare();
   installEditor();
   installNotice();
   applyHide();
@@ -447,8 +483,9 @@ function wireToggles() {
       syncUrl();
     });
   };
-  toggle("show-test", "test");
+  toggle("show-test", "test", () => views.compare.setToggles({ test: model.ui.test }));
   toggle("discretize", "discretize", () => {
+    views.compare.setToggles({ discretize: model.ui.discretize });
     if (!page.frame && page.shown) page.frame = page.shown; // repaint now, also while paused
   });
   toggle("show-regions", "regions", () => send({ type: "view", regions: model.ui.regions }));
@@ -481,6 +518,7 @@ function exposeForTests() {
     // where the diagram drew each link (diagram pixels), for tests that point at a link
     get links() { return views.network.links.map(({ l, i, j, x0, y0, x1, y1 }) => ({ l, i, j, x0, y0, x1, y1 })); },
     get straightLinks() { return Boolean(views.network.straight); },
+    get chart() { return { steps: views.chart.steps.slice(), train: views.chart.train.slice(), bTrain: views.chart.bTrain.slice() }; },
     query: () => buildQuery(model.schema, model.config, model.ui, model.baseConfig()),
   };
 }
