@@ -49,6 +49,11 @@ LIVE_FIELDS = frozenset({"learning_rate", "reg_rate", "steps_per_frame", "max_fp
 
 Point = tuple[float, float, float]
 
+# What network B of a compare may change; the rest (data, split, batches, seed, speed) it shares with A.
+COMPARE_FIELDS = ("features", "hidden", "activation", "leaky_slope", "maxout_k", "output", "loss", "init",
+                  "optimizer", "learning_rate", "momentum", "nesterov", "beta1", "beta2", "regularization",
+                  "reg_rate")
+
 
 def _dataset_names() -> tuple[str, ...]:
     """The engine's 2-D data sets: the server streams maps over the plane, so the 1-D function-fitting
@@ -110,6 +115,10 @@ class SessionConfig(BaseModel):
     steps_per_frame: int = Field(10, ge=1, le=MAX_STEPS_PER_FRAME,
                                  description="Mini-batches trained between two frames (the speed control).")
     max_fps: float = Field(MAX_FPS, ge=1.0, le=MAX_FPS, allow_inf_nan=False, description="Frame-rate cap.")
+    # --- compare: a second network B trained in lockstep with this one (app/compare.py) -------------
+    compare: dict[str, Any] | None = Field(
+        None, description="Network B, trained in lockstep beside this one: the fields in which B differs "
+                          f"({', '.join(COMPARE_FIELDS)}); {{}} is B = A, null is no B.")
 
     @field_validator("dataset")
     @classmethod
@@ -139,7 +148,29 @@ class SessionConfig(BaseModel):
             raise _field_error("loss", f"{loss!r} cannot follow output {self.output!r}; allowed: {allowed}")
         if self.dataset == "user" and not self.custom_points:
             raise _field_error("custom_points", "the 'user' dataset needs at least 2 points")
+        self.compare_config()  # B's fields are refused here, named compare.<field>
         return self
+
+    def compare_config(self) -> SessionConfig | None:
+        """Network B's whole config: this one with ``compare`` on top (None without compare). Raises the
+        field error of a key B may not change (it shares A's data and batches) or of B's merged config,
+        named ``compare.<field>``. A changed ``output`` without a ``loss`` takes the output's own loss."""
+        if self.compare is None:
+            return None
+        for key in self.compare:
+            if key not in COMPARE_FIELDS:
+                known = key in type(self).model_fields
+                what = "cannot differ: B shares A's data and batches" if known else "is not a setting"
+                raise _field_error(f"compare.{key}", f"{key!r} {what}; B may differ in "
+                                                     f"{', '.join(COMPARE_FIELDS)}")
+        base = self.model_dump(exclude={"compare"})
+        if "output" in self.compare and "loss" not in self.compare:
+            base["loss"] = None
+        try:
+            return SessionConfig.model_validate({**base, **self.compare})
+        except ValidationError as exc:
+            field, message = describe_validation_error(exc)
+            raise _field_error(f"compare.{field or 'compare'}", message.split(": ", 1)[-1]) from None
 
     # --- helpers ----------------------------------------------------------------------------------
     def activations(self) -> list[str]:

@@ -79,6 +79,29 @@ class Snapshot:
     unit_map: np.ndarray | None = None  # (G, G) float: the unit on view
     region_map: np.ndarray | None = None  # (G, G) uint16, when there are no polygons
     region_polygons: tuple[RegionPolygons, np.ndarray] | None = None  # with a region id per cell (F,) uint16
+    compare: CompareSnapshot | None = None  # network B of a compare, drawn beside this one
+
+
+@dataclass
+class CompareSnapshot:
+    """Network B of a compare in one frame: its own counters, metrics, parameters and output maps (as the
+    ``Snapshot`` fields of the same names mean, for B), with the label naming how B differs from A and the
+    raw ``differences`` (``{"field", "a", "b"}`` each). No thumbnails, unit map or regions."""
+
+    label: str
+    differences: list[dict[str, Any]]
+    step: int
+    epoch: float
+    state: str
+    metrics: Metrics
+    weights: list[Any]
+    biases: list[Any]
+    unit_params: list[dict[str, Any]]
+    sizes: list[int]
+    output_range: tuple[float, float]
+    output: np.ndarray | None = None
+    classes: np.ndarray | None = None
+    confidence: np.ndarray | None = None
 
 
 class FrameSource(Protocol):
@@ -148,14 +171,8 @@ class FrameMaker:
         result = yield from grid.evaluate_steps(net)
         yield
         line = len(result.shape) == 1  # no feature reads x2: every row of the map is the same line
-        out = result.output
-        output = classes = confidence = thumbs = unit_map = None
-        if cfg.output == "softmax" and out.shape[1] >= 3:
-            classes = as_map(np.argmax(out, axis=1).astype(np.uint8), g, line)
-            confidence = as_map(np.max(out, axis=1), g, line)
-        else:
-            col = 1 if cfg.output == "softmax" else 0
-            output = as_map(out[:, col], g, line)
+        output, classes, confidence = output_maps(result, cfg, line)
+        thumbs = unit_map = None
         if view.thumbnails and cfg.hidden:
             thumbs = yield from thumbnail_steps(result, min(cfg.thumbnail, g))
             if line:
@@ -184,6 +201,22 @@ class FrameMaker:
             output=output, classes=classes, confidence=confidence, thumbnails=thumbs, unit_map=unit_map,
             region_map=regions.region_map if regions is not None else None,
             region_polygons=regions.polygons if regions is not None else None)
+
+    def compare_steps(self, net: Network, trainer: Trainer, d: Data, cfg: SessionConfig, state: str,
+                      label: str, differences: list[dict[str, Any]]
+                      ) -> Generator[None, None, CompareSnapshot]:
+        """Network B's part of a frame in pieces (its grid pass a layer at a time, then its metrics): B's
+        own FrameMaker, since B's grid evaluator has B's features. ``state``: B's, as the header says it."""
+        result = yield from self.evaluator(d, cfg).evaluate_steps(net)
+        yield
+        output, classes, confidence = output_maps(result, cfg, len(result.shape) == 1)
+        metrics = yield from self.metrics_steps(net, d)
+        weights, biases, unit_params = _rounded_params(net)
+        return CompareSnapshot(
+            label=label, differences=differences, step=trainer.step_count, epoch=trainer.epochs_done(),
+            state=state, metrics=metrics, weights=weights, biases=biases, unit_params=unit_params,
+            sizes=list(net.sizes), output_range=output_range(cfg, d), output=output, classes=classes,
+            confidence=confidence)
 
     def metrics_steps(self, net: Network, d: Data) -> Generator[None, None, Metrics]:
         """The Metrics from ONE forward pass over both sets (one pass costs about what each set's own
@@ -221,6 +254,17 @@ def _set_metrics(net: Network, regression: bool, z: np.ndarray, out: np.ndarray,
     predicted = outputs.predicted_class(net.output, out)
     hits = predicted == y.astype(int)
     return _num(loss), float(np.mean(hits)), int(np.sum(predicted == outputs.UNDECIDED))
+
+
+def output_maps(result: GridResult, cfg: SessionConfig, line: bool
+                ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """``(output, classes, confidence)`` maps ``(G, G)`` of a grid pass: the output unit's value (K <= 2 or
+    regression), else the arg-max class and its probability (the others None)."""
+    out, g = result.output, cfg.grid
+    if cfg.output == "softmax" and out.shape[1] >= 3:
+        return None, as_map(np.argmax(out, axis=1).astype(np.uint8), g, line), as_map(np.max(out, axis=1),
+                                                                                      g, line)
+    return as_map(out[:, 1 if cfg.output == "softmax" else 0], g, line), None, None
 
 
 def output_range(config: SessionConfig, data: Data) -> tuple[float, float]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from app.engine.regions import RegionPolygons
-from app.frames import Snapshot
+from app.frames import CompareSnapshot, Metrics, Snapshot
 from app.protocol.jsontext import dumps
 
 
@@ -98,15 +98,40 @@ THUMBNAIL_PIECE = 64  # thumbnails quantized per piece of encode_snapshot_steps:
 def frame_header(snap: Snapshot) -> dict[str, Any]:
     """The frame header's fields of ``snap``, in wire order (``encode_frame`` adds ``type`` and
     ``arrays``). docs/protocol.md documents each one."""
-    m = snap.metrics
-    return {"step": snap.step, "epoch": snap.epoch, "state": snap.state,
-            "train_loss": m.train_loss, "test_loss": m.test_loss, "train_accuracy": m.train_accuracy,
+    header = {"step": snap.step, "epoch": snap.epoch, "state": snap.state, **_metrics(snap.metrics),
+              "weights": snap.weights, "biases": snap.biases, "unit_params": snap.unit_params,
+              "regions": snap.regions, "regions_drawn": snap.regions_drawn, "grid": snap.grid,
+              "box": list(snap.box), "sizes": list(snap.sizes),
+              "unit": list(snap.unit) if snap.unit is not None else None}
+    if snap.compare is not None:  # only then: a frame without compare stays byte for byte what it was
+        header["compare"] = compare_header(snap.compare)
+    return header
+
+
+def _metrics(m: Metrics) -> dict[str, Any]:
+    return {"train_loss": m.train_loss, "test_loss": m.test_loss, "train_accuracy": m.train_accuracy,
             "test_accuracy": m.test_accuracy, "train_undecided": m.train_undecided,
-            "test_undecided": m.test_undecided,
-            "weights": snap.weights, "biases": snap.biases, "unit_params": snap.unit_params,
-            "regions": snap.regions, "regions_drawn": snap.regions_drawn, "grid": snap.grid,
-            "box": list(snap.box), "sizes": list(snap.sizes),
-            "unit": list(snap.unit) if snap.unit is not None else None}
+            "test_undecided": m.test_undecided}
+
+
+def compare_header(b: CompareSnapshot) -> dict[str, Any]:
+    """The header's ``compare`` object: network B's fields, in wire order (docs/protocol.md, "Compare")."""
+    return {"label": b.label, "differences": b.differences, "step": b.step, "epoch": b.epoch,
+            "state": b.state, "metrics": _metrics(b.metrics), "weights": b.weights, "biases": b.biases,
+            "unit_params": b.unit_params, "sizes": list(b.sizes), "output_range": list(b.output_range)}
+
+
+def _compare_arrays(b: CompareSnapshot) -> list[FrameArray]:
+    """Network B's maps: ``compare_output``, or ``compare_classes`` + ``compare_confidence``."""
+    arrays = []
+    if b.output is not None:
+        lo, hi = b.output_range
+        arrays.append(FrameArray("compare_output", quantize(b.output, lo, hi), (lo, hi)))
+    if b.classes is not None:
+        arrays.append(FrameArray("compare_classes", np.ascontiguousarray(b.classes, dtype=np.uint8)))
+    if b.confidence is not None:
+        arrays.append(FrameArray("compare_confidence", quantize(b.confidence, 0.0, 1.0), (0.0, 1.0)))
+    return arrays
 
 
 def encode_snapshot_steps(snap: Snapshot) -> Generator[None, None, bytes]:
@@ -147,6 +172,8 @@ def _encode_snapshot(snap: Snapshot, thumbs: np.ndarray | None) -> bytes:
         arrays.append(FrameArray("region_map", np.ascontiguousarray(snap.region_map, dtype=np.uint16)))
     if snap.region_polygons is not None:
         arrays += _polygon_arrays(*snap.region_polygons)
+    if snap.compare is not None:
+        arrays += _compare_arrays(snap.compare)
     return encode_frame(frame_header(snap), arrays)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.frames import Metrics, Snapshot
+from app.frames import CompareSnapshot, Metrics, Snapshot
 from app.protocol import binary as p
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
@@ -107,3 +107,64 @@ def test_a_snapshot_without_unit_or_regions_writes_them_as_null():
     header, arrays = p.decode_frame(p.encode_snapshot(snap))
     assert header["unit"] is None and header["regions"] is None and header["regions_drawn"] is None
     assert set(arrays) == {"output"}
+
+
+# --- compare: network B's header object and arrays ---------------------------------------------------------
+def compare_doc() -> str:
+    doc = DOC.read_text()
+    return doc[doc.index("### Compare (network B)"):]
+
+
+def fixed_compare(classes: bool = False) -> CompareSnapshot:
+    two = np.array([[0.0, 1.0], [0.5, 0.25]])
+    return CompareSnapshot(
+        label="B: ReLU instead of tanh", differences=[{"field": "activation", "a": "tanh", "b": "relu"}],
+        step=12, epoch=0.75, state="diverged",
+        metrics=Metrics(train_loss=None, test_loss=None, train_accuracy=0.5, test_accuracy=0.25,
+                        train_undecided=0, test_undecided=2),
+        weights=[[[0.5, -1.0]], [[2.0], [-0.5]]], biases=[[0.0, 0.0], [0.1]], unit_params=[{}, {}],
+        sizes=[1, 2, 1], output_range=(0.0, 1.0),
+        output=None if classes else two,
+        classes=np.array([[0, 1], [2, 2]], dtype=np.uint8) if classes else None,
+        confidence=two if classes else None)
+
+
+def test_compare_header_carries_b_fields_in_documented_order_after_unit():
+    frame = p.encode_snapshot(dataclasses.replace(fixed_snapshot(), compare=fixed_compare()))
+    header, arrays = p.decode_frame(frame)
+    assert list(header)[-3:] == ["compare", "type", "arrays"]
+    b = header["compare"]
+    assert b == {"label": "B: ReLU instead of tanh",
+                 "differences": [{"field": "activation", "a": "tanh", "b": "relu"}],
+                 "step": 12, "epoch": 0.75, "state": "diverged",
+                 "metrics": {"train_loss": None, "test_loss": None, "train_accuracy": 0.5,
+                             "test_accuracy": 0.25, "train_undecided": 0, "test_undecided": 2},
+                 "weights": [[[0.5, -1.0]], [[2.0], [-0.5]]], "biases": [[0.0, 0.0], [0.1]],
+                 "unit_params": [{}, {}], "sizes": [1, 2, 1], "output_range": [0.0, 1.0]}
+    # every key is documented, in the wire order, in the compare section's header paragraph
+    doc = compare_doc()
+    paragraph = doc[doc.index("the frame header carries"):doc.index("| name |")]
+    positions = [paragraph.index(f"`{key}`") for key in b]
+    assert positions == sorted(positions)
+    assert all(key in paragraph for key in b["metrics"])
+    assert arrays["compare_output"].tolist() == [[0, 255], [128, 64]]  # B's output map, quantized like A's
+    layout = [e["name"] for e in header["arrays"]]
+    assert layout[-1] == "compare_output" and layout.index("output") < layout.index("compare_output")
+
+
+def test_compare_arrays_for_three_classes_are_classes_and_confidence_all_documented():
+    snap = dataclasses.replace(fixed_snapshot(), compare=fixed_compare(classes=True))
+    header, arrays = p.decode_frame(p.encode_snapshot(snap))
+    assert "compare_output" not in arrays
+    assert arrays["compare_classes"].tolist() == [[0, 1], [2, 2]]
+    assert arrays["compare_confidence"].tolist() == [[0, 255], [128, 64]]
+    ranges = {e["name"]: e["range"] for e in header["arrays"]}
+    assert ranges["compare_classes"] is None and ranges["compare_confidence"] == [0.0, 1.0]
+    doc = compare_doc()
+    for name in ("compare_output", "compare_classes", "compare_confidence"):
+        assert f"| `{name}` |" in doc
+
+
+def test_a_snapshot_without_compare_encodes_without_the_key():
+    header, arrays = p.decode_frame(p.encode_snapshot(fixed_snapshot()))
+    assert "compare" not in header and not any(name.startswith("compare") for name in arrays)

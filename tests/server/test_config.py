@@ -99,3 +99,56 @@ def test_merge_keeps_unmentioned_fields_and_reports_changes():
 def test_activation_list_gives_one_name_per_layer():
     assert SessionConfig(hidden=[2, 3], activation="relu").activations() == ["relu", "relu"]
     assert SessionConfig(hidden=[2, 3], activation=["relu", "tanh"]).activations() == ["relu", "tanh"]
+
+
+# --- compare: network B's partial config -----------------------------------------------------------------
+@pytest.mark.parametrize("key", ["dataset", "seed", "points", "noise", "train_ratio", "batch_size", "shuffle",
+                                 "classes", "custom_points", "grid", "steps_per_frame", "compare"])
+def test_compare_refuses_a_shared_key_naming_compare_dot_key(key):
+    field, message = refused({"compare": {key: SessionConfig().model_dump()[key]}})
+    assert field == f"compare.{key}"
+    assert "shares A's data and batches" in message and "learning_rate" in message
+
+
+def test_compare_refuses_an_unknown_key_as_not_a_setting():
+    field, message = refused({"compare": {"depth": 3}})
+    assert field == "compare.depth" and "not a setting" in message
+
+
+@pytest.mark.parametrize(("compare", "field", "words"), [
+    ({"hidden": [0]}, "compare.hidden.0", "greater than or equal to 1"),
+    ({"learning_rate": 20}, "compare.learning_rate", "10"),
+    ({"activation": "swish2"}, "compare.activation", "relu"),
+    ({"output": "softmax", "loss": "squared_error"}, "compare.loss", "cannot follow"),
+])
+def test_compare_validates_b_merged_config_with_fields_named_under_compare(compare, field, words):
+    got, message = refused({"compare": compare})
+    assert got == field and words in message and message.startswith(f"{field}: ")
+
+
+def test_compare_depth_that_no_longer_fits_as_per_layer_activations_names_compare_activation():
+    field, message = refused({"activation": ["tanh", "relu"], "compare": {"hidden": [3, 3, 3]}})
+    assert field == "compare.activation" and "3 hidden layers" in message
+
+
+def test_compare_config_is_a_on_top_of_which_compare_is_applied():
+    cfg = SessionConfig().merged({"learning_rate": 0.1, "compare": {"activation": "relu", "hidden": [8]}})
+    b = cfg.compare_config()
+    assert b is not None and b.compare is None
+    assert (b.activation, b.hidden, b.learning_rate, b.dataset) == ("relu", [8], 0.1, cfg.dataset)
+    assert SessionConfig().compare_config() is None
+    same = SessionConfig().merged({"compare": {}}).compare_config()
+    assert same is not None and same.model_dump() == SessionConfig().model_dump()
+
+
+def test_compare_output_without_loss_takes_the_outputs_own_loss():
+    cfg = SessionConfig().merged({"loss": "cross_entropy", "dataset": "gauss", "compare": {"output": "tanh"}})
+    b = cfg.compare_config()
+    assert b is not None and b.output == "tanh" and b.loss is None  # tanh + its squared error
+
+
+def test_compare_is_not_live_and_is_in_the_schema():
+    assert "compare" not in LIVE_FIELDS
+    assert "compare" in json_schema()["properties"]
+    changed = SessionConfig().changed_fields(SessionConfig().merged({"compare": {"hidden": [3]}}))
+    assert changed == {"compare"}
