@@ -1,0 +1,257 @@
+"""Compare (issue 12, part 1), the page: network B's panel beside A's output, both loss curves on the one
+chart, the difference named, the form that chooses what B changes, and B's settings in the link.
+
+Pictures are checked against the frames the page received (decoded here with the server's decoder, the colours
+computed from the colour scale's anchors as tests/e2e/test_pixels.py does), the curves against the frames'
+losses, the label against the header's words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.protocol import decode_frame
+
+from .conftest import playwright_api  # noqa: F401  (skips the module without Playwright)
+from .helpers import ARTIFACTS, wait_js
+from .layout_probe import inside, overlap_area
+from .npm_assets import package_dir
+from .test_a11y import audit, explain
+from .test_pixels import (
+    assert_colours,
+    expected_map,
+    read,
+    settled,
+    tapped,  # noqa: F401  (the fixture: a page whose frames are tapped)
+    target_to_t,
+)
+
+RELU_B = "?b.activation=relu&b.hidden=8,8"
+HAS_B = "(() => { const h = window.__mlp && window.__mlp.header; return !!(h && h.compare); })()"
+
+
+def query(page) -> str:
+    return page.evaluate("location.search")
+
+
+def array_range(header: dict, name: str) -> list[float]:
+    return next(a for a in header["arrays"] if a["name"] == name)["range"]
+
+
+# --- the link ----------------------------------------------------------------------------------------
+def test_a_link_with_b_keys_compares_and_a_reload_lands_on_the_same_comparison(new_page):
+    page = new_page(f"{RELU_B}&seed=3")
+    wait_js(page, HAS_B)
+    assert page.evaluate("window.__mlp.config.compare") == {"activation": "relu", "hidden": [8, 8]}
+    q = query(page)
+    assert "b.hidden=8,8" in q and "b.activation=relu" in q, q
+    page.reload()
+    wait_js(page, HAS_B)
+    assert page.evaluate("window.__mlp.config.compare") == {"activation": "relu", "hidden": [8, 8]}
+    assert query(page) == q
+    assert page.is_visible("#compare")
+
+
+def test_b_keys_that_b_cannot_change_are_refused_naming_the_key(new_page):
+    page = new_page("?b.dataset=xor&b.hidden=4,x&b.learning_rate=0.3&b.nosuch=1")
+    text = page.inner_text("#notice-text")
+    assert "b.dataset=xor (network B shares A's data and batches" in text, text
+    assert 'b.hidden=4,x (item "x" must be' in text, text
+    assert "b.nosuch=1 (is not a setting)" in text, text
+    wait_js(page, HAS_B)
+    assert page.evaluate("window.__mlp.config.compare") == {"learning_rate": 0.3}
+
+
+def test_compare_1_alone_compares_a_with_an_identical_b(new_page):
+    page = new_page("?compare=1")
+    wait_js(page, HAS_B)
+    assert page.evaluate("window.__mlp.config.compare") == {}
+    header = page.evaluate("window.__mlp.header")
+    assert header["compare"]["label"] == "B: the same network as A"
+    assert page.inner_text("#compare-label") == "B: the same network as A"
+    assert "compare=1" in query(page)
+
+
+def test_a_bad_compare_value_is_named_and_no_comparison_starts(new_page):
+    page = new_page("?compare=maybe")
+    assert "compare=maybe (must be 1" in page.inner_text("#notice-text")
+    assert page.evaluate("window.__mlp.config.compare") is None
+    assert not page.is_visible("#compare")
+
+
+# --- the pictures --------------------------------------------------------------------------------------
+def test_both_maps_are_the_frames_values_through_the_colour_scale(tapped):  # noqa: F811
+    # A keeps the playground's tanh output (targets -1, 1); B changes it to sigmoid (targets 0, 1), so each
+    # map has its own scale and the test tells them apart
+    page, tap = tapped(f"{RELU_B}&b.output=sigmoid&b.loss=cross_entropy")
+    header, arrays = settled(page, tap, lambda h, a: "compare" in h)
+    G = header["grid"]
+    rgba, info = read(page, "#boundary")
+    assert (info["w"], info["h"]) == (G, G)
+    assert_colours(rgba, expected_map(arrays["output"], array_range(header, "output"), target_to_t(-1, 1)),
+                   "A's map")
+    rgba_b, info_b = read(page, "#compare-boundary")
+    assert (info_b["w"], info_b["h"]) == (G, G) and info_b["shown"]
+    b_range = array_range(header, "compare_output")
+    assert b_range == header["compare"]["output_range"]
+    assert_colours(rgba_b, expected_map(arrays["compare_output"], b_range, target_to_t(0, 1)), "B's map")
+    assert not np.array_equal(arrays["output"], arrays["compare_output"])  # two networks, two pictures
+
+
+def test_b_shows_the_training_points_where_a_does(tapped):  # noqa: F811
+    page, tap = tapped(RELU_B)
+    settled(page, tap, lambda h, a: "compare" in h)
+    dataset = page.evaluate("window.__mlp.dataset")
+    rgba, info = read(page, "#compare-points")
+    lo, hi = dataset["box"]
+    w = info["w"]
+    blue, orange = np.array([8, 119, 189]), np.array([245, 147, 34])
+    checked = 0
+    for x1, x2, label in dataset["train"][:40]:
+        px = int((x1 - lo) / (hi - lo) * w)
+        py = int((hi - x2) / (hi - lo) * w)
+        if not (1 <= px < w - 1 and 1 <= py < w - 1):
+            continue
+        want = blue if label >= 1 else orange
+        # the point's centre, unless another point of the other class lies over it
+        if np.abs(rgba[py, px, :3].astype(int) - want).max() <= 2:
+            checked += 1
+    assert checked >= 30, f"only {checked} of 40 training points drawn on B's map in their class colour"
+
+
+def test_the_label_and_b_numbers_are_the_headers(tapped):  # noqa: F811
+    page, tap = tapped(RELU_B)
+    header, _ = settled(page, tap, lambda h, a: "compare" in h)
+    b = header["compare"]
+    assert b["label"].startswith("B: ReLU instead of tanh"), b["label"]
+    assert page.inner_text("#compare-label") == b["label"]
+    loss = f"{b['metrics']['train_loss']:.3f}".rstrip("0").rstrip(".")
+    assert page.inner_text("#compare-train-loss") == loss
+    fields = {d["field"] for d in b["differences"]}
+    assert {"activation", "hidden"} <= fields
+    # the chart's legend names B's difference
+    assert page.inner_text("#chart-legend").replace("\n", " ").strip() == f"A {b['label']}"
+    # B's diagram: its layer sizes, written under its columns
+    sizes = ", ".join(map(str, b["sizes"]))
+    assert page.get_attribute("#compare-net", "aria-label") == f"Network B's diagram: layers of {sizes} units"
+    assert b["sizes"] == [2, 8, 8, 1]
+
+
+def test_the_chart_draws_the_losses_of_a_and_b_the_frames_carried(tapped):  # noqa: F811
+    page, tap = tapped(RELU_B)
+    settled(page, tap, lambda h, a: "compare" in h)
+    page.click("#play")
+    wait_js(page, "window.__mlp.step >= 200")
+    page.click("#play")
+    wait_js(page, "window.__mlp.state === 'paused'")
+    settled(page, tap)
+    page.wait_for_timeout(700)  # the chart redraws at most every 500 ms
+    sent = {}
+    for raw in tap.frames:
+        h, _ = decode_frame(raw)
+        if "compare" in h:
+            sent[h["step"]] = (h["train_loss"], h["compare"]["metrics"]["train_loss"])
+    chart = page.evaluate("""(() => { const d = document.getElementById('loss-chart').data;
+        return {a: [d[0].x, d[0].y], b: [d[2].x, d[2].y], dash: [d[0].line.dash, d[2].line.dash]}; })()""")
+    assert chart["dash"] == ["solid", "dash"]
+    steps_a, loss_a = chart["a"]
+    steps_b, loss_b = chart["b"]
+    assert steps_a == steps_b and len(steps_a) >= 3
+    for step, la, lb in zip(steps_a, loss_a, loss_b, strict=True):
+        assert sent[step] == (la, lb), step
+    assert loss_a != loss_b  # two networks, two curves
+
+
+# --- turning it on and off from the page ---------------------------------------------------------------
+def test_the_form_starts_a_comparison_and_stop_removes_b(new_page):
+    page = new_page("?seed=5")
+    assert not page.is_visible("#compare")
+    page.click("#compare-open")
+    assert page.is_visible("#compare-form")
+    page.select_option("#cmp-optimizer", "adam")
+    page.select_option("#cmp-learning_rate", "0.01")
+    page.click("#compare-apply")
+    wait_js(page, HAS_B)
+    assert page.evaluate("window.__mlp.config.compare") == {"optimizer": "adam", "learning_rate": 0.01}
+    assert not page.is_visible("#compare-form")  # closed once the server confirmed
+    assert page.is_visible("#compare")
+    label = page.inner_text("#compare-label")
+    assert "Adam instead of SGD" in label and "learning rate 0.01 instead of 0.03" in label, label
+    q = query(page)
+    assert "b.optimizer=adam" in q and "b.learning_rate=0.01" in q, q
+    page.screenshot(path=str(ARTIFACTS / "compare-form-on.png"))
+    page.click("#compare-stop")
+    wait_js(page, "window.__mlp.config.compare === null && !window.__mlp.header.compare")
+    assert not page.is_visible("#compare")
+    assert not page.is_visible("#chart-legend")
+    assert "b." not in query(page) and "compare" not in query(page)
+    assert not page.evaluate("document.body.classList.contains('has-compare')")
+
+
+def test_a_bad_hidden_layer_list_is_named_in_the_form_and_nothing_is_sent(new_page):
+    page = new_page()
+    page.click("#compare-open")
+    page.fill("#cmp-hidden", "8,0")
+    page.click("#compare-apply")
+    error = page.inner_text("#compare-form-error")
+    assert error == 'Hidden layers: "0" is not a number of units from 1 to 64'
+    assert page.get_attribute("#cmp-hidden", "aria-invalid") == "true"
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__mlp.config.compare") is None
+
+
+def test_a_comparison_the_server_refuses_is_shown_at_the_field_it_names(new_page):
+    # A's per-layer units are two different ones; the form leaves B's activation to the server, which
+    # cannot give A's two activations to B's three layers
+    page = new_page("?activation=relu,tanh")
+    page.click("#compare-open")
+    page.fill("#cmp-hidden", "4,4,4")
+    page.click("#compare-apply")
+    err = page.inner_text("#compare-form-error")
+    assert err.startswith("Activation:") and "B's for its 3 layers" in err, err
+    assert page.get_attribute("#cmp-activation", "aria-invalid") == "true"
+    page.select_option("#cmp-activation", "relu")
+    page.click("#compare-apply")
+    wait_js(page, HAS_B)
+    assert page.evaluate("window.__mlp.config.compare") == {"activation": "relu", "hidden": [4, 4, 4]}
+
+
+# --- layout and accessibility ------------------------------------------------------------------------
+@pytest.mark.parametrize(("size", "embed"), [((1280, 720), False), ((960, 540), True)])
+def test_both_maps_and_the_chart_fit_the_first_screen(new_page, size, embed):
+    page = new_page(f"{RELU_B}{'&embed=1' if embed else ''}", width=size[0], height=size[1])
+    wait_js(page, HAS_B)
+    page.wait_for_timeout(400)
+    boxes = page.evaluate("""(() => {
+        const b = (s) => { const r = document.querySelector(s).getBoundingClientRect();
+          return {x: r.left, y: r.top, w: r.width, h: r.height}; };
+        const root = document.documentElement;
+        return {a: b('#plot'), b: b('.compare-plot'), chart: b('#loss-chart'), net: b('#compare-net'),
+                diagram: b('#diagram'), panel: b('#compare'),
+                scroll: [root.scrollWidth, root.scrollHeight]}; })()""")
+    name = f"compare-{size[0]}x{size[1]}.png"
+    page.screenshot(path=str(ARTIFACTS / name))
+    view = {"x": 0, "y": 0, "w": size[0], "h": size[1]}
+    assert boxes["scroll"] == [size[0], size[1]], boxes["scroll"]
+    for key in ("a", "b", "chart", "net", "diagram"):
+        assert inside(boxes[key], view), (key, boxes[key])
+    assert inside(boxes["b"], boxes["panel"]) and inside(boxes["net"], boxes["panel"])
+    for one, other in [("a", "b"), ("chart", "b"), ("diagram", "panel"), ("a", "panel")]:
+        assert overlap_area(boxes[one], boxes[other]) == 0, (one, other)
+    assert boxes["b"]["w"] >= 140 and boxes["diagram"]["h"] >= 120, boxes
+    # "beside": B's map and A's share a band of the screen's height
+    a, b = boxes["a"], boxes["b"]
+    assert b["y"] < a["y"] + a["h"] and a["y"] < b["y"] + b["h"]
+
+
+def test_the_compare_panel_and_form_have_no_accessibility_violations(new_page):
+    source = (package_dir("axe-core") / "axe.min.js").read_text()
+    page = new_page(RELU_B)
+    wait_js(page, HAS_B)
+    violations = audit(page, source)
+    assert not violations, explain(violations)
+    page.click("#compare-change")
+    assert page.is_visible("#compare-form")
+    violations = audit(page, source)
+    assert not violations, explain(violations)
