@@ -80,6 +80,61 @@ def test_a_bad_compare_value_is_named_and_no_comparison_starts(new_page):
     assert not page.is_visible("#compare")
 
 
+LINKS_JS = """async ([cases, sceneCompare, search]) => {
+    const state = await import('/static/js/state.js');
+    const schema = await (await fetch('/api/schema')).json();
+    const base = state.defaults(schema);
+    const scene = {...base, compare: sceneCompare};
+    return {
+      written: cases.map((compare) => state.buildQuery(schema, {...base, compare}, {hide: []}, scene)),
+      read: cases.map((compare) => {
+        const q = state.buildQuery(schema, {...base, compare}, {hide: []}, base);
+        return state.parseQuery(q, schema).config.compare;
+      }),
+      parsed: search === null ? null : state.parseQuery(search, schema),
+    };
+}"""
+
+
+@pytest.fixture(scope="module")
+def links(browser, base_url):
+    """state.js's own reading and writing of links, run in a page of the server (no session started):
+    ``links(cases, scene_compare, search)`` writes each B of ``cases`` over a scene whose B is
+    ``scene_compare``, reads each back from a link without a scene, and parses ``search``."""
+    page = browser.new_page()
+    page.goto(f"{base_url}/static/css/playground.css")  # same origin, without starting a session
+
+    def run(cases, scene_compare=None, search=None):
+        return page.evaluate(LINKS_JS, [cases, scene_compare, search])
+
+    yield run
+    page.close()
+
+
+def test_b_settings_written_into_a_link_read_back_the_same(links):
+    cases = [{"activation": "relu", "hidden": [8, 8]}, {}, {"learning_rate": 0.3, "nesterov": True},
+             {"output": "linear", "loss": "squared_error", "features": ["x1", "x2", "x1x2"]}]
+    got = links(cases)
+    assert got["read"] == cases
+    assert got["written"][0].endswith("b.hidden=8,8&b.activation=relu"), got["written"][0]
+    assert got["written"][1].endswith("compare=1"), got["written"][1]
+
+
+def test_a_scenes_own_b_is_left_out_of_the_link_and_no_b_is_written_compare_0(links):
+    adam = {"optimizer": "adam"}
+    got = links([adam, None, {**adam, "learning_rate": 0.1}], adam)
+    same, off, more = got["written"]
+    assert "b." not in same and "compare" not in same, same
+    assert off.endswith("compare=0"), off
+    assert more.endswith("b.optimizer=adam&b.learning_rate=0.1"), more
+
+
+def test_compare_0_with_b_keys_says_the_keys_are_ignored(links):
+    got = links([], None, "?compare=0&b.activation=relu")["parsed"]
+    assert got["config"]["compare"] is None
+    assert got["notices"] == ["b.activation (compare=0 turns the comparison off)"]
+
+
 # --- the pictures --------------------------------------------------------------------------------------
 def test_both_maps_are_the_frames_values_through_the_colour_scale(tapped):  # noqa: F811
     # A keeps the playground's tanh output (targets -1, 1); B changes it to sigmoid (targets 0, 1), so each

@@ -46,13 +46,24 @@ export class CompareView {
       this.on = on;
       this.panel.hidden = !on;
       document.body.classList.toggle("has-compare", on);
-      if (!on) this.info = null;
+      if (!on) this.clear();
     }
     const output = on && config.compare.output ? config.compare.output : config.output;
     if (output !== this.output) {
       this.output = output;
       this.lutKey = "";
     }
+  }
+
+  /** Nothing of a B that is gone stays to greet the next comparison before its first frame. */
+  clear() {
+    this.info = null;
+    this.netKey = "";
+    const ctx = this.heat.ctx;
+    ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+    this.netCanvas.getContext("2d").clearRect(0, 0, this.netCanvas.width, this.netCanvas.height);
+    for (const id of ["compare-label", "compare-train-loss", "compare-test-loss", "compare-accuracy"]) $(id).textContent = "";
+    $("compare-diverged").hidden = true;
   }
 
   /** The dataset message: B trains on the same points, drawn on its map as on A's. */
