@@ -8,6 +8,7 @@ same initial weights, and the same config trains to the same numbers step for st
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import math
@@ -18,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from app import scenes
+from app import netbuild, scenes
+from app.compare import CompareRun, live_change
 from app.config import LIVE_FIELDS, MAX_SEED, ConfigError, SessionConfig
-from app.engine import Network, Trainer, make_optimizer
+from app.engine import Network
 from app.engine.datasets import make_dataset, split
 from app.engine.errors import FieldError
 from app.engine.features import feature_map
@@ -41,6 +43,7 @@ class Session:
         self.scene: scenes.Scene | None = None
         self._hand_params: dict | None = None
         self.frames = FrameMaker()  # the grid evaluator and region state behind this session's frames
+        self.compare: CompareRun | None = None  # network B of a compare (app/compare.py), in lockstep
         if scene is not None:
             self.load_scene(scene, overrides=overrides)
         else:
@@ -51,34 +54,15 @@ class Session:
         """Build data, network and trainer for ``config``; on error the session keeps its old state."""
         rng = np.random.default_rng(config.seed)
         data = self._make_data(config, rng)
-        if config.batch_size > data.train_x.shape[0]:
-            raise ConfigError("batch_size", f"must be at most the training-set size {data.train_x.shape[0]}, "
-                                            f"got {config.batch_size}")
-        if data.classes > 2 and config.output != "softmax":
-            raise ConfigError("output", f"{data.classes} classes need the softmax output, "
-                                        f"got {config.output!r}")
-        if data.regression and config.output not in ("linear", "tanh"):
-            raise ConfigError("output", f"a regression dataset needs a linear or tanh output, "
-                                        f"got {config.output!r}")
-        out_units = data.classes if config.output == "softmax" else 1
-        sizes = [len(config.features), *config.hidden, out_units]
-        try:
-            net = Network(sizes, activation=config.activations(), output=config.output, loss=config.loss,
-                          init=config.init, rng=rng,
-                          activation_options={"leaky_slope": config.leaky_slope, "maxout_k": config.maxout_k})
-            optimizer = make_optimizer(config.optimizer, lr=config.learning_rate,
-                                       **_optimizer_options(config))
-            trainer = Trainer(net, optimizer, data.train_x, data.train_y, batch_size=config.batch_size,
-                              regularization=_reg(config), reg_rate=config.reg_rate, rng=rng,
-                              shuffle=config.shuffle)
-        except ValueError as exc:  # the engine names what was wrong; the config bounds make this rare
-            raise ConfigError("config", str(exc)) from None
-        data.train_t = net.encode_targets(data.train_y)
-        data.test_t = net.encode_targets(data.test_y) if len(data.test_y) else None
+        b_rng = copy.deepcopy(rng) if config.compare is not None else None  # B's initial weights start here
+        net, trainer = netbuild.build(config, data, rng)
+        frames_b = self.compare.frames if self.compare is not None else None
+        b = CompareRun(config, data, b_rng, trainer, frames_b) if b_rng is not None else None
         self.config, self.rng, self.data, self.network, self.trainer = config, rng, data, net, trainer
+        self.compare = b
         # rewind and the landscape's path: checkpoints of this run, one a frame to begin with (the pieces
-        # Session.train cuts then coincide with frames: no extra splitting of the training)
-        self.history = History(every=config.steps_per_frame)
+        # Session.train cuts then coincide with frames: no extra splitting of the training); B's beside A's
+        self.history = History(every=config.steps_per_frame, companion=b.checkpoint if b else None)
         self.history.record(trainer)
         self.frames.network_changed(data, config)  # keeps the grid evaluator of a 'regenerate', a reset
         self.lecture_cache: dict[str, Any] = {}  # app.lecture's companion nets, built for this network
@@ -125,14 +109,12 @@ class Session:
         changed = self.config.changed_fields(new)
         if not changed:
             return False
-        if changed <= LIVE_FIELDS:
-            self.trainer.optimizer.lr = new.learning_rate
-            # The chosen optimizer's coefficients change in place; its state (velocity, moments) is kept.
-            for name, value in _optimizer_options(new).items():
-                setattr(self.trainer.optimizer, name, value)
-            self.trainer.set_regularization(_reg(new), new.reg_rate)
+        if changed - {"compare"} <= LIVE_FIELDS and live_change(self.config, new, LIVE_FIELDS):
+            netbuild.apply_live(self.trainer, new)
             if "grid" in changed:
                 self.frames.grid_changed()
+            if self.compare is not None:
+                self.compare.configure_live(new, "grid" in changed)
             self.config = new
             return False
         playing = self.playing
@@ -203,6 +185,8 @@ class Session:
         params["unit_params"][layer] = {**params["unit_params"][layer], **unit_params}
         self.network.set_parameters(**params)
         self.trainer.resume_at(step)
+        if self.compare is not None:  # the page keeps no B to restore: B goes on from its weights here
+            self.compare.trainer.resume_at(step)
         self.history.restart(self.trainer)
 
     def rewind(self, step: int) -> int:
@@ -214,6 +198,8 @@ class Session:
         state = self.history.at(step)
         self.playing = False
         self.trainer.restore(state)
+        if self.compare is not None:
+            self.compare.restore(self.history.companion_at(step))
         return state.step_count
 
     def set_view(self, **changes: Any) -> None:
@@ -260,7 +246,8 @@ class Session:
         start, done = time.perf_counter(), 0
         while done < n:
             piece = min(n - done, self.history.steps_to_next(self.trainer.step_count))
-            k = self.trainer.train_for(piece, budget - (time.perf_counter() - start))
+            k = (self.compare.lockstep if self.compare else self.trainer).train_for(
+                piece, budget - (time.perf_counter() - start))
             done += k
             self.history.record(self.trainer)
             if k < piece or self.trainer.diverged:
@@ -333,7 +320,10 @@ class Session:
     def snapshot_steps(self) -> Generator[None, None, Snapshot]:
         """``snapshot`` in pieces (see ``FrameMaker.snapshot_steps``), so that a server can run a big
         network's frame in slices. Nothing else may use the session until it is done."""
-        return self.frames.snapshot_steps(self)
+        snap = yield from self.frames.snapshot_steps(self)
+        if self.compare is not None:  # B's maps and numbers beside A's, in the same frame
+            snap.compare = yield from self.compare.snapshot_steps(snap.state)
+        return snap
 
     @property
     def polygons_held(self) -> bool:
@@ -380,18 +370,6 @@ def _lists(params: dict[Any, Any]) -> dict[str, Any]:
     """One layer's unit parameters (``{name: (units,) array}``) as lists. ``Any``: whatever the engine's
     annotation of ``Network.unit_params`` says, a layer's entry is read here by name only."""
     return {str(k): v.tolist() for k, v in params.items()}
-
-
-def _reg(config: SessionConfig) -> str | None:
-    return None if config.regularization == "none" else config.regularization
-
-
-def _optimizer_options(config: SessionConfig) -> dict[str, Any]:
-    if config.optimizer == "momentum":
-        return {"beta": config.momentum, "nesterov": config.nesterov}
-    if config.optimizer == "adam":
-        return {"beta1": config.beta1, "beta2": config.beta2}
-    return {}
 
 
 def _box(box: Any) -> tuple[float, float]:

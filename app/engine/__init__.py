@@ -11,6 +11,7 @@ from .folding import Folded, fold
 from .grid import GridEvaluator, GridResult, thumbnails
 from .history import History
 from .landscape import LossSlice, landscape
+from .lockstep import FollowOrder, Lockstep
 from .network import Forward, Gradients, Network
 from .optimizers import OPTIMIZERS, make_optimizer
 from .outputs import PAIRS, OutputPair, get_pair
@@ -25,11 +26,13 @@ from .regions import (
     theoretical_bound,
     upper_bound,
 )
-from .training import Trainer, TrainerState
+from .training import Trainer
+from .trainstate import OrderSource, TrainerState
 
 __all__ = ["ACTIVATIONS", "DATASETS", "FEATURES", "GROUPS", "OPTIMIZERS", "PAIRS", "Activation",
-           "CsvError", "Dataset", "DatasetSpec", "Folded", "Forward", "Gradients", "GridEvaluator",
-           "GridResult", "History", "ImportedData", "LossSlice", "Network", "OutputPair",
+           "CsvError", "Dataset", "DatasetSpec", "Folded", "FollowOrder", "Forward", "Gradients",
+           "GridEvaluator", "GridResult", "History", "ImportedData", "Lockstep", "LossSlice", "Network",
+           "OrderSource", "OutputPair",
            "PolygonsUnavailable", "RegionInfo", "RegionPolygons", "RegionTracker", "Trainer",
            "TrainerState", "feature_map", "fold", "get_activation", "get_pair", "is_identity", "landscape",
            "make_dataset", "make_optimizer", "parse_csv", "region_count", "region_map", "region_polygons",

@@ -7,17 +7,23 @@ costs no more memory than a short one, and the newest steps are never the ones l
 
 Restoring a checkpoint with ``Trainer.restore`` and training on gives the same trajectory as the original
 run from that step (the checkpoint holds the optimizer state, the epoch's order and the generator state).
+
+A ``companion`` (a second trainer's ``checkpoint``, e.g. a compare's network B) is kept beside every
+checkpoint, at the same steps, thinned and truncated with it and counted in the same budget, so that
+``companion_at(step)`` rewinds B to where ``at(step)`` rewinds A.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .errors import FieldError
-from .training import Trainer, TrainerState
+from .training import Trainer
+from .trainstate import TrainerState
 
 DEFAULT_BUDGET = 1_500_000  # bytes: the 4 x 8 playground net with Adam keeps ~200 checkpoints in this
 DEFAULT_MAX_ENTRIES = 512
@@ -27,7 +33,7 @@ class History:
     """Kept checkpoints of one run, oldest first; see the module docstring for the thinning rule."""
 
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET, max_entries: int = DEFAULT_MAX_ENTRIES,
-                 every: int = 1):
+                 every: int = 1, companion: Callable[[], TrainerState] | None = None):
         if not isinstance(every, int) or every < 1:
             raise FieldError("every", f"every must be a whole number >= 1, got {every!r}")
         if not isinstance(max_entries, int) or max_entries < 4:
@@ -36,6 +42,7 @@ class History:
             raise FieldError("budget_bytes",
                              f"budget_bytes must be a positive whole number, got {budget_bytes!r}")
         self.budget_bytes, self.max_entries, self.first_every = budget_bytes, max_entries, every
+        self.companion = companion
         self.clear()
 
     def clear(self) -> None:
@@ -43,6 +50,7 @@ class History:
         self.every = self.first_every
         self._steps: list[int] = []
         self._states: list[TrainerState] = []
+        self._companions: list[TrainerState | None] = []
         # memory held, kept up to date as checkpoints come and go (record runs once a frame): the states' own
         # arrays, and per shared epoch order (by id) its bytes and how many states hold it
         self._own_bytes = 0
@@ -101,12 +109,17 @@ class History:
             raise FieldError("step", f"step {step} is before the kept history ({span})")
         return self._states[i]
 
+    def companion_at(self, step: int) -> TrainerState | None:
+        """The companion kept with ``at(step)``'s checkpoint (None without a companion)."""
+        self.at(step)  # the same range check
+        return self._companions[bisect.bisect_right(self._steps, step) - 1]
+
     def truncate_after(self, step: int) -> None:
         """Drop checkpoints after ``step``: training continues from there on a new branch."""
         i = bisect.bisect_right(self._steps, step)
-        for state in self._states[i:]:
-            self._forget(state)
-        del self._steps[i:], self._states[i:]
+        for state, other in zip(self._states[i:], self._companions[i:], strict=True):
+            self._forget(state, other)
+        del self._steps[i:], self._states[i:], self._companions[i:]
 
     def trajectory(self) -> NDArray[np.float64]:
         """The kept parameters ``(T, P)`` in step order (for the loss landscape's principal directions)."""
@@ -121,25 +134,34 @@ class History:
         if len(keep) == len(self._steps):  # nothing on the old grid was off the new one: drop the oldest
             keep = keep[1:]
         kept = set(keep)
-        for i, state in enumerate(self._states):
+        for i, (state, other) in enumerate(zip(self._states, self._companions, strict=True)):
             if i not in kept:
-                self._forget(state)
+                self._forget(state, other)
         self._steps = [self._steps[i] for i in keep]
         self._states = [self._states[i] for i in keep]
+        self._companions = [self._companions[i] for i in keep]
 
     def _keep(self, step: int, state: TrainerState) -> None:
+        other = self.companion() if self.companion is not None else None
         self._steps.append(step)
         self._states.append(state)
-        self._own_bytes += state.nbytes
-        if state.order is not None:
-            size, holders = self._orders.get(id(state.order), (state.order.nbytes, 0))
-            self._orders[id(state.order)] = (size, holders + 1)
+        self._companions.append(other)
+        for kept in (state, other):
+            if kept is None:
+                continue
+            self._own_bytes += kept.nbytes
+            if kept.order is not None:  # a follower's order is the leader's array: counted once
+                size, holders = self._orders.get(id(kept.order), (kept.order.nbytes, 0))
+                self._orders[id(kept.order)] = (size, holders + 1)
 
-    def _forget(self, state: TrainerState) -> None:
-        self._own_bytes -= state.nbytes
-        if state.order is not None:
-            size, holders = self._orders[id(state.order)]
-            if holders > 1:
-                self._orders[id(state.order)] = (size, holders - 1)
-            else:
-                del self._orders[id(state.order)]
+    def _forget(self, state: TrainerState, other: TrainerState | None) -> None:
+        for kept in (state, other):
+            if kept is None:
+                continue
+            self._own_bytes -= kept.nbytes
+            if kept.order is not None:
+                size, holders = self._orders[id(kept.order)]
+                if holders > 1:
+                    self._orders[id(kept.order)] = (size, holders - 1)
+                else:
+                    del self._orders[id(kept.order)]

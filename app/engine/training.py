@@ -14,7 +14,6 @@ import copy
 import math
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,32 +23,9 @@ from .errors import FieldError
 from .fastpath import FastPath, unsupported_reason
 from .network import Network
 from .optimizers import Optimizer
+from .trainstate import OrderSource, TrainerState
 
 REGULARIZATIONS = (None, "l1", "l2")
-
-
-@dataclass(frozen=True)
-class TrainerState:
-    """A trainer's checkpoint (see ``Trainer.checkpoint``). ``params`` ``(P,)`` in ``net.flat`` order;
-    ``order`` ``(n,)`` the epoch's permutation of the training set (None without shuffling), shared
-    between checkpoints of one epoch since it is never written to."""
-
-    params: np.ndarray
-    optimizer: dict[str, Any]
-    step_count: int
-    epoch: int
-    cursor: int
-    last_loss: float
-    diverged: bool
-    diverged_at: int | None
-    order: np.ndarray | None
-    rng_state: dict[str, Any]
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of this checkpoint's own arrays (the shared order is counted by its owner)."""
-        return int(self.params.nbytes + sum(v.nbytes for v in self.optimizer.values()
-                                            if isinstance(v, np.ndarray)))
 
 
 class Trainer:
@@ -61,6 +37,10 @@ class Trainer:
     at once (``l1=``, ``l2=``, or ``set_penalty``); ``regularization``/``reg_rate`` are the one-penalty
     form a session offers ("l1" or "l2" and its rate), and cannot be combined with ``l1``/``l2``.
 
+    Epoch orders are drawn from ``order_rng`` (default ``rng``: one generator for everything, as a session
+    has it). A separate one keeps them apart from the randomized-ReLU draws, so that trainers whose order
+    generators start alike visit the same batches; ``lockstep.FollowOrder`` replays another trainer's.
+
     ``step_count`` counts mini-batches, ``epoch`` completed passes over the data. Once the loss or a
     parameter becomes NaN or infinite, ``diverged`` is set with the step in ``diverged_at`` and further
     steps do nothing until ``reset()``.
@@ -69,7 +49,7 @@ class Trainer:
     def __init__(self, net: Network, optimizer: Optimizer, X: ArrayLike, y: ArrayLike, batch_size: int = 10,
                  regularization: str | None = None, reg_rate: float = 0.0,
                  rng: np.random.Generator | None = None, shuffle: bool = True, *,
-                 l1: float = 0.0, l2: float = 0.0):
+                 l1: float = 0.0, l2: float = 0.0, order_rng: OrderSource | None = None):
         self.net = net
         self.optimizer = optimizer
         self.X = np.ascontiguousarray(X, dtype=float)
@@ -91,6 +71,7 @@ class Trainer:
                                  "not both")
             self.set_penalty(l1, l2)
         self.rng = rng if rng is not None else net.rng
+        self.order_rng: OrderSource = order_rng if order_rng is not None else self.rng
         self.shuffle = shuffle
         self._grad: np.ndarray | None = None
         self._has_sigma = any("sigma" in p for p in net.unit_params)
@@ -168,8 +149,12 @@ class Trainer:
         self._cursor = min(n, (step % per_epoch) * self._batch_size)
 
     def _new_epoch_order(self) -> None:
-        order = self.rng.permutation(self.X.shape[0]) if self.shuffle else None
-        self._gather(order)
+        self._gather(self.order_rng.permutation(self.X.shape[0]) if self.shuffle else None)
+
+    @property
+    def order(self) -> np.ndarray | None:
+        """The current epoch's order ``(n,)`` of the training set (None without shuffling); read-only."""
+        return self._order
 
     def _gather(self, order: np.ndarray | None) -> None:
         """Lay the training set out in ``order`` (None: as given) for the epoch's consecutive batches."""
@@ -189,7 +174,14 @@ class Trainer:
         exactly as this trainer would have (same batches, same draws, same numbers)."""
         return TrainerState(self.net.flat.copy(), self.optimizer.state(), self.step_count, self.epoch,
                             self._cursor, self.last_loss, self.diverged, self.diverged_at, self._order,
-                            copy.deepcopy(dict(self.rng.bit_generator.state)))
+                            copy.deepcopy(dict(self.rng.bit_generator.state)), self._order_rng_state())
+
+    def _order_rng_state(self) -> dict[str, Any] | None:
+        """A separate order generator's state (None when orders come from ``rng`` or a leader)."""
+        src = self.order_rng
+        if src is self.rng or not isinstance(src, np.random.Generator):
+            return None
+        return copy.deepcopy(dict(src.bit_generator.state))
 
     def restore(self, state: TrainerState) -> None:
         """Go back (or forward) to a checkpoint of this trainer (same network shape and data)."""
@@ -204,6 +196,8 @@ class Trainer:
         self.step_count, self.epoch, self._cursor = state.step_count, state.epoch, state.cursor
         self.last_loss, self.diverged, self.diverged_at = state.last_loss, state.diverged, state.diverged_at
         self.rng.bit_generator.state = copy.deepcopy(state.rng_state)
+        if state.order_rng_state is not None and isinstance(self.order_rng, np.random.Generator):
+            self.order_rng.bit_generator.state = copy.deepcopy(state.order_rng_state)
         self._gather(state.order)
 
     def _advance(self) -> tuple[int, int]:
@@ -377,6 +371,12 @@ class Trainer:
                 self.diverged_at = self.step_count
                 return math.nan
         return self.last_loss
+
+    def steps_to_epoch_end(self) -> int:
+        """Mini-batches from here to the end of the epoch (a whole epoch's when the next step starts one)."""
+        n = self.X.shape[0]
+        left = n - self._cursor if self._cursor < n else n
+        return int(-(-left // self._batch_size))
 
     def epochs_done(self) -> float:
         """Fractional epochs: completed passes plus the part of the current one."""

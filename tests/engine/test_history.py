@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from app.engine import Network, Trainer, make_dataset
+from app.engine import FollowOrder, Lockstep, Network, Trainer, make_dataset
 from app.engine.history import History
 from app.engine.optimizers import make_optimizer
 
@@ -123,3 +123,27 @@ def test_the_memory_count_stays_the_sum_of_what_is_kept_through_thinning_truncat
         return sum(s.nbytes for s in history._states) + sum(orders.values())
 
     assert 0 < history.nbytes == recount()
+
+
+def test_a_companion_is_kept_thinned_and_truncated_with_its_checkpoints_in_one_budget():
+    a = _trainer("adam")
+    b_rng = np.random.default_rng(9)
+    b = Trainer(Network([2, 8, 1], "relu", "sigmoid", rng=b_rng), make_optimizer("sgd", 0.1), a.X,
+                (a.T[:, 0] > 0.5).astype(int), batch_size=10, rng=b_rng, order_rng=FollowOrder(a))
+    pair = Lockstep(a, b)
+    history = History(every=1, max_entries=8, companion=b.checkpoint)
+    history.record(a)
+    for _ in range(40):
+        pair.step(1)
+        history.record(a)
+    assert len(history) <= 8 and history.every > 1  # thinned
+    for step in history.steps:
+        assert history.companion_at(step).step_count == history.at(step).step_count == step
+    # a recount: A's states, B's own arrays, each epoch order once (B's orders are A's arrays)
+    kept = [history.at(s) for s in history.steps] + [history.companion_at(s) for s in history.steps]
+    orders = {id(s.order): s.order.nbytes for s in kept if s.order is not None}
+    assert history.nbytes == sum(s.nbytes for s in kept) + sum(orders.values())
+    history.truncate_after(history.steps[2])
+    assert len(history) == 3 and history.companion_at(10 ** 6).step_count == history.steps[-1]
+    with pytest.raises(ValueError, match="before the kept history"):
+        History(companion=b.checkpoint).companion_at(0)

@@ -150,3 +150,57 @@ def test_bad_penalty_rates_are_refused_naming_the_rate(kwargs, message):
     X, y = _problem(10)
     with pytest.raises(ValueError, match=message):
         Trainer(Network([2, 1]), make_optimizer("sgd", 0.1), X, y, batch_size=2, **kwargs)
+
+
+def _rrelu_trainer(noise_seed, order_rng):
+    X, y = _problem(23)
+    rng = np.random.default_rng(noise_seed)
+    net = Network([2, 4, 1], activation="rrelu", output="sigmoid", rng=np.random.default_rng(0))
+    trainer = Trainer(net, make_optimizer("sgd", 0.1), X, y, batch_size=5, rng=rng, order_rng=order_rng)
+    trainer.use_fast_path = False
+    seen = []
+    original = net.loss_and_gradients
+
+    def spy(Xb, Tb, **kw):
+        seen.append(Xb.copy())
+        return original(Xb, Tb, **kw)
+
+    net.loss_and_gradients = spy
+    return trainer, seen
+
+
+def test_separate_order_generators_alike_give_the_same_batches_whatever_the_noise_draws():
+    a, seen_a = _rrelu_trainer(1, np.random.default_rng(5))
+    b, seen_b = _rrelu_trainer(2, np.random.default_rng(5))
+    a.step(37)
+    b.step(37)
+    assert all(np.array_equal(p, q) for p, q in zip(seen_a, seen_b, strict=True)) and len(seen_a) == 37
+    assert not np.array_equal(a.net.flat, b.net.flat)  # the slopes differ: the noise came from each own rng
+    # with one generator for both (the default), the noise draws move the orders apart
+    c, seen_c = _rrelu_trainer(1, None)
+    d, seen_d = _rrelu_trainer(2, None)
+    c.step(37)
+    d.step(37)
+    assert not all(np.array_equal(p, q) for p, q in zip(seen_c, seen_d, strict=True))
+
+
+def test_a_checkpoint_keeps_the_order_generator_and_restore_replays_the_run():
+    t, _ = _rrelu_trainer(1, np.random.default_rng(5))
+    t.use_fast_path = True
+    t.step(7)
+    state = t.checkpoint()
+    assert state.order_rng_state is not None and state.order_rng_state != state.rng_state
+    first = [t.step(4) for _ in range(10)]  # crosses several epochs: new orders from the order generator
+    t.restore(state)
+    assert [t.step(4) for _ in range(10)] == first
+    solo, _ = _rrelu_trainer(1, None)
+    assert solo.checkpoint().order_rng_state is None  # one generator: its state is rng_state
+
+
+def test_steps_to_epoch_end_counts_the_short_last_batch_and_a_whole_epoch_at_the_turn():
+    t, _ = _rrelu_trainer(1, None)
+    counts = []
+    for _ in range(6):
+        counts.append(t.steps_to_epoch_end())
+        t.step(1)
+    assert counts == [5, 4, 3, 2, 1, 5]
