@@ -92,6 +92,10 @@ function buildCompare() {
 function showCompare(config) {
   views.compare.setConfig(config);
   views.compareForm.setConfig(config);
+  if (!config.compare && page.chartLabel !== null) {
+    page.chartLabel = null; // no B any more: the legend goes with it, before the next frame is painted
+    views.chart.setCompare(null);
+  }
   $("compare-open").textContent = config.compare ? "Change network B\u2026" : "Compare\u2026";
 }
 

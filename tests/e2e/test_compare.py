@@ -179,10 +179,12 @@ def test_the_label_and_b_numbers_are_the_headers(tapped):  # noqa: F811
     page, tap = tapped(RELU_B)
     header, _ = settled(page, tap, lambda h, a: "compare" in h)
     b = header["compare"]
-    assert b["label"].startswith("B: ReLU instead of tanh"), b["label"]
+    assert b["label"].startswith("B: ") and "ReLU instead of tanh" in b["label"], b["label"]
     assert page.inner_text("#compare-label") == b["label"]
-    loss = f"{b['metrics']['train_loss']:.3f}".rstrip("0").rstrip(".")
-    assert page.inner_text("#compare-train-loss") == loss
+    assert page.inner_text("#compare-train-loss") == f"{b['metrics']['train_loss']:.3f}"
+    assert page.inner_text("#compare-test-loss") == f"{b['metrics']['test_loss']:.3f}"
+    acc = b["metrics"]["train_accuracy"], b["metrics"]["test_accuracy"]
+    assert page.inner_text("#compare-accuracy") == f"{100 * acc[0]:.1f}% train / {100 * acc[1]:.1f}% test"
     fields = {d["field"] for d in b["differences"]}
     assert {"activation", "hidden"} <= fields
     # the chart's legend names B's difference
@@ -197,7 +199,7 @@ def test_the_chart_draws_the_losses_of_a_and_b_the_frames_carried(tapped):  # no
     page, tap = tapped(RELU_B)
     settled(page, tap, lambda h, a: "compare" in h)
     page.click("#play")
-    wait_js(page, "window.__mlp.step >= 200")
+    wait_js(page, "window.__mlp.header.step >= 200")
     page.click("#play")
     wait_js(page, "window.__mlp.state === 'paused'")
     settled(page, tap)
@@ -239,7 +241,7 @@ def test_the_form_starts_a_comparison_and_stop_removes_b(new_page):
     page.click("#compare-stop")
     wait_js(page, "window.__mlp.config.compare === null && !window.__mlp.header.compare")
     assert not page.is_visible("#compare")
-    assert not page.is_visible("#chart-legend")
+    wait_js(page, "document.getElementById('chart-legend').hidden")
     assert "b." not in query(page) and "compare" not in query(page)
     assert not page.evaluate("document.body.classList.contains('has-compare')")
 

@@ -6,7 +6,7 @@
 
 import { classCss, classLut, divergingCss, divergingLut } from "../colors.js";
 import { Heatmap } from "../heatmap.js";
-import { grouped, percent, trimmed } from "../format.js";
+import { grouped, percent } from "../format.js";
 
 const $ = (id) => document.getElementById(id);
 const SMALL_SET = 100; // as output.js: small point sets are drawn with bigger points
@@ -125,8 +125,10 @@ export class CompareView {
 
   drawMetrics(info) {
     const m = info.metrics || {};
-    $("compare-train-loss").textContent = trimmed(m.train_loss, 3);
-    $("compare-test-loss").textContent = trimmed(m.test_loss, 3);
+    // three decimals always, as A's numbers above the chart: the two columns of figures read alike
+    const loss = (v) => (v === null || v === undefined || !Number.isFinite(v) ? "\u2013" : v.toFixed(3));
+    $("compare-train-loss").textContent = loss(m.train_loss);
+    $("compare-test-loss").textContent = loss(m.test_loss);
     $("compare-accuracy").textContent = m.train_accuracy === null || m.train_accuracy === undefined
       ? "\u2013 (regression)" : `${percent(m.train_accuracy)} train / ${percent(m.test_accuracy)} test`;
   }
