@@ -312,3 +312,53 @@ def test_the_compare_panel_and_form_have_no_accessibility_violations(new_page):
     assert page.is_visible("#compare-form")
     violations = audit(page, source)
     assert not violations, explain(violations)
+
+
+# --- rewind and divergence act on B too ---------------------------------------------------------------
+def _b_curve(page):
+    return page.evaluate("(() => { const d = document.getElementById('loss-chart').data[2]; "
+                         "return [d.x.slice(), d.y.slice()]; })()")
+
+
+def test_rewinding_on_the_chart_shows_b_at_the_same_step_and_keeps_both_curves(new_page):
+    page = new_page(f"{RELU_B}&steps_per_frame=10")
+    wait_js(page, HAS_B)
+    page.click("#play")
+    wait_js(page, "window.__mlp.header.step >= 300", timeout_ms=60_000)
+    page.click("#play")
+    wait_js(page, "window.__mlp.state === 'paused'")
+    page.wait_for_timeout(700)  # the chart redraws at most twice a second
+    steps_before, loss_before = _b_curve(page)
+    latest = steps_before[-1]
+    box = page.locator("#loss-chart").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    wait_js(page, "!document.getElementById('rewind-badge').hidden")
+    shown = int(page.evaluate("document.getElementById('rewind-badge').dataset.step"))
+    assert 0 < shown < latest
+    header = wait_js(page, f"(() => {{ const h = window.__mlp.header; return h.step === {shown} && h; }})()")
+    assert header["compare"]["step"] == shown  # B went back with A
+    page.wait_for_timeout(700)
+    steps_after, loss_after = _b_curve(page)
+    assert steps_after == steps_before and loss_after == loss_before  # B's future is still drawn
+    # B's numbers in its panel are those of the rewound step
+    assert page.inner_text("#compare-train-loss") == f"{header['compare']['metrics']['train_loss']:.3f}"
+
+
+def test_a_b_that_diverges_says_so_and_a_trains_on(new_page):
+    # a linear ReLU network at learning rate 10 blows up within a few hundred steps; A is the playground's
+    page = new_page("?b.learning_rate=10&b.activation=relu&b.output=linear&b.loss=squared_error"
+                    "&steps_per_frame=20")
+    wait_js(page, HAS_B)
+    page.click("#play")
+    diverged = ("(() => { const h = window.__mlp.header; "
+                "return h && h.compare && h.compare.state === 'diverged' && h; })()")
+    header = wait_js(page, diverged, timeout_ms=60_000)
+    wait_js(page, "!document.getElementById('compare-diverged').hidden")
+    text = page.inner_text("#compare-diverged")
+    assert text.startswith("B diverged by step") and "A trains on" in text, text
+    step = header["step"]
+    later = wait_js(page, f"(() => {{ const h = window.__mlp.header; return h.step > {step + 40} && h; }})()")
+    assert page.evaluate("window.__mlp.state") == "playing"  # A goes on
+    assert later["compare"]["step"] == header["compare"]["step"] < later["step"]  # B stopped where it blew up
+    assert page.is_hidden("#diverged")  # A's own divergence notice stays away
+    page.click("#play")
