@@ -362,3 +362,24 @@ def test_a_b_that_diverges_says_so_and_a_trains_on(new_page):
     assert later["compare"]["step"] == header["compare"]["step"] < later["step"]  # B stopped where it blew up
     assert page.is_hidden("#diverged")  # A's own divergence notice stays away
     page.click("#play")
+
+
+@pytest.mark.parametrize(("query", "size"), [("?scene=landscape&b.optimizer=sgd&embed=1", (960, 540)),
+                                              ("?scene=landscape&b.optimizer=sgd", (1280, 720))])
+def test_with_a_scenes_panel_too_both_panels_take_the_diagrams_place_and_fit(new_page, query, size):
+    page = new_page(query, width=size[0], height=size[1])
+    wait_js(page, HAS_B)
+    wait_js(page, "!!document.querySelector('#lecture .js-plotly-plot .main-svg')")
+    page.wait_for_timeout(400)
+    boxes = page.evaluate("""(() => {
+        const b = (s) => { const r = document.querySelector(s).getBoundingClientRect();
+          return {x: r.left, y: r.top, w: r.width, h: r.height}; };
+        return {a: b('#plot'), b: b('.compare-plot'), lecture: b('#lecture'), panel: b('#compare'),
+                network: getComputedStyle(document.querySelector('.col.network')).display}; })()""")
+    page.screenshot(path=str(ARTIFACTS / f"compare-landscape-{size[0]}x{size[1]}.png"))
+    view = {"x": 0, "y": 0, "w": size[0], "h": size[1]}
+    assert boxes["network"] == "none"
+    for key in ("a", "b", "lecture", "panel"):
+        assert inside(boxes[key], view), (key, boxes[key])
+    assert overlap_area(boxes["lecture"], boxes["panel"]) == 0
+    assert boxes["b"]["w"] >= 100

@@ -160,7 +160,13 @@ export class LossChart {
     this.dirty = false;
     const t0 = performance.now();
     const s = this.steps;
-    window.Plotly.restyle(this.el, { x: [s, s, s, s], y: [this.train, this.test, this.bTrain, this.bTest] }, [0, 1, 2, 3]);
+    // A B that blows up would squash A's curves against the axis: B's points far above A's are left out (a
+    // gap in B's curve; B's panel says that it diverged)
+    const aValues = this.train.concat(this.test).filter((v) => v !== null);
+    const ceiling = Math.max(10, 10 * Math.max(0, ...aValues));
+    const clip = (arr) => arr.map((v) => (v !== null && v > ceiling ? null : v));
+    const [bTrain, bTest] = [clip(this.bTrain), clip(this.bTest)];
+    window.Plotly.restyle(this.el, { x: [s, s, s, s], y: [this.train, this.test, bTrain, bTest] }, [0, 1, 2, 3]);
     // the line marks a rewound step; at the end of the run it would mark nothing
     const cursor = this.cursor !== null && this.cursor < this.lastStep ? this.cursor : null;
     if (cursor !== this.cursorDrawn) {
@@ -170,7 +176,7 @@ export class LossChart {
       window.Plotly.relayout(this.el, { shapes: cursor === null ? [] : [line] });
     }
     // A run that blows up would flatten the whole curve against zero: switch to a log axis while it does.
-    const values = this.train.concat(this.test, this.bTrain, this.bTest).filter((v) => v !== null && v > 0);
+    const values = aValues.concat(bTrain, bTest).filter((v) => v !== null && v > 0);
     const log = values.length > 1 && Math.max(...values) > 1000 * Math.min(...values);
     const nticks = this.yTicks(); // the box may have changed size (a window resize, the embed's layout)
     if (log !== this.log || nticks !== this.el.layout.yaxis.nticks) {
