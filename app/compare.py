@@ -131,7 +131,8 @@ def _value(cfg: SessionConfig, field: str) -> Any:
 def _matters(a: SessionConfig, b: SessionConfig, field: str) -> bool:
     units = set(a.activations()) | set(b.activations())
     optimizers = {a.optimizer, b.optimizer}
-    return {"leaky_slope": "leaky_relu" in units, "maxout_k": "maxout" in units,
+    return {"activation": bool(a.hidden and b.hidden),
+            "leaky_slope": "leaky_relu" in units, "maxout_k": "maxout" in units,
             "momentum": "momentum" in optimizers, "nesterov": "momentum" in optimizers,
             "beta1": "adam" in optimizers, "beta2": "adam" in optimizers,
             "reg_rate": a.regularization != "none" or b.regularization != "none"}.get(field, True)

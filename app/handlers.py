@@ -157,7 +157,8 @@ async def _set_param(hub: Hub, live: Live, conn: Connection, msg: p.SetParam) ->
 async def _restore(hub: Hub, live: Live, conn: Connection, msg: p.Restore) -> None:
     s = live.session
     s.playing = False  # the restored state is paused: the page plays on once every layer is back
-    await hub.call(live, s.restore, msg.layer, msg.weights, msg.biases, msg.unit_params, msg.step)
+    await hub.call(live, s.restore, msg.layer, msg.weights, msg.biases, msg.unit_params, msg.step,
+                   msg.network)
     if msg.frame:
         await delivery.send_frame(hub, live)
     conn.send(p.state(s.state, s.step_count))

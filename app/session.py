@@ -171,11 +171,20 @@ class Session:
         self.history.amend(self.trainer)
 
     def restore(self, layer: int, weights: list, biases: list, unit_params: dict[str, list],
-                step: int) -> None:
+                step: int, network: str = "a") -> None:
         """Put back layer ``layer``'s parameters and the step counter as a page last saw them (its session
         was lost with a server restart). ``reset`` still returns to the initial or the scene's weights.
-        ValueError names a layer or shape that does not fit this network; nothing changes then."""
-        params = self.network.get_parameters()
+        ValueError names a layer or shape that does not fit this network; nothing changes then.
+        ``network`` "b": a layer of a compare's B, once A's layers are back (at A's step)."""
+        net = self.network
+        if network == "b":
+            if self.compare is None:
+                raise FieldError("network", "network 'b': this session compares no second network")
+            if step != self.trainer.step_count:
+                raise FieldError("step", f"B's layers go back at A's step {self.trainer.step_count}, "
+                                         f"got {step}")
+            net = self.compare.network
+        params = net.get_parameters()
         if not 0 <= layer < len(params["weights"]):
             raise FieldError("layer",
                              f"layer {layer} does not exist: the network has {len(params['weights'])} "
@@ -183,9 +192,10 @@ class Session:
         params["weights"][layer] = weights
         params["biases"][layer] = biases
         params["unit_params"][layer] = {**params["unit_params"][layer], **unit_params}
-        self.network.set_parameters(**params)
-        self.trainer.resume_at(step)
-        if self.compare is not None:  # the page keeps no B to restore: B goes on from its weights here
+        net.set_parameters(**params)
+        if network == "a":
+            self.trainer.resume_at(step)
+        if self.compare is not None:  # after A: B takes A's new epoch order
             self.compare.trainer.resume_at(step)
         self.history.restart(self.trainer)
 

@@ -139,6 +139,8 @@ class Restore(_Msg):
     biases: list[RestoreValue]
     unit_params: dict[str, list[RestoreValue]] = Field(default_factory=dict)
     frame: bool = True  # False: answer with the state only (a frame of a half-restored network is no use)
+    # compare: "b" restores a layer of network B (after A's layers, at A's step); B is not A's to rebuild
+    network: Literal["a", "b"] = "a"
 
 
 class LoadScene(_Msg):

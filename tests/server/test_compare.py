@@ -272,6 +272,8 @@ def test_b_checkpoints_count_in_the_rewind_budget_and_follow_as_thinning():
     ({}, {"output": "tanh"}, "B: tanh output instead of sigmoid; squared error instead of cross-entropy"),
     ({}, {}, SAME),
     ({}, {"momentum": 0.5, "activation": ["tanh", "tanh"]}, SAME),  # unused by SGD; the same units
+    ({"hidden": []}, {"activation": "relu"}, SAME),  # no hidden layer in either: no hidden unit to differ
+    ({}, {"hidden": [], "activation": "relu"}, "B: no hidden layer instead of 4, 2"),  # B has no unit
 ])
 def test_the_label_names_each_difference_in_words(a, b, label):
     cfg = SessionConfig.model_validate({**a, "compare": b})
@@ -286,3 +288,72 @@ def test_differences_carry_the_raw_values_and_the_effective_loss():
     assert differences == [{"field": "hidden", "a": [4, 2], "b": [3]},
                            {"field": "output", "a": "sigmoid", "b": "linear"},
                            {"field": "loss", "a": "cross_entropy", "b": "squared_error"}]
+
+
+def _restore_all(ws, header, network):
+    params = header if network == "a" else header["compare"]
+    layers = len(params["weights"])
+    for layer in range(layers):
+        ws.send(type="restore", network=network, step=header["step"], layer=layer,
+                weights=params["weights"][layer], biases=params["biases"][layer],
+                unit_params=params["unit_params"][layer], frame=network == "b" and layer == layers - 1)
+
+
+def test_after_a_restart_restore_puts_back_both_networks_and_they_train_on_in_lockstep(client):
+    config = {**BASE, "activation": "tanh", "compare": {"activation": "relu", "hidden": [5]}}
+    frames, _ = _socket_run(client, config, steps=4)
+    seen = frames[-1][0]
+    with client.websocket_connect("/ws") as socket:  # a new session: the server forgot the old one
+        ws = Reader(socket)
+        ws.hello(config=config)
+        _restore_all(ws, seen, "a")
+        _restore_all(ws, seen, "b")
+        back = p.decode_frame(ws.until("frame"))[0]
+        assert back["step"] == back["compare"]["step"] == 20
+        assert back["compare"]["weights"] == seen["compare"]["weights"] and back["weights"] == seen["weights"]
+        ws.send(type="step", n=5)
+        after = p.decode_frame(ws.until("frame"))[0]
+        assert after["compare"]["step"] == after["step"] == 25
+        assert after["compare"]["weights"] != seen["compare"]["weights"]
+
+
+def test_restore_of_b_is_refused_without_compare_or_at_another_step(client):
+    with client.websocket_connect("/ws") as socket:
+        ws = Reader(socket)
+        ws.hello(config={**BASE, "activation": "tanh"})
+        ws.send(type="restore", network="b", step=0, layer=0, weights=[[0.0] * 4] * 2, biases=[0.0] * 4)
+        assert_error(ws.until("error"), p.E_INVALID_VALUE, "network", mentions="no second network")
+    with client.websocket_connect("/ws") as socket:
+        ws = Reader(socket)
+        ws.hello(config={**BASE, "activation": "tanh", "compare": {}})
+        ws.send(type="restore", network="b", step=7, layer=0, weights=[[0.0] * 4] * 2, biases=[0.0] * 4)
+        assert_error(ws.until("error"), p.E_INVALID_VALUE, "step", mentions="A's step 0")
+
+
+def _cell_centres(box, g):
+    """The grid's points, row 0 at the top (x2 = hi), column 0 at the left, at cell centres."""
+    lo, hi = box
+    c = lo + (np.arange(g) + 0.5) * (hi - lo) / g
+    x1, x2 = np.meshgrid(c, c[::-1])
+    return np.column_stack([x1.ravel(), x2.ravel()])
+
+
+def test_b_maps_are_bs_network_on_the_grid_for_two_and_three_classes():
+    cfg = {"dataset": "blobs", "classes": 3, "output": "softmax", "grid": 24,
+           "compare": {"hidden": [6], "activation": "relu"}}
+    three = Session(SessionConfig.model_validate(cfg))
+    three.train(30)
+    b = three.snapshot().compare
+    assert b is not None and b.output is None and b.classes is not None
+    net = three.compare.network
+    out = net.predict(feature_map(_cell_centres(three.data.box, 24), ["x1", "x2"]))
+    assert np.mean(b.classes.ravel() == np.argmax(out, axis=1)) > 0.99  # float32 grid: a tie may flip
+    assert np.allclose(b.confidence.ravel(), out.max(axis=1), atol=1e-4)
+    two = Session(SessionConfig.model_validate({"grid": 24, "compare": {"features": ["x1", "x2", "x1x2"]}}))
+    two.train(30)
+    b = two.snapshot().compare
+    out = two.compare.network.predict(feature_map(_cell_centres(two.data.box, 24), ["x1", "x2", "x1x2"]))
+    assert b.classes is None and np.allclose(b.output.ravel(), out[:, 0], atol=1e-4)
+    assert two.config.output == "sigmoid" and b.output_range == (0.0, 1.0)
+    a_out = two.network.predict(feature_map(_cell_centres(two.data.box, 24), ["x1", "x2"]))
+    assert not np.allclose(a_out[:, 0], out[:, 0], atol=1e-2)  # A's map would not pass for B's
