@@ -13,7 +13,7 @@ import pytest
 
 from app.protocol import decode_frame
 
-from .conftest import playwright_api  # noqa: F401  (skips the module without Playwright)
+from .conftest import page_factory, playwright_api  # noqa: F401  (playwright_api: skips the module without it)
 from .helpers import ARTIFACTS, wait_js
 from .layout_probe import inside, overlap_area
 from .npm_assets import package_dir
@@ -383,3 +383,23 @@ def test_with_a_scenes_panel_too_both_panels_take_the_diagrams_place_and_fit(new
         assert inside(boxes[key], view), (key, boxes[key])
     assert overlap_area(boxes["lecture"], boxes["panel"]) == 0
     assert boxes["b"]["w"] >= 100
+
+
+def test_after_a_server_restart_the_page_puts_back_a_and_b_at_the_step_it_saw(browser, restartable_server):
+    with page_factory(browser, restartable_server.url) as make:
+        page = make(f"{RELU_B}&steps_per_frame=10")
+        wait_js(page, HAS_B)
+        page.click("#play")
+        wait_js(page, "window.__mlp.header.step >= 100")
+        page.click("#play")
+        wait_js(page, "window.__mlp.state === 'paused'")
+        before = page.evaluate("window.__mlp.header")
+        restartable_server.restart()
+        wait_js(page, f"document.getElementById('notice-text').textContent.includes("
+                      f"'restored at step {before['step']:,}')", timeout_ms=60_000)
+        after = wait_js(page, f"(() => {{ const h = window.__mlp.header; "
+                              f"return h.step === {before['step']} && h.compare && h; }})()")
+        assert after["weights"] == before["weights"]
+        assert after["compare"]["weights"] == before["compare"]["weights"]
+        assert after["compare"]["biases"] == before["compare"]["biases"]
+        assert after["compare"]["step"] == before["step"]
