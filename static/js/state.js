@@ -18,8 +18,8 @@ export const UI_KEYS = {
   discretize: "boolean",
 };
 
-// Config fields the generic parser never reads: custom_points has its own compact form (below).
-const NOT_IN_URL = new Set(["custom_points"]);
+// Config fields the generic parser never reads: custom_points and compare have their own forms (below).
+const NOT_IN_URL = new Set(["custom_points", "compare"]);
 
 // ---- the "user" dataset's points in a link -------------------------------------------------------
 // `custom_points=1.5,2,1;-3,0.25,0`: x1,x2,label per point, points joined by ";". Two decimals are a
@@ -217,6 +217,7 @@ export function parseQuery(search, schema, known = {}) {
   let rawPoints = null;
   let leftOut = 0; // points a link said it could not carry (`custom_points=N-not-in-link`)
   const notices = [];
+  const compare = []; // [key, raw] of compare= and b.<field>=: read together once the loop is done
   for (const [key, raw] of params) {
     if (key in UI_KEYS) {
       const kind = UI_KEYS[key];
@@ -237,6 +238,10 @@ export function parseQuery(search, schema, known = {}) {
       } else {
         ui[key] = raw;
       }
+      continue;
+    }
+    if (key === "compare" || key.startsWith(B_PREFIX)) {
+      compare.push([key, raw]);
       continue;
     }
     if (key === "custom_points") {
@@ -260,14 +265,80 @@ export function parseQuery(search, schema, known = {}) {
     if (r.error) notices.push(`custom_points=${clip(rawPoints)} (${r.error})`);
     else config.custom_points = r.value;
   }
+  const b = parseCompare(compare, schema);
+  notices.push(...b.notices);
+  if (b.value !== undefined) config.compare = b.value;
   return { config, ui, notices, leftOut };
+}
+
+// ---- network B of a comparison in a link ----------------------------------------------------------
+// `compare=1` compares A with an identical B; `b.<field>=value` names what B changes (`b.activation=relu&
+// b.hidden=8,8`), each value written as A's own field is; `compare=0` turns off a comparison the scene has.
+
+/** What B may change (the compare contract): everything else, data and batches above all, B shares with A. */
+export const COMPARE_KEYS = ["features", "hidden", "activation", "leaky_slope", "maxout_k", "output", "loss", "init",
+  "optimizer", "learning_rate", "momentum", "nesterov", "beta1", "beta2", "regularization", "reg_rate"];
+const B_PREFIX = "b.";
+
+/**
+ * Read the compare keys of a link.
+ * @param {Array<[string, string]>} pairs the `compare` and `b.*` keys in link order @param {object} schema
+ * @returns {{value?: object|null, notices: string[]}} value: B's partial config, null (off), or absent
+ */
+export function parseCompare(pairs, schema) {
+  const notices = [];
+  const b = {};
+  let on;
+  for (const [key, raw] of pairs) {
+    if (key === "compare") {
+      const r = scalar(raw, { type: "boolean" });
+      if (r.error) notices.push(`compare=${clip(raw)} (must be 1 (compare with network B) or 0)`);
+      else on = r.value;
+      continue;
+    }
+    const name = key.slice(B_PREFIX.length);
+    if (!COMPARE_KEYS.includes(name)) {
+      const why = name in schema.properties
+        ? `network B shares A's data and batches; B may change ${COMPARE_KEYS.join(", ")}` : "is not a setting";
+      notices.push(`${clip(key)}=${clip(raw)} (${why})`);
+      continue;
+    }
+    const r = parseField(schema, name, raw);
+    if (r.error) notices.push(`${clip(key)}=${clip(raw)} (${r.error})`);
+    else b[name] = r.value;
+  }
+  if (on === false) {
+    if (Object.keys(b).length) notices.push(`${Object.keys(b).map((k) => B_PREFIX + k).join(", ")} (compare=0 turns the comparison off)`);
+    return { value: null, notices };
+  }
+  if (on === true || Object.keys(b).length) return { value: b, notices };
+  return { notices };
+}
+
+/** B's partial config as link keys (inverse of parseCompare), given what the address without them starts. */
+function compareParams(params, compare, base) {
+  if (compare === undefined || sameCompare(compare, base === undefined ? null : base)) return;
+  if (compare === null) {
+    params.set("compare", "0");
+    return;
+  }
+  const keys = COMPARE_KEYS.filter((k) => k in compare);
+  if (!keys.length) params.set("compare", "1");
+  for (const k of keys) params.set(B_PREFIX + k, formatValue(compare[k]));
+}
+
+/** Two partial configs alike whatever the order of their keys (null is no comparison). */
+export function sameCompare(a, b) {
+  if (a === null || b === null || a === undefined || b === undefined) return (a ?? null) === (b ?? null);
+  const ka = Object.keys(a).sort();
+  return same(ka, Object.keys(b).sort()) && ka.every((k) => same(a[k], b[k]));
 }
 
 /** The schema's default for every field a link may carry. */
 export function defaults(schema) {
   const out = {};
   for (const [name, prop] of Object.entries(schema.properties)) {
-    if (!NOT_IN_URL.has(name) && "default" in prop) out[name] = prop.default;
+    if ((!NOT_IN_URL.has(name) || name === "compare") && "default" in prop) out[name] = prop.default;
   }
   return out;
 }
@@ -301,6 +372,7 @@ export function buildQuery(schema, config, ui, base = defaults(schema)) {
       params.set("custom_points", formatPoints(config.custom_points, uploaded(config)));
     }
   }
+  compareParams(params, config.compare, base.compare);
   for (const key of ["regions", "test", "discretize", "embed", "edit"]) if (ui[key]) params.set(key, "1");
   if (ui.hide && ui.hide.length) params.set("hide", ui.hide.join(","));
   return readable(params.toString());

@@ -4,8 +4,8 @@
 import { grouped, label as unitLabel, plotUnit, UNITS } from "../activations.js";
 import { classCss, divergingCss } from "../colors.js";
 
-const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
-const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+export const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+export const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 const LOSS_LABEL = { cross_entropy: "cross-entropy", squared_error: "squared error" };
 const DATASET_LABEL = { "reg-plane": "plane (reg.)", "reg-gauss": "gauss (reg.)", user: "yours" };
