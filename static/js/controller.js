@@ -468,10 +468,10 @@ function drawTiles() {
   // "Your points" has no generator to preview: its tile shows the points it would start from
   if (model.config.dataset !== "user") {
     const points = model.userPoints || START_POINTS;
-    const regression = Boolean(model.userPoints && model.config.custom_regression);
+    const regression = Boolean(model.userPoints && model.userKind.regression);
     views.controls.drawTile("user", {
       points, regression, classes: regression ? 0 : classesOf(points),
-      box: (model.userPoints && model.config.custom_box) || USER_BOX,
+      box: (model.userPoints && model.userKind.box) || USER_BOX,
     });
   }
 }

@@ -28,6 +28,9 @@ export class PageModel {
     this.step = 0;
     this.pending = new Map(); // field -> value before a change the server has not confirmed yet
     this.userPoints = null; // the last points of the "user" dataset the server held: the tile goes back to them
+    // what those points are: a regression target or classes, and their box (an upload's own), kept with them
+    // because a scene or another dataset replaces the config's custom_regression and custom_box
+    this.userKind = { regression: false, box: null };
     this.dataset = null; // the last `dataset` message
     this.params = null; // {step, weights, biases, unit_params} of the last frame
     this.restoring = null; // {step, left} while restore messages are unanswered
@@ -90,7 +93,7 @@ export class PageModel {
       this.outputChosen = true;
       this.classificationPair = null;
     }
-    patch = withUserPoints(this.config, this.withProblemType(patch), this.userPoints);
+    patch = withUserPoints(this.config, this.withProblemType(patch), this.userPoints, this.userKind);
     for (const [k, v] of Object.entries(patch)) {
       if (!this.pending.has(k)) this.pending.set(k, this.config[k]);
       this.config[k] = v;
@@ -137,7 +140,10 @@ export class PageModel {
   confirm(config) {
     this.pending.clear();
     this.config = { ...config };
-    if (Array.isArray(config.custom_points)) this.userPoints = config.custom_points;
+    if (Array.isArray(config.custom_points)) {
+      this.userPoints = config.custom_points;
+      this.userKind = { regression: Boolean(config.custom_regression), box: config.custom_box || null };
+    }
     // the points are part of what the page shows (and of its link) only while the dataset is "user"
     if (config.dataset !== "user") delete this.config.custom_points;
   }

@@ -71,15 +71,23 @@ export function trainSize(n, ratio) {
  * training and off the plot, and every point placed by hand is meant to shape the boundary. A batch larger
  * than the training points would be refused, so it shrinks along.
  * @param {object} config the current config @param {object} patch @param {number[][]|null} last
+ * @param {{regression: boolean, box: number[]|null}} lastKind what `last` is: a regression's targets or classes, its box
  */
-export function withUserPoints(config, patch, last) {
-  const next = { ...config, ...patch };
-  if (next.dataset !== "user") return patch;
+export function withUserPoints(config, patch, last, lastKind = { regression: false, box: null }) {
+  if ({ ...config, ...patch }.dataset !== "user") return patch;
   const out = { ...patch };
   const entering = config.dataset !== "user" && "dataset" in patch;
   if (!Array.isArray(out.custom_points) && (entering || !Array.isArray(config.custom_points))) {
-    out.custom_points = (config.dataset === "user" && config.custom_points) || last || START_POINTS;
+    const own = config.dataset === "user" && config.custom_points;
+    out.custom_points = own || last || START_POINTS;
+    if (!own) {
+      // points brought back come with what they are (a scene in between may have reset both fields)
+      const kind = last ? lastKind : { regression: false, box: null };
+      if (!("custom_regression" in patch)) out.custom_regression = kind.regression;
+      if (!("custom_box" in patch)) out.custom_box = kind.box;
+    }
   }
+  const next = { ...config, ...out };
   if (entering && !("train_ratio" in patch)) out.train_ratio = 1;
   const points = out.custom_points || config.custom_points;
   // the classes the points need (the editor's two, or an uploaded set's K), and an output that fits them

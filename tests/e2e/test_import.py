@@ -336,6 +336,26 @@ def test_choosing_your_tile_again_brings_back_the_upload_with_its_classes(new_pa
     assert config["custom_box"] == pytest.approx(list(expected_box(pts)))
 
 
+def test_your_tile_after_a_scene_brings_back_a_regression_upload_as_a_regression_in_its_box(new_page):
+    # the "your-data" scene holds a regression read from a CSV; the next scene resets the config's
+    # custom_regression and custom_box, yet the "yours" tile must draw (no page error) and bring the points
+    # back as what they are, not as class labels 17..28
+    from app import scenes
+
+    plate = scenes.get_scene("your-data").config
+    page = new_page("?scene=your-data")
+    wait_js(page, "window.__mlp.config.dataset === 'user' && window.__mlp.config.custom_regression === true")
+    page.select_option("#scene", "activations")
+    wait_js(page, "window.__mlp.ui.scene === 'activations' && window.__mlp.config.dataset !== 'user'")
+    page.click('#datasets .dataset[data-name="user"]')
+    wait_js(page, "window.__mlp.config.dataset === 'user' && window.__mlp.dataset "
+                  "&& window.__mlp.dataset.regression === true")
+    config = page.evaluate("window.__mlp.config")
+    assert config["custom_regression"] is True and config["custom_box"] == plate["custom_box"]
+    assert sorted(map(tuple, config["custom_points"])) == sorted(plate["custom_points"])
+    assert config["output"] in ("linear", "tanh")
+
+
 def test_loading_a_file_leaves_the_lecture_scene(new_page):
     page = new_page("?scene=xor-by-hand")
     wait_js(page, "window.__mlp.ui.scene === 'xor-by-hand'")
