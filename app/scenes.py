@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+import numpy as np
+
 from app.config import SessionConfig
+from app.engine.csvdata import parse_csv
 
 # The lecture panels a scene can open: app/lecture.py computes each, the ``lecture`` message names one.
 Panel = Literal["walkthrough", "gallery", "saturation", "depth", "backprop", "universality", "seeds",
@@ -298,13 +301,46 @@ register(Scene(
     topic="Training: optimizers, SGD and Adam",
 ))
 
+# A teacher's own measurements, as a CSV file would bring them (the 'Load data' button, or a drop): the
+# temperature y at 60 places (x1, x2) of a plate, in cm and degrees C, warmest near (6, 4.5). The scene reads
+# the text with the same parser an upload goes through, so it shows what a file of this shape becomes.
+PLATE_CSV = ("x1,x2,y\n"
+    "2.8,7.1,18.5\n2.2,1.8,18.1\n3.6,2.1,19.0\n6.5,1.3,20.0\n8.6,6.5,21.5\n0.5,4.3,17.1\n"
+    "1.5,2.3,18.5\n4.3,3.7,23.0\n4.7,7.0,20.7\n2.8,1.8,18.2\n6.5,7.1,21.4\n8.8,6.7,20.5\n"
+    "1.1,7.1,18.0\n6.3,6.6,23.8\n4.2,2.0,19.8\n7.6,5.1,25.7\n7.5,1.9,21.8\n1.7,5.8,18.0\n"
+    "0.7,7.1,17.3\n1.7,4.7,17.7\n4.3,2.8,21.8\n2.0,6.0,18.1\n8.7,5.6,22.0\n5.9,5.5,28.0\n"
+    "5.3,4.4,27.2\n8.7,2.5,20.7\n2.5,7.1,17.9\n9.0,3.8,22.0\n7.7,5.7,24.4\n9.0,1.1,19.8\n"
+    "8.6,4.0,23.7\n4.5,5.3,24.6\n6.0,3.6,28.0\n3.1,6.9,19.0\n7.9,1.2,20.3\n4.1,5.8,21.6\n"
+    "8.4,7.2,20.4\n2.7,6.7,18.8\n6.8,1.0,19.6\n2.4,1.8,17.9\n1.2,5.3,17.3\n3.3,5.3,19.8\n"
+    "1.2,6.6,17.0\n6.8,6.0,26.0\n6.0,3.7,28.4\n2.2,7.1,17.9\n1.8,4.1,17.3\n1.6,1.3,17.3\n"
+    "6.8,6.7,23.4\n4.7,6.1,23.4\n8.2,4.2,24.8\n7.5,2.6,23.6\n1.9,1.8,18.0\n0.6,1.0,17.5\n"
+    "7.3,6.8,22.2\n1.0,5.5,17.4\n7.5,5.3,26.1\n5.0,3.9,25.4\n6.8,2.2,22.4\n7.3,1.8,22.5\n")
+_PLATE = parse_csv(PLATE_CSV)
+_PLATE_POINTS = [tuple(row) for row in np.column_stack([_PLATE.X, _PLATE.y]).tolist()]  # the config: tuples
+
+register(Scene(
+    name="your-data",
+    title="Your own measurements",
+    caption="60 temperatures measured on a plate, loaded from a CSV file (x1, x2 in cm, y in degrees C). "
+            "A regression: the linear output unit with squared error predicts the mean of y at each point, "
+            "and the map's colour is that prediction on the file's own scale. Press play and the warm spot "
+            "near (6, 4.5) appears. Drop your own CSV on the page to train on it the same way.",
+    config={"dataset": "user", "custom_points": _PLATE_POINTS,
+            "custom_regression": True, "custom_box": [round(v, 3) for v in _PLATE.box], "train_ratio": 0.8,
+            "features": ["x1", "x2"], "hidden": [8], "activation": "relu", "output": "linear",
+            "loss": "squared_error", "init": "he", "optimizer": "adam", "learning_rate": 0.05,
+            "batch_size": 10, "steps_per_frame": 20},
+    topic="Output units: a linear output for regression, on your own data",
+))
+
 # The lecture's order, the one list of it: the page's lecture mode walks it, /api/scenes sends it as "tour"
 # and docs/lecture.md's table of scenes follows it (tests/e2e/test_tour.py checks both). It is the order of
 # the lecture's topics: logistic regression, XOR, costs, output units, hidden units, universality, depth,
 # backprop. The default scene is the free playground, not a stop of the lecture.
 TOUR: tuple[str, ...] = ("logistic", "xor-linear", "xor-by-hand", "xor-fold", "xor-learned", "saturation",
-                         "squared-error-vs-cross-entropy", "softmax", "activations", "sigmoid-vs-relu",
-                         "universality", "depth", "spiral-deep", "backprop", "landscape", "sgd-vs-adam")
+                         "squared-error-vs-cross-entropy", "softmax", "your-data", "activations",
+                         "sigmoid-vs-relu", "universality", "depth", "spiral-deep", "backprop", "landscape",
+                         "sgd-vs-adam")
 
 
 def _check_tour() -> None:

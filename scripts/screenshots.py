@@ -64,11 +64,15 @@ def settle(page, name: str) -> None:
         wait_js(page, "!!document.querySelector('#lecture .lec-links')")
     if "compare" in scene.config:  # a comparison shows its point once both networks trained a while
         train(page, COMPARE_STEPS.get(name, 300))
+    if name in TRAINED_STEPS:  # a scene whose point is what training makes of its data
+        train(page, TRAINED_STEPS[name])
     page.wait_for_timeout(400)  # let Plotly finish its relayout after the last frame
 
 
 # steps a compare scene trains before its picture: where the two networks have clearly parted ways
 COMPARE_STEPS = {"sgd-vs-adam": 2000, "squared-error-vs-cross-entropy": 300, "sigmoid-vs-relu": 400}
+# steps another scene trains before its picture: your-data's warm spot has grown by then
+TRAINED_STEPS = {"your-data": 3000}
 
 
 def train(page, steps: int) -> None:
