@@ -152,14 +152,20 @@ def compare_header(b: CompareSnapshot) -> dict[str, Any]:
 
 def _compare_arrays(b: CompareSnapshot) -> list[FrameArray]:
     """Network B's maps: ``compare_output``, or ``compare_classes`` + ``compare_confidence``."""
+    return _output_arrays("compare_", b.output, b.classes, b.confidence, b.output_range)
+
+
+def _output_arrays(prefix: str, output: np.ndarray | None, classes: np.ndarray | None,
+                   confidence: np.ndarray | None, output_range: tuple[float, float]) -> list[FrameArray]:
+    """A network's output maps as frame arrays named ``prefix`` + output / classes / confidence."""
     arrays = []
-    if b.output is not None:
-        lo, hi = b.output_range
-        arrays.append(FrameArray("compare_output", quantize(b.output, lo, hi), (lo, hi)))
-    if b.classes is not None:
-        arrays.append(FrameArray("compare_classes", np.ascontiguousarray(b.classes, dtype=np.uint8)))
-    if b.confidence is not None:
-        arrays.append(FrameArray("compare_confidence", quantize(b.confidence, 0.0, 1.0), (0.0, 1.0)))
+    if output is not None:
+        lo, hi = output_range
+        arrays.append(FrameArray(prefix + "output", quantize(output, lo, hi), (lo, hi)))
+    if classes is not None:
+        arrays.append(FrameArray(prefix + "classes", np.ascontiguousarray(classes, dtype=np.uint8)))
+    if confidence is not None:
+        arrays.append(FrameArray(prefix + "confidence", quantize(confidence, 0.0, 1.0), (0.0, 1.0)))
     return arrays
 
 
@@ -183,14 +189,7 @@ def encode_snapshot(snap: Snapshot) -> bytes:
 
 def _encode_snapshot(snap: Snapshot, thumbs: np.ndarray | None) -> bytes:
     """``encode_snapshot`` with the thumbnails already quantized (``thumbs``) or not (None)."""
-    arrays = []
-    if snap.output is not None:
-        lo, hi = snap.output_range
-        arrays.append(FrameArray("output", quantize(snap.output, lo, hi), (lo, hi)))
-    if snap.classes is not None:
-        arrays.append(FrameArray("classes", np.ascontiguousarray(snap.classes, dtype=np.uint8)))
-    if snap.confidence is not None:
-        arrays.append(FrameArray("confidence", quantize(snap.confidence, 0.0, 1.0), (0.0, 1.0)))
+    arrays = _output_arrays("", snap.output, snap.classes, snap.confidence, snap.output_range)
     if snap.thumbnails is not None:
         arrays.append(FrameArray("thumbnails", quantize(snap.thumbnails, -1.0, 1.0) if thumbs is None
                                  else thumbs, (-1.0, 1.0)))

@@ -31,6 +31,17 @@ export function divergingCss(t) {
   return `rgb(${r | 0},${g | 0},${b | 0})`;
 }
 
+/**
+ * The range a data set's labels or targets are coloured over (a single value gets a unit either side).
+ * @param {{train: number[][], test: number[][]}} msg the dataset message @returns {[number, number]}
+ */
+export function labelRange(msg) {
+  const labels = msg.train.concat(msg.test).map((p) => p[2]);
+  const lo = Math.min(...labels);
+  const hi = Math.max(...labels);
+  return hi > lo ? [lo, hi] : [lo - 1, hi + 1];
+}
+
 export function classCss(k) {
   const [r, g, b] = CLASS_COLORS[k % CLASS_COLORS.length];
   return `rgb(${r},${g},${b})`;

@@ -4,7 +4,7 @@
 // difference in words ("B: ReLU instead of tanh") and B's loss and accuracy. The frame header's `compare` key
 // and its `compare_*` arrays carry everything (docs/protocol.md); this view alone touches the panel's DOM.
 
-import { classCss, classLut, divergingCss, divergingLut } from "../colors.js";
+import { classCss, classLut, divergingCss, divergingLut, labelRange } from "../colors.js";
 import { Heatmap } from "../heatmap.js";
 import { grouped, percent } from "../format.js";
 
@@ -68,11 +68,7 @@ export class CompareView {
 
   /** The dataset message: B trains on the same points, drawn on its map as on A's. */
   setDataset(msg) {
-    const labels = msg.train.concat(msg.test).map((p) => p[2]);
-    let lo = Math.min(...labels);
-    let hi = Math.max(...labels);
-    if (!(hi > lo)) [lo, hi] = [lo - 1, hi + 1];
-    this.dataset = { ...msg, labelRange: [lo, hi] };
+    this.dataset = { ...msg, labelRange: labelRange(msg) };
     this.lutKey = "";
     this.drawPoints();
   }
@@ -139,12 +135,7 @@ export class CompareView {
     const size = c.clientWidth;
     const d = this.dataset;
     if (!size || !d) return;
-    const dpr = window.devicePixelRatio || 1;
-    c.width = Math.round(size * dpr);
-    c.height = Math.round(size * dpr);
-    const ctx = c.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, size, size);
+    const ctx = cleared(c, size, size);
     const [lo, hi] = d.box;
     const [a, b] = d.labelRange;
     const fill = (label) => {
@@ -182,12 +173,7 @@ export class CompareView {
     const key = JSON.stringify([w, h, sizes, info.weights]);
     if (key === this.netKey) return;
     this.netKey = key;
-    const dpr = window.devicePixelRatio || 1;
-    c.width = Math.round(w * dpr);
-    c.height = Math.round(h * dpr);
-    const ctx = c.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
+    const ctx = cleared(c, w, h);
     const pos = nodePositions(sizes, w, h - 14);
     (info.weights || []).forEach((W, l) => {
       W.forEach((row, i) => row.forEach((v, j) => {
@@ -233,4 +219,15 @@ export function nodePositions(sizes, width, height) {
   const most = Math.max(...sizes);
   const dy = Math.min(28, (height - 2 * pad) / Math.max(1, most - 1));
   return sizes.map((n, l) => Array.from({ length: n }, (_, j) => [pad + l * dx, height / 2 + (j - (n - 1) / 2) * dy]));
+}
+
+/** A canvas sized to w x h CSS pixels at the screen's pixel ratio, cleared, its context drawing in CSS pixels. */
+function cleared(c, w, h) {
+  const dpr = window.devicePixelRatio || 1;
+  c.width = Math.round(w * dpr);
+  c.height = Math.round(h * dpr);
+  const ctx = c.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return ctx;
 }

@@ -2,7 +2,7 @@
 // and badge, the divergence state and the loss/accuracy numbers. The boundary is painted from the frame's
 // quantized map through a lookup table (see heatmap.js).
 
-import { classCss, classLut, diverging, divergingCss, divergingLut } from "../colors.js";
+import { classCss, classLut, diverging, divergingCss, divergingLut, labelRange } from "../colors.js";
 import { drawRegionPolygons, framePolygons, Heatmap, paintRegions } from "../heatmap.js";
 import { count, regionCount } from "../format.js";
 import { formatNumber } from "./popups.js";
@@ -85,11 +85,7 @@ export class OutputView {
   }
 
   setDataset(msg) {
-    const labels = msg.train.concat(msg.test).map((p) => p[2]);
-    let lo = Math.min(...labels);
-    let hi = Math.max(...labels);
-    if (!(hi > lo)) [lo, hi] = [lo - 1, hi + 1];
-    this.dataset = { ...msg, labelRange: [lo, hi] };
+    this.dataset = { ...msg, labelRange: labelRange(msg) };
     this.lutKey = "";
     this.drawAxes(msg.box);
     this.drawPoints();
