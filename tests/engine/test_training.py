@@ -17,12 +17,10 @@ def _problem(n=23, seed=0):
     return X, (X[:, 0] > X[:, 1]).astype(int)
 
 
-def test_an_epoch_visits_every_example_once_in_batches():
-    X, y = _problem(23)
-    net = Network([2, 1], output="sigmoid")
-    trainer = Trainer(net, make_optimizer("sgd", 0.1), X, y, batch_size=5, rng=np.random.default_rng(0))
-    trainer.use_fast_path = False  # the spy sees the general path; test_fastpath checks the fast one
-    seen = []
+def batches_seen(net: Network) -> list[np.ndarray]:
+    """A list that fills with a copy of every batch ``net`` computes gradients on (a spy on the general
+    path: set ``trainer.use_fast_path = False``)."""
+    seen: list[np.ndarray] = []
     original = net.loss_and_gradients
 
     def spy(Xb, Tb, **kw):
@@ -30,6 +28,15 @@ def test_an_epoch_visits_every_example_once_in_batches():
         return original(Xb, Tb, **kw)
 
     net.loss_and_gradients = spy
+    return seen
+
+
+def test_an_epoch_visits_every_example_once_in_batches():
+    X, y = _problem(23)
+    net = Network([2, 1], output="sigmoid")
+    trainer = Trainer(net, make_optimizer("sgd", 0.1), X, y, batch_size=5, rng=np.random.default_rng(0))
+    trainer.use_fast_path = False  # the spy sees the general path; test_fastpath checks the fast one
+    seen = batches_seen(net)
     trainer.step(5)  # 5 + 5 + 5 + 5 + 3
     assert [len(b) for b in seen] == [5, 5, 5, 5, 3]
     assert sorted(map(tuple, np.vstack(seen))) == sorted(map(tuple, X))
@@ -158,14 +165,7 @@ def _rrelu_trainer(noise_seed, order_rng):
     net = Network([2, 4, 1], activation="rrelu", output="sigmoid", rng=np.random.default_rng(0))
     trainer = Trainer(net, make_optimizer("sgd", 0.1), X, y, batch_size=5, rng=rng, order_rng=order_rng)
     trainer.use_fast_path = False
-    seen = []
-    original = net.loss_and_gradients
-
-    def spy(Xb, Tb, **kw):
-        seen.append(Xb.copy())
-        return original(Xb, Tb, **kw)
-
-    net.loss_and_gradients = spy
+    seen = batches_seen(net)
     return trainer, seen
 
 

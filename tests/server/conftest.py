@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from .helpers import Reader
 from .live import free_port
 
 
@@ -34,3 +35,13 @@ def redis_url():
     client.close()
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture
+def ws(client):
+    """A socket greeted on the test module's own ``client`` (a TestClient fixture it defines), as a
+    Reader with its ``welcome``."""
+    with client.websocket_connect("/ws") as socket:
+        r = Reader(socket)
+        r.welcome = r.hello()
+        yield r

@@ -21,14 +21,6 @@ def client():
         yield c
 
 
-@pytest.fixture
-def ws(client):
-    with client.websocket_connect("/ws") as socket:
-        r = Reader(socket)
-        r.welcome = r.hello()
-        yield r
-
-
 def test_healthz_answers_json(client):
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["sessions"] == 0

@@ -31,14 +31,6 @@ def client():
         yield c
 
 
-@pytest.fixture
-def ws(client):
-    with client.websocket_connect("/ws") as socket:
-        r = Reader(socket)
-        r.welcome = r.hello()
-        yield r
-
-
 def post(client, ws, body: str | bytes, kind: str = "csv", **headers: str):
     token = headers.pop("token", ws.welcome["token"])
     return client.post(f"/api/import?kind={kind}", content=body,
