@@ -34,6 +34,20 @@ async def frame_if_paused(hub: Hub, live: Live) -> None:
         await send_frame(hub, live)
 
 
+async def send_config(hub: Hub, live: Live, rebuilt: bool) -> None:
+    """After a change of config (a configure, an imported file): the config, and when the network was
+    rebuilt its points and state; then the frame, unless the session plays (its runner sends the next)."""
+    conn, s = live.conn, live.session
+    if conn is None:  # parked: a greeting on reconnect sends the whole state
+        return
+    conn.send(p.config_message(s.config.model_dump(), rebuilt))
+    if rebuilt:
+        await send_dataset(hub, live)
+        conn.send(p.state(s.state, s.step_count))
+    live.fps = min(live.fps, s.config.max_fps) if s.playing else s.config.max_fps
+    await frame_if_paused(hub, live)
+
+
 async def send_full_state(hub: Hub, live: Live) -> None:
     """The dataset, a frame and the state: what a client needs to draw the session from nothing."""
     conn, s = live.conn, live.session

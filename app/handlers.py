@@ -81,12 +81,7 @@ async def _hello(hub: Hub, live: Live, conn: Connection, msg: p.Hello) -> None:
 async def _configure(hub: Hub, live: Live, conn: Connection, msg: p.Configure) -> None:
     s = live.session
     rebuilt = await hub.call(live, s.configure, msg.config)
-    conn.send(p.config_message(s.config.model_dump(), rebuilt))
-    if rebuilt:
-        await delivery.send_dataset(hub, live)
-        conn.send(p.state(s.state, s.step_count))
-    live.fps = min(live.fps, s.config.max_fps) if s.playing else s.config.max_fps
-    await delivery.frame_if_paused(hub, live)
+    await delivery.send_config(hub, live, rebuilt)
 
 
 @handles(p.Play)

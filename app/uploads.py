@@ -112,18 +112,5 @@ async def apply(hub: Hub, live: Live, kind: str, body: bytes) -> dict:
         log.exception("session %s failed to import a %s file", live.id, kind)
         raise Refused(500, p.E_INTERNAL, "the server failed while importing the file (the details are in "
                                          "its log)", None) from None
-    await announce(hub, live)
+    await delivery.send_config(hub, live, rebuilt=True)  # what a configure that rebuilt sends
     return p.imported(result.kind, result.rows, result.regression, result.classes, result.notes, result.step)
-
-
-async def announce(hub: Hub, live: Live) -> None:
-    """What a ``configure`` that rebuilt sends the session's socket: config, points, state, and a frame
-    unless the session plays (its runner sends the next one)."""
-    conn, s = live.conn, live.session
-    if conn is None:  # parked: a greeting on reconnect sends the whole state
-        return
-    conn.send(p.config_message(s.config.model_dump(), True))
-    await delivery.send_dataset(hub, live)
-    conn.send(p.state(s.state, s.step_count))
-    live.fps = min(live.fps, s.config.max_fps) if s.playing else s.config.max_fps
-    await delivery.frame_if_paused(hub, live)
