@@ -11,8 +11,8 @@ for 2-8-8-8-8-1 tanh with batch 10 and 2-64-64-64-1 ReLU with batch 32. Referenc
 the CPU (float32, one thread; skipped with a note when torch is missing), a textbook NumPy MLP that
 allocates per call (bench/numpy_reference.py), and E2b's tuned NumPy MLP in float64 and float32 (issue 14;
 imported at run time from ../shared/reference/e2b_numpy.py, see bench/e2b_reference.py; skipped with a
-note when absent), with issue 14's goals against E2b printed as PASS/FAIL. Also prints the arrays a
-session-like setup holds.
+note when absent), with issue 14's goals against E2b printed as PASS/FAIL. Also prints the W3 ceiling (the
+fastest epoch plus the fastest bare grid measured in the run) and the arrays a session-like setup holds.
 
 The grid's tanh/sigmoid path is measured per process (app/engine/gridpath.py); ``MLP_GRID_PATH=exp|tanh``
 forces one, and ``NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"`` shows an AVX-512 machine
@@ -331,6 +331,27 @@ def floor_lines(name: str, results: dict) -> list[str]:
     return [line]
 
 
+def ceiling_lines(name: str, results: dict, n: int) -> list[str]:
+    """The best W3 a frame could reach here: an epoch at the fastest W1 measured in this run (ours or
+    E2b's) plus a grid at the fastest W2 of the bare calls (bench/gridfloor.py) or E2b's, over the faster
+    E2b W3. Below issue 14's W3 goal, the goal asks for less work than the NumPy calls of a frame."""
+    cpu = {impl: {w: v[0] for w, v in figures.items()} for impl, figures in results.items()}
+    trainers = [impl for impl in cpu if "W1" in cpu[impl] and impl not in ("numpy", "torch")]
+    grids = ["floor", "floor, ones rows", *(impl for impl in E2B_DTYPES if impl in cpu)]
+    fastest_w1 = max(trainers, key=lambda impl: cpu[impl]["W1"])
+    fastest_w2 = max(grids, key=lambda impl: cpu[impl]["W2"])
+    frame_s = n / cpu[fastest_w1]["W1"] + 1.0 / cpu[fastest_w2]["W2"]
+    e2b = [impl for impl in E2B_DTYPES if impl in cpu]
+    line = (f"{name}: W3 ceiling {fmt(1.0 / frame_s)} frames/s (an epoch as fast as {fastest_w1}'s, "
+            f"{1000 * n / cpu[fastest_w1]['W1']:.3f} ms, + a grid as fast as {fastest_w2!r}, "
+            f"{1000 / cpu[fastest_w2]['W2']:.3f} ms); ours {fmt(cpu['ours']['W3'])}")
+    if e2b:
+        best = max(e2b, key=lambda impl: cpu[impl]["W3"])
+        line += (f"; ceiling / {best} W3 = {1.0 / frame_s / cpu[best]['W3']:.2f}, "
+                 f"ours / {best} = {cpu['ours']['W3'] / cpu[best]['W3']:.2f}")
+    return [line]
+
+
 def wall_over_cpu(all_results: list[dict]) -> float:
     """Median over every figure of CPU rate / wall-clock rate: 1.0 on an idle machine."""
     ratios = [cpu / wall for results in all_results for figures in results.values()
@@ -349,7 +370,7 @@ def main(argv=None) -> int:
     X, y = spiral_task()
     print(f"data: spiral, 500 points, {X.shape[0]} for training; SGD lr {LR}; tanh output + squared error")
     print("figures per CPU second of one thread; x = ours / reference (higher is better for ours)\n")
-    lines, e2b_lines, goals, floors, sessions, all_results = [], [], [], [], [], []
+    lines, e2b_lines, goals, floors, ceilings, sessions, all_results = [], [], [], [], [], [], []
     for cfg in NETS:
         out = measure(cfg, X, y, budget, repeats)
         lines.extend(table(cfg["name"], cfg, out["results"]))
@@ -358,6 +379,7 @@ def main(argv=None) -> int:
             e2b_lines.extend([*e2b_table(cfg["name"], out["results"]), ""])
             goals.extend(e2b_goals(cfg["name"], out["results"]))
         floors.extend(floor_lines(cfg["name"], out["results"]))
+        ceilings.extend(ceiling_lines(cfg["name"], out["results"], X.shape[0]))
         sessions.append((cfg["name"], out["session"]))
         all_results.append(out["results"])
     print("\n".join(lines))
@@ -371,6 +393,9 @@ def main(argv=None) -> int:
           "buffer our maps live in needs a bias pass per later layer; E2b's ones row under every layer "
           "does not (bench/gridfloor.py)")
     print("\n".join(floors) + "\n")
+    print("the best frame (W3) this machine allows: the fastest epoch measured plus the fastest bare grid; "
+          "a W3 goal above 'ceiling / E2b' asks a frame for less than its NumPy calls")
+    print("\n".join(ceilings) + "\n")
     print(f"wall-clock time / CPU time: {wall_over_cpu(all_results):.2f} (median over the figures); "
           f"load average now {os.getloadavg()[0]:.1f}: other processes on the cores slow every column")
     print("for scale (issue 2, measured elsewhere, 4x8 tanh net; W1 / W2 / W3): "
