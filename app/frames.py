@@ -8,7 +8,6 @@ the regions (app/regionview.py), the loss and accuracy on every point, and the p
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 from collections.abc import Generator
@@ -213,7 +212,7 @@ class FrameMaker:
                                                               thumbs.shape[1]))
         if view.unit is not None:
             layer, j = view.unit
-            unit_map = as_map(result.maps[sum(cfg.hidden[:layer]) + j], g, line)
+            unit_map = as_map(result.unit_map(sum(cfg.hidden[:layer]) + j), g, line)
         regions = None
         self.polygons_held = False  # set when this frame draws the grid map only because the net is playing
         if view.regions:
@@ -326,11 +325,11 @@ THUMBNAILS_AT_ONCE = 50_000  # thumbnail values sampled in one call at most (~1 
 def thumbnail_steps(result: GridResult, size: int) -> Generator[None, None, np.ndarray]:
     """``thumbnails(result, size)`` a hidden layer at a time (512 thumbnails of 64 px sampled from a
     200 x 200 grid are ~40 ms in one go)."""
-    if result.maps.shape[0] * size * size <= THUMBNAILS_AT_ONCE:  # a small network's: one call
+    if len(result.rows) * size * size <= THUMBNAILS_AT_ONCE:  # a small network's: one call
         return thumbnails(result, size)
     parts = []
     for start, stop in itertools.pairwise(result.offsets):
-        parts.append(thumbnails(dataclasses.replace(result, maps=result.maps[start:stop]), size))
+        parts.append(thumbnails(result, size, slice(start, stop)))
         yield
     return np.concatenate(parts)
 

@@ -323,9 +323,9 @@ def e2b_goals(name: str, results: dict) -> list[str]:
 def floor_lines(name: str, results: dict) -> list[str]:
     """W2 of the bare NumPy calls (bench/gridfloor.py) next to ours and E2b-f32's."""
     cpu = {impl: figures["W2"][0] for impl, figures in results.items() if "W2" in figures}
-    line = (f"{name}: W2 bare calls, one buffer {fmt(cpu['floor'])} grids/s (ours / that "
-            f"{cpu['ours'] / cpu['floor']:.2f}); ones rows {fmt(cpu['floor, ones rows'])} "
-            f"(one buffer / ones rows {cpu['floor'] / cpu['floor, ones rows']:.2f})")
+    line = (f"{name}: W2 bare calls, ones rows {fmt(cpu['floor, ones rows'])} grids/s (ours / that "
+            f"{cpu['ours'] / cpu['floor, ones rows']:.2f}); a bias pass per layer instead "
+            f"{fmt(cpu['floor'])} (that / ones rows {cpu['floor'] / cpu['floor, ones rows']:.2f})")
     if "E2b-f32" in cpu:
         line += f"; E2b-f32 {fmt(cpu['E2b-f32'])}"
     return [line]
@@ -389,9 +389,9 @@ def main(argv=None) -> int:
               "E2b keeps one order\n")
         print("\n".join(e2b_lines + goals))
         print()
-    print("the grid's floor with np.tanh (relu: one clip), float32, no Python around the calls: the one "
-          "buffer our maps live in needs a bias pass per later layer; E2b's ones row under every layer "
-          "does not (bench/gridfloor.py)")
+    print("the grid's floor with np.tanh (relu: one clip), float32, no Python around the calls: with a row "
+          "of ones under every layer (our buffer's layout, and E2b's) every bias rides in the matmul "
+          "(bench/gridfloor.py)")
     print("\n".join(floors) + "\n")
     print("the best frame (W3) this machine allows: the fastest epoch measured plus the fastest bare grid; "
           "a W3 goal above 'ceiling / E2b' asks a frame for less than its NumPy calls")

@@ -3,14 +3,14 @@
 bench/engine.py times two bare call sequences for a network of tanh or relu hidden units and a tanh
 output, float32, on the served grid's points:
 
-* ``"floor"``, our layout: every hidden unit's map in ONE ``(units, N)`` buffer (what ``GridResult.maps``
-  is), so only the first layer gets its bias from a row of ones under its input; every later layer
-  needs a pass of its own for the bias: matmul, bias, unit.
-* ``"floor, ones rows"``, E2b's layout: every layer in its own buffer with a row of ones under it, so
-  every bias rides in the matmul: matmul, unit. Its maps are not one buffer.
+* ``"floor"``: every hidden unit's map in ONE ``(units, N)`` buffer with nothing between the layers (our
+  grid's layout until issue 14), so only the first layer gets its bias from a row of ones under its
+  input; every later layer needs a pass of its own for the bias: matmul, bias, unit.
+* ``"floor, ones rows"``: a row of ones under every layer (E2b's layout, and our grid's since: its one
+  buffer holds a ones row under each layer's units), so every bias rides in the matmul: matmul, unit.
 
-``ours / floor`` says how much our grid spends around the calls; ``floor / floor, ones rows`` what the
-one-buffer layout costs.
+``ours / floor, ones rows`` says how much our grid spends around the calls; ``floor / floor, ones rows``
+what a bias pass per layer would cost.
 """
 
 from __future__ import annotations

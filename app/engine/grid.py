@@ -7,10 +7,12 @@ Layout (what the page paints and the protocol quantizes):
   row-major, row 0 at the top (``x2`` near ``hi``), column 0 at the left (``x1`` near ``lo``); point
   ``i * G + j`` is row ``i``, column ``j``.
 * For 1-D data (no feature reads ``x2``) the grid is a line of ``G`` cell centres along ``x1``.
-* ``GridResult.hidden`` has shape ``(G*G, total_hidden_units)``, every hidden unit, layer after layer, in
-  ONE buffer. Its memory is unit-major (Fortran order of that shape): each unit's map is one contiguous
-  block, so ``result.maps[u]`` is a ``(G, G)`` view ready to paint, and the forward pass computes
+* Every hidden unit lives in ONE buffer, layer after layer, unit-major: each unit's map is one contiguous
+  block (``result.unit_map(u)`` is a ``(G, G)`` view ready to paint), and the forward pass computes
   ``W^T a`` on ``(units, G*G)`` blocks, which is markedly faster in NumPy than ``(G*G, units)`` rows.
+  Under each hidden layer's units the buffer holds a row of ones, so that the next layer's matmul with
+  ``[W; b]^T`` adds its bias: no pass of its own per layer (about a sixth of a small tanh net's grid).
+  ``GridResult.layers`` are views; ``hidden`` and ``maps`` gather the units without the ones rows.
 
 Buffers are allocated once per network structure and reused by every call: a ``GridResult`` is a set of
 views that the next ``evaluate`` overwrites (copy what must be kept).
@@ -23,7 +25,7 @@ exp costs about ten cheap passes on CPUs without AVX-512):
   NumPy's own ``np.tanh`` (vectorised on AVX-512). The first layer and the later ones choose separately.
 * All parameters are copied to the grid's dtype in one call, tanh/sigmoid layers pre-multiplied by
   their scale (``s`` of ``e^(s z)``, or 1/2 for a sigmoid through ``np.tanh``).
-* The first layer's bias rides on a constant row of ones under the inputs (a free row in the matmul).
+* Every layer's bias rides on a constant row of ones under its inputs (a free row in the matmul).
 * A tanh/sigmoid first layer on a 2-D grid whose features do not mix x1 and x2 is separable:
   ``e^(s z)`` at row i, column j is a product of a column factor and a row factor, so it needs 2 G
   exponentials per unit and one batched matmul instead of G^2 exponentials (gridexp.py; exp path).
@@ -100,18 +102,35 @@ class GridResult:
 
     ``shape``: ``(G, G)``, or ``(G,)`` for 1-D data; ``N = prod(shape)`` points.
     ``output``: ``(N, K)`` output activations (probabilities for sigmoid/softmax).
-    ``hidden``: ``(N, U)`` every hidden unit's activation, layers in order (unit-major memory).
-    ``layers``: per hidden layer, an ``(N, units)`` view of ``hidden``.
-    ``maps``: ``(U, *shape)`` the same memory as one map per unit.
-    ``offsets``: first column of each hidden layer in ``hidden`` (``len(layers) + 1`` entries).
+    ``layers``: per hidden layer, an ``(N, units)`` view (unit-major memory).
+    ``planes``: ``(R, *shape)`` the evaluator's hidden buffer as maps: every unit's, and a row of ones
+    under each layer (what the next layer's matmul reads for its bias).
+    ``rows``: ``(U,)`` the row of ``planes`` holding hidden unit ``u`` (units numbered layer after layer).
+    ``offsets``: first unit of each hidden layer (``len(layers) + 1`` entries).
     """
 
     shape: tuple[int, ...]
     output: np.ndarray
-    hidden: np.ndarray
     layers: list[np.ndarray]
-    maps: np.ndarray
+    planes: np.ndarray
+    rows: NDArray[np.intp]
     offsets: list[int]
+
+    @property
+    def hidden(self) -> np.ndarray:
+        """``(N, U)`` every hidden unit's activation, layers in order: a new array."""
+        if not self.layers:
+            return np.empty((self.output.shape[0], 0), dtype=self.output.dtype)
+        return np.concatenate(self.layers, axis=1)
+
+    @property
+    def maps(self) -> np.ndarray:
+        """``(U, *shape)`` one map per hidden unit: a new array (``unit_map`` for one, without a copy)."""
+        return np.asarray(self.planes[self.rows])
+
+    def unit_map(self, u: int) -> np.ndarray:
+        """Hidden unit ``u``'s ``(*shape)`` map, a view."""
+        return np.asarray(self.planes[int(self.rows[u])])  # asarray of a view is that view (typed)
 
     @property
     def output_maps(self) -> np.ndarray:
@@ -172,13 +191,20 @@ class GridEvaluator:
         n, dt = self.n_points, self.dtype
         widths = net.sizes[1:-1]
         self._offsets = [0, *np.cumsum(widths, dtype=int).tolist()]
-        self._hidden = np.empty((self._offsets[-1], n), dtype=dt)
+        # Layer l's units at rows starts[l] ..., then a row of ones: its units and that row are the next
+        # layer's input (units + 1, N), whose matmul with [W; b]^T adds the bias.
+        starts = [o + l for l, o in enumerate(self._offsets[:-1])]
+        self._buffer = np.empty((self._offsets[-1] + len(widths), n), dtype=dt)
+        self._units = [self._buffer[a:a + w] for a, w in zip(starts, widths, strict=True)]
+        self._inputs = [self._buffer[a:a + w + 1] for a, w in zip(starts, widths, strict=True)]
+        for a, w in zip(starts, widths, strict=True):
+            self._buffer[a + w] = 1.0
         self._output = np.empty((net.sizes[-1], n), dtype=dt)
         # All parameters in the grid's dtype, in ONE buffer laid out like net.flat, tanh and sigmoid
         # layers multiplied by their scale s: one call per evaluation prepares every layer.
         self._params = np.empty(net.flat.size, dtype=dt)
         self._scales = np.ones(net.flat.size)
-        self._wT, self._bias = [], []  # per layer: W^T (units, fan_in) and b (units, 1), views
+        self._wT = []  # per layer: [W; b]^T (units, fan_in + 1), an rbf layer's W^T (units, fan_in); views
         blocks = net.layer_blocks()
         names = [_unit_name(net, l) for l in range(net.depth)]
         # tanh/sigmoid layers through np.tanh (gridpath "tanh"); the others of them take the exp forms.
@@ -189,11 +215,10 @@ class GridEvaluator:
             kind, unit = block.kind, names[l]
             if kind in ("affine", "output") and unit in EXP_SCALE:
                 self._scales[block.span] = (NATIVE_SCALE if self._native[l] else EXP_SCALE)[unit]
-            if l == 0 and kind != "rbf":  # [W; b]^T: the inputs' last row of ones adds the bias
+            if kind != "rbf":  # [W; b]^T: the inputs' last row of ones adds the bias
                 self._wT.append(block.wb(self._params).T)
             else:
                 self._wT.append(block.W(self._params).T)
-            self._bias.append(block.b(self._params)[:, None])
         cols = [w.shape[1] for w in net.weights]
         # The biases of tanh/sigmoid layers after the first, folded into their division (gridexp.BiasFold).
         self._fold = BiasFold(blocks, names, [l for l in range(1, net.depth) if net.kinds[l] in
@@ -207,13 +232,13 @@ class GridEvaluator:
         self._factored = (net.depth > 1 and net.kinds[0] == "affine" and net.activations[0] in EXP_SCALE
                           and not self._native[0])
         self._key = self._structure(net)
-        hidden_t = self._hidden.T
         self._result = GridResult(
             shape=self.shape,
             output=self._output.T,
-            hidden=hidden_t,
-            layers=[hidden_t[:, a:b] for a, b in zip(self._offsets[:-1], self._offsets[1:], strict=True)],
-            maps=self._hidden.reshape(self._offsets[-1], *self.shape),
+            layers=[u.T for u in self._units],
+            planes=self._buffer.reshape(self._buffer.shape[0], *self.shape),
+            rows=np.array([a + i for a, w in zip(starts, widths, strict=True) for i in range(w)],
+                          dtype=np.intp),
             offsets=list(self._offsets),
         )
 
@@ -257,11 +282,12 @@ class GridEvaluator:
         return self._fold.prepare(net)
 
     def _layer(self, net: Network, l: int, a: np.ndarray, fold: bool) -> np.ndarray:
-        """Layer ``l`` from its input ``a`` ``(fan_in, N)``; returns its output buffer ``(units, N)``."""
+        """Layer ``l`` from its input ``a`` ``(fan_in + 1, N)`` (a last row of ones); returns the next
+        layer's input (its units and a row of ones, ``(units + 1, N)``), or the output ``(K, N)``."""
         kind, unit = net.kinds[l], _unit_name(net, l)
-        h = self._output if kind == "output" else self._hidden[self._offsets[l]:self._offsets[l + 1]]
+        h = self._output if kind == "output" else self._units[l]
         if kind == "rbf":
-            self._rbf(l, net, self._inputs_t if l == 0 else a, h)
+            self._rbf(l, net, a[:-1], h)
         elif kind == "maxout":
             self._maxout(l, net, a, h)
         elif self._native[l]:
@@ -277,14 +303,15 @@ class GridEvaluator:
                 self._output_unit(unit, h)
             else:
                 self._unit(unit, h, net.unit_params[l], net.options)
-        return h
+        return h if kind == "output" else self._inputs[l]
 
     def _affine(self, l: int, a: np.ndarray, z: np.ndarray, bias: bool = True) -> None:
-        """``z = s (W^T a + b)`` ``(units, N)`` from the scaled parameter copy. Without ``bias`` the
-        bias is left out, except on the first layer, whose matmul adds it (its input has a row of ones)."""
-        np.matmul(self._wT[l], a, out=z)
-        if bias and l > 0:
-            z += self._bias[l]
+        """``z = s (W^T a + b)`` ``(units, N)`` from the scaled parameter copy and ``a`` with its row of
+        ones; without ``bias``, ``s W^T a`` (the matmul leaves out the ones row)."""
+        if bias:
+            np.matmul(self._wT[l], a, out=z)
+        else:
+            np.matmul(self._wT[l][:, :-1], a[:-1], out=z)
 
     def _maxout(self, l: int, net: Network, a: np.ndarray, h: np.ndarray) -> None:
         # Pieces are unit-major (row j*k + p is piece p of unit j), so a (units, k, N) view maxes over k.
@@ -365,12 +392,15 @@ def thumbnail_index(size: int, thumb: int) -> np.ndarray:
     return ((np.arange(thumb) + 0.5) * size / thumb).astype(np.intp)
 
 
-def thumbnails(result: GridResult, size: int) -> np.ndarray:
-    """Every hidden unit subsampled to ``(units, T, T)`` (``(units, T)`` for 1-D grids), a new array."""
+def thumbnails(result: GridResult, size: int, units: slice = slice(None)) -> np.ndarray:
+    """Every hidden unit (or those of ``units``, a slice of the unit numbers) subsampled to
+    ``(units, T, T)`` (``(units, T)`` for 1-D grids), a new array."""
     grid = result.shape[0]
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= grid:
         raise FieldError("size", f"thumbnail size: expected an integer in 1..{grid}, got {size!r}")
     idx = thumbnail_index(grid, int(size))
+    rows = result.rows[units]
+    planes: np.ndarray = result.planes
     if len(result.shape) == 1:
-        return result.maps[:, idx]
-    return result.maps[:, idx[:, None], idx[None, :]]
+        return np.asarray(planes[rows[:, None], idx[None, :]])
+    return np.asarray(planes[rows[:, None, None], idx[None, :, None], idx[None, None, :]])

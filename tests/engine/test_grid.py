@@ -108,30 +108,40 @@ def test_output_map_has_x2_high_in_row_zero_and_x1_low_in_column_zero():
     np.testing.assert_allclose(out[0, 0], 1.75 + 0.01 * -1.75, rtol=1e-6)
 
 
-def test_hidden_is_one_buffer_with_per_layer_views_and_one_contiguous_map_per_unit():
+def test_hidden_units_live_in_one_buffer_with_a_row_of_ones_under_each_layer_and_one_contiguous_map_each():
     net = _net("tanh", sizes=(2, 3, 4, 5))
     grid = GridEvaluator(size=10)
     result = grid.evaluate(net)
     assert result.hidden.shape == (100, 12)
     assert result.hidden.dtype == np.float32
     assert result.offsets == [0, 3, 7, 12]
-    for layer, width in zip(result.layers, (3, 4, 5), strict=True):
+    # every layer's units in the one buffer, then a row of ones (the next layer's bias input)
+    assert result.planes.shape == (15, 10, 10)
+    assert result.rows.tolist() == [0, 1, 2, 4, 5, 6, 7, 9, 10, 11, 12, 13]
+    for ones in (3, 8, 14):
+        assert np.all(result.planes[ones] == 1.0)
+    for layer, width, first in zip(result.layers, (3, 4, 5), (0, 4, 9), strict=True):
         assert layer.shape == (100, width)
-        assert np.shares_memory(layer, result.hidden)
+        assert np.shares_memory(layer, result.planes)
+        np.testing.assert_array_equal(layer, result.planes[first:first + width].reshape(width, 100).T)
+    np.testing.assert_array_equal(result.hidden, np.hstack(result.layers))
     assert result.maps.shape == (12, 10, 10)
-    assert result.maps.flags.c_contiguous  # unit after unit: quantize or send in one piece
-    np.testing.assert_array_equal(result.maps[7], result.hidden[:, 7].reshape(10, 10))
+    for u in (0, 7, 11):
+        assert result.unit_map(u).flags.c_contiguous and np.shares_memory(result.unit_map(u), result.planes)
+        np.testing.assert_array_equal(result.unit_map(u), result.hidden[:, u].reshape(10, 10))
+        np.testing.assert_array_equal(result.maps[u], result.unit_map(u))
 
 
 def test_buffers_are_reused_between_calls_and_reallocated_when_the_structure_changes():
     net = _net("relu")
     grid = GridEvaluator(size=12)
     first = grid.evaluate(net)
-    hidden, output = first.hidden, first.output
+    planes, output = first.planes, first.output
     before = output.copy()
     net.set_param("bias", 2, 0, net.get_param("bias", 2, 0) + 1.0)
     second = grid.evaluate(net)
-    assert np.shares_memory(second.hidden, hidden) and np.shares_memory(second.output, output)
+    assert np.shares_memory(second.planes, planes) and np.shares_memory(second.output, output)
+    assert all(np.shares_memory(a, b) for a, b in zip(first.layers, second.layers, strict=True))
     assert not np.allclose(second.output, before)
     np.testing.assert_allclose(second.output, net.predict(grid.inputs), atol=2e-5)
     wider = _net("relu", sizes=(2, 7))
