@@ -51,6 +51,11 @@ DOC_BALANCER, DOC_REDIS = "10.0.0.5", "10.0.0.20:6379"
 HALL = "127.0.0.1"  # one address for many browsers: a lecture hall behind NAT
 SMALL = {"points": 40, "grid": 20, "thumbnail": 8}  # cheap sessions: the test is about routing, not training
 COOKIE = "mlp_route"
+SLIDES = "slides.example.com"  # another site, whose slides embed the player
+CHROMIUM = "/usr/bin/chromium"
+TLS = tls_context()  # made once: loading the system's certificates costs more than a request
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def fleet_block() -> str:
@@ -124,6 +129,12 @@ class Machine:
 class Fleet:
     port: int  # nginx's https port
     machines: dict[str, Machine]
+    routes: Path  # nginx's log of every request: its path, the route cookie it carried, the machine
+
+    def routed(self, path: str) -> list[tuple[str, str]]:
+        """The route cookie ("-": none) and the machine of every request for ``path`` so far."""
+        lines = [line.split(" ") for line in self.routes.read_text().splitlines()]
+        return [(cookie, machine) for uri, cookie, machine in lines if uri == path]
 
     def sessions(self) -> dict[str, int]:
         return {name: m.health()["sessions"] for name, m in self.machines.items()}
@@ -185,9 +196,20 @@ def fleet(tmp_path_factory, redis_server) -> Iterator[Fleet]:
     self_signed(work / "certs")
     body = localize(fleet_block(), [f"{m.address}:{m.port}" for m in machines.values()], tls_port,
                     plain_port, work / "certs")
-    # the balancer is a machine of its own: its connections to the machines come from its address
+    # the balancer is a machine of its own: its connections to the machines come from its address; it
+    # logs where it sent what; and it serves another site's slides, which embed the player
+    certs = work / "certs"
+    slides = (f"server {{\n    listen 127.0.0.1:{tls_port} ssl;\n    server_name {SLIDES};\n"
+              f"    ssl_certificate {certs / 'cert.pem'};\n    ssl_certificate_key {certs / 'key.pem'};\n"
+              f"    location = / {{\n        default_type text/html;\n        return 200 '<!doctype html>"
+              f"<title>Slides</title><iframe src=\"https://{HOST}:{tls_port}/?embed=1\" width=\"960\" "
+              f"height=\"540\"></iframe>';\n    }}\n}}\n")
     conf = work / "nginx.conf"
-    conf.write_text(main_config(f"    proxy_bind {BALANCER};\n{body}", work))
+    routes = work / "routes.log"
+    log = (f"    log_format routes '$uri $cookie_{COOKIE} $upstream_addr';\n"
+           f"    access_log {routes} routes;\n")
+    conf.write_text(main_config(f"    proxy_bind {BALANCER};\n{body}{slides}", work).replace(
+        "    access_log off;\n", log))
     balancer = None
     try:
         for m in machines.values():
@@ -196,7 +218,7 @@ def fleet(tmp_path_factory, redis_server) -> Iterator[Fleet]:
             balancer = subprocess.Popen([nginx, "-p", str(work), "-c", str(conf), "-e",
                                          str(work / "error.log")], stdout=out, stderr=subprocess.STDOUT)
         wait_until_listening("127.0.0.1", tls_port, balancer, work / "nginx.log")
-        yield Fleet(tls_port, machines)
+        yield Fleet(tls_port, machines, routes)
         for m in machines.values():
             if m.proc.poll() is None:
                 assert "Traceback" not in m.log.read_text(), m.log.read_text()[-3000:]
@@ -222,7 +244,7 @@ class Browser:
 
     def get(self, path: str) -> tuple[int, bytes]:
         conn = http.client.HTTPSConnection("127.0.0.1", self.fleet.port, timeout=HANG_GUARD_S,
-                                           source_address=(self.address, 0), context=tls_context())
+                                           source_address=(self.address, 0), context=TLS)
         try:
             conn.request("GET", path, headers={"Host": HOST, **self._cookie()})
             r = conn.getresponse()
@@ -251,7 +273,7 @@ class Browser:
                                         source_address=(self.address, 0))
         # closed at the latest when the test ends; a close waits at most 2 s for the server's answer
         return self.sockets.enter_context(ws_connect(
-            f"wss://{HOST}/ws", sock=sock, ssl=tls_context(), server_hostname=HOST, max_size=None,
+            f"wss://{HOST}/ws", sock=sock, ssl=TLS, server_hostname=HOST, max_size=None,
             additional_headers={"Origin": f"https://{HOST}", **self._cookie()}, open_timeout=HANG_GUARD_S,
             close_timeout=2))
 
@@ -426,6 +448,44 @@ def test_the_machines_see_each_browsers_own_address_not_the_balancers(fleet, new
     ws.send(json.dumps({"type": "hello", "watch": "ZZZZZZ"}))
     assert recv(ws, "error")["code"] == p.E_UNKNOWN_ROOM
     ws.close()
+
+
+def test_a_real_browser_in_another_sites_slides_keeps_its_cookie_and_machine_with_third_party_cookies_blocked(
+        fleet, new_browser):
+    # Chromium, the player in an iframe of another site, where the route cookie is a third-party cookie,
+    # with third-party cookies blocked: `Partitioned` keeps it (without, this browser stores none), and
+    # every visit's socket carries it to one machine
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    resolve = f"--host-resolver-rules=MAP {HOST} 127.0.0.1, MAP {SLIDES} 127.0.0.1"
+    before = fleet.sessions()
+    sockets_before = len(fleet.routed("/ws"))
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=[*CHROMIUM_ARGS, resolve, "--ignore-certificate-errors",
+                                           "--test-third-party-cookie-phaseout"])
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            for visit in range(1, 4):
+                page.goto(f"https://{SLIDES}:{fleet.port}/")
+                deadline = time.monotonic() + HANG_GUARD_S
+                while sum(fleet.sessions().values()) < sum(before.values()) + visit:  # the player's session
+                    assert time.monotonic() < deadline, "the embedded player never opened its session"
+                    time.sleep(0.1)
+            cookies = [c for c in context.cookies() if c["name"] == COOKIE]
+        finally:
+            browser.close()
+    (cookie,) = cookies
+    assert cookie["domain"] == HOST and cookie["secure"] and cookie["httpOnly"]
+    # kept in the jar of the slides' site
+    assert cookie["sameSite"] == "None" and cookie["partitionKey"] == "https://example.com"
+    sockets = fleet.routed("/ws")[sockets_before:]
+    assert [c for c, _ in sockets] == [cookie["value"]] * 3  # every visit's socket carried it
+    (machine,) = {m for _, m in sockets}
+    home = next(name for name, m in fleet.machines.items() if machine == f"{m.address}:{m.port}")
+    assert fleet.sessions() == {**before, home: before[home] + 3}
 
 
 def test_a_killed_machines_browsers_reconnect_to_the_other_and_put_their_network_back(fleet, new_browser):
