@@ -1,6 +1,9 @@
-"""How evenly docs/deploy.md's nginx route cookie spreads a class over the processes of a fleet. Prints,
-asserts nothing.
+"""A fleet's two figures that one machine's benchmarks cannot give. Prints, asserts nothing.
 
+1. How evenly docs/deploy.md's nginx route cookie spreads a class over the processes of a fleet.
+2. ``--redis``: what one presenter's room costs Redis when its viewers sit on other processes.
+
+Spread:
 The documented `map` and `upstream` blocks run in a real nginx, verbatim but for the upstream's `server`
 lines, which become P stand-in processes on loopback addresses 127.0.0.2, 127.0.0.3, ... (tiny HTTP servers
 in this process that answer with their address: the routing is nginx's alone). Each of N browsers makes its
@@ -13,6 +16,16 @@ process's share of all browsers.
 
 Needs nginx (Debian's package). The shares depend on the upstream's addresses (nginx hashes them onto its
 ring), so real machines' addresses give other, similar, figures.
+
+Redis: a presenter playing the default scene on one server, one viewer of its room on each of F other
+servers (``--followers``), all sharing a redis-server of their own; over ``--seconds`` it prints the frames
+the room published (Redis's count of PUBLISH calls), their size as the viewers received them, and Redis's
+network bytes in and out per published frame and per second, against the rule of docs/deploy.md (in: each
+frame twice, published and kept for late joiners; out: once per following process).
+
+    python3 bench/fleet.py --redis [--followers 2] [--seconds 6]
+
+Needs redis-server and the redis extra.
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ import argparse
 import asyncio
 import contextlib
 import http.client
+import json
 import re
 import shutil
 import socket
@@ -31,8 +45,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "deploy.md"
@@ -101,12 +116,105 @@ def get(conn: http.client.HTTPConnection, cookie: str | None) -> tuple[str, str 
     return body, set_cookie.split(";", 1)[0].split("=", 1)[1] if set_cookie else None
 
 
+def redis_cost(followers: int, seconds: float) -> None:
+    # function-local: only this phase needs the optional redis package, the app's servers and a client
+    import redis
+    from appserver import Server
+    from websockets.asyncio.client import ClientConnection, connect
+
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(server).is_file():
+        sys.exit("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                             "no"], stdout=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    for _ in range(200):
+        with contextlib.suppress(redis.ConnectionError):
+            client.ping()
+            break
+        time.sleep(0.05)
+    url = f"redis://127.0.0.1:{port}/0"
+    servers = [Server(redis_url=url) for _ in range(1 + followers)]
+
+    async def message(ws: ClientConnection, kind: str) -> Any:
+        """The next message of ``kind``: a frame's bytes, or a JSON message."""
+        while True:
+            m = await ws.recv()
+            if kind == "frame" and isinstance(m, bytes):
+                return m
+            if isinstance(m, str) and json.loads(m)["type"] == kind:
+                return json.loads(m)
+
+    async def drain(ws: ClientConnection) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                await ws.recv()
+
+    def counters() -> tuple[int, int, int]:
+        stats, calls = client.info("stats"), client.info("commandstats")
+        return (stats["total_net_input_bytes"], stats["total_net_output_bytes"],
+                calls.get("cmdstat_publish", {}).get("calls", 0))
+
+    async def run() -> None:
+        host, *others = servers
+        async with connect(host.url, origin=f"http://127.0.0.1:{host.port}", max_size=None) as pres:
+            await pres.send(json.dumps({"type": "hello"}))
+            await message(pres, "state")
+            await pres.send(json.dumps({"type": "present"}))
+            code = (await message(pres, "room"))["code"]
+            await pres.send(json.dumps({"type": "play"}))
+            viewers = [await connect(s.url, origin=f"http://127.0.0.1:{s.port}", max_size=None)
+                       for s in others]
+            for v in viewers:
+                await v.send(json.dumps({"type": "hello", "watch": code}))
+                await message(v, "frame")
+            sizes: list[int] = []
+
+            async def count(v: ClientConnection) -> None:
+                while True:
+                    sizes.append(len(await message(v, "frame")))
+
+            readers: list[Awaitable[None]] = [drain(pres), *(count(v) for v in viewers)]
+            tasks = [asyncio.ensure_future(r) for r in readers]
+            before, start = counters(), time.monotonic()
+            await asyncio.sleep(seconds)
+            after, elapsed = counters(), time.monotonic() - start
+            for t in tasks:
+                t.cancel()
+            for v in viewers:
+                await v.close()
+        bytes_in, bytes_out, frames = (a - b for a, b in zip(after, before, strict=True))
+        size = statistics.mean(sizes) if sizes else float("nan")
+        print(f"one presenter (default scene), {followers} following processes, {elapsed:.1f} s:")
+        print(f"  published {frames / elapsed:.1f} frames/s of {size / 1000:.1f} KB")
+        rows = (("in: ", bytes_in, 2), ("out:", bytes_out, followers))
+        for name, total, times in rows:
+            per_frame, per_second = total / frames / 1000, total / elapsed / 1e6
+            print(f"  Redis {name} {per_frame:.1f} KB per frame ({per_second:.2f} MB/s); "
+                  f"the rule, {times} x frame: {times * size / 1000:.1f} KB")
+
+    try:
+        asyncio.run(run())
+    finally:
+        for s in servers:
+            s.stop()
+        proc.terminate()
+        proc.wait(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--processes", type=int, default=8)
     parser.add_argument("--browsers", type=int, default=300)
     parser.add_argument("--classes", type=int, default=20)
+    parser.add_argument("--redis", action="store_true", help="measure a room's Redis traffic instead")
+    parser.add_argument("--followers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=6.0)
     args = parser.parse_args()
+    if args.redis:
+        redis_cost(args.followers, args.seconds)
+        return
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).is_file():
         sys.exit("nginx is not installed (apt-get install nginx)")
