@@ -4,8 +4,9 @@ Two single-worker servers play two machines on their own loopback addresses (all
 Linux), with the same port, the documented settings file and one password-protected redis-server; nginx runs
 the documented configuration in front of them, connecting to them from an address of its own (the
 balancer's machine). Only the addresses, the name of each process, the port, the certificate paths and the
-grace period are the test's. Every check goes through nginx as a browser would (a cookie jar, an https
-Origin) and reads each machine's own /healthz to see where sessions landed.
+grace period are the test's; it adds to nginx a log of where each request went and a page of another site
+(slides embedding the player). Every check goes through nginx as a browser would (a cookie jar, an https
+Origin; Chromium for the embedded player) and reads each machine's own /healthz to see where sessions landed.
 
 Needs nginx and redis-server (Debian's packages; scripts/test installs them) and the redis extra: skipped
 without.
@@ -53,9 +54,9 @@ SMALL = {"points": 40, "grid": 20, "thumbnail": 8}  # cheap sessions: the test i
 COOKIE = "mlp_route"
 SLIDES = "slides.example.com"  # another site, whose slides embed the player
 CHROMIUM = "/usr/bin/chromium"
-TLS = tls_context()  # made once: loading the system's certificates costs more than a request
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+TLS = tls_context()  # made once: loading the system's certificates costs more than a request
 
 
 def fleet_block() -> str:
@@ -451,7 +452,7 @@ def test_the_machines_see_each_browsers_own_address_not_the_balancers(fleet, new
 
 
 def test_a_real_browser_in_another_sites_slides_keeps_its_cookie_and_machine_with_third_party_cookies_blocked(
-        fleet, new_browser):
+        fleet):
     # Chromium, the player in an iframe of another site, where the route cookie is a third-party cookie,
     # with third-party cookies blocked: `Partitioned` keeps it (without, this browser stores none), and
     # every visit's socket carries it to one machine
