@@ -14,6 +14,7 @@ import functools
 import logging
 import re
 import signal
+import socket
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   redoc_url=None, openapi_url=None)
     app.state.hub = hub
     app.state.settings = settings
+    node = settings.node_name or socket.gethostname()  # which machine answered, behind a load balancer
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
     @app.get("/", include_in_schema=False)
@@ -99,7 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "protocol": p.PROTOCOL_VERSION,
                 "sessions": len(hub.sessions), "max_sessions": settings.max_sessions, **hub.frame_stats(),
-                "rooms": len(hub.rooms.hosted), "viewers": hub.rooms.viewers, "loop_lag_ms": lag.summary()}
+                "rooms": len(hub.rooms.hosted), "viewers": hub.rooms.viewers, "loop_lag_ms": lag.summary(),
+                "node": node}
 
     @app.get("/api/scenes")
     async def list_scenes() -> JSONResponse:

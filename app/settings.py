@@ -5,6 +5,7 @@ The ``description`` of each field is its help text: ``mlp-playground --help`` pr
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -71,6 +72,9 @@ class Settings(BaseSettings):
                                            "their process. Needs the 'redis' extra.")
     max_viewers: int = Field(1000, ge=1, le=100_000, description="Most room viewers (read-only sockets) one "
                                                                  "process serves.")
+    node_name: str = Field("", max_length=64, description="This server's name in /healthz ('node'), so that "
+                                                      "behind a load balancer you can tell which machine "
+                                                      "answered; empty = the machine's host name.")
     debug_costs: bool = Field(False, description="Count the server's CPU by phase of a frame (training, "
                                                  "grid, maps, metrics, encoding, send, event loop) and "
                                                  "answer it at GET /debug/costs, for bench/load.py. Off: "
@@ -82,6 +86,15 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(f"{value!r} is not a Redis URL like redis://host:6379/0")
+        return value
+
+    @field_validator("node_name")
+    @classmethod
+    def _node_name(cls, value: str) -> str:
+        # shown in JSON and log lines: one short token, never spaces or control characters
+        value = value.strip()
+        if value and not re.fullmatch(r"[A-Za-z0-9._:-]+", value):
+            raise ValueError(f"{value!r}: use letters, digits and . _ : - only (like web-2, 10.0.0.11:8001)")
         return value
 
     @field_validator("allowed_hosts", mode="before")

@@ -43,8 +43,9 @@ def nginx_binary() -> str:
 
 
 def nginx_blocks() -> list[str]:
+    """docs/deploy.md's nginx configurations: the one server first (test_fleet.py runs the fleet's)."""
     blocks = re.findall(r"```nginx\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
-    assert len(blocks) >= 2, "docs/deploy.md should show the server block and the sticky upstream"
+    assert blocks and "server 127.0.0.1:8000;" in blocks[0], "docs/deploy.md should show the one server first"
     return blocks
 
 
@@ -160,18 +161,18 @@ def websocket_status(port: int) -> str:
         return f"refused {exc.response.status_code}"
 
 
-def test_documented_configurations_pass_nginx_syntax_check(tmp_path):
+def syntax_errors(body: str, work: Path) -> str:
+    """nginx -t's complaint about an http block's ``body`` ("" when it passes)."""
+    conf = work / "syntax.conf"
+    conf.write_text(main_config(body, work))
+    proc = subprocess.run([nginx_binary(), "-t", "-p", str(work), "-c", str(conf), "-e",
+                           str(work / "error.log")], capture_output=True, text=True, check=False)
+    return "" if proc.returncode == 0 else proc.stderr
+
+
+def test_the_documented_server_block_passes_nginx_syntax_check(tmp_path):
     self_signed(tmp_path / "certs")
-    main, sticky = nginx_blocks()[:2]
-    main = localize(main, 8000, 8443, 8080, tmp_path / "certs")
-    with_sticky = re.sub(r"upstream mlp_playground \{.*?\n\}", sticky.strip(), main, count=1, flags=re.DOTALL)
-    assert "hash $remote_addr" in with_sticky
-    for name, body in (("main", main), ("sticky", with_sticky)):
-        conf = tmp_path / f"{name}.conf"
-        conf.write_text(main_config(body, tmp_path))
-        proc = subprocess.run([nginx_binary(), "-t", "-p", str(tmp_path), "-c", str(conf), "-e",
-                               str(tmp_path / "error.log")], capture_output=True, text=True, check=False)
-        assert proc.returncode == 0, f"{name}: {proc.stderr}"
+    assert syntax_errors(localize(nginx_blocks()[0], 8000, 8443, 8080, tmp_path / "certs"), tmp_path) == ""
 
 
 def test_page_and_websocket_work_through_the_documented_nginx_with_tls(tmp_path):

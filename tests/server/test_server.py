@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from starlette.testclient import TestClient
@@ -445,3 +446,11 @@ def test_reload_while_playing_leaves_exactly_one_training_loop():
             assert len(hub.sessions) == 1
             r2.send(type="pause")
             r2.until("state")
+
+
+def test_healthz_names_the_node_from_its_setting_else_the_machines_host_name():
+    # behind a load balancer, the one way to tell which machine answered a request
+    with TestClient(create_app(Settings(node_name="web-2"))) as c:
+        assert c.get("/healthz").json()["node"] == "web-2"
+    with TestClient(create_app(Settings(node_name=""))) as c:
+        assert c.get("/healthz").json()["node"] == socket.gethostname()

@@ -49,3 +49,13 @@ def test_a_bad_host_or_embed_origin_is_refused_naming_the_setting_and_the_value(
     with pytest.raises(ValidationError, match=message) as info:
         Settings(**kwargs)
     assert next(iter(kwargs)) in str(info.value)
+
+
+def test_a_node_name_is_one_short_token_and_a_bad_one_is_refused_naming_the_setting():
+    assert Settings(node_name=" web-2 ").node_name == "web-2"
+    assert Settings(node_name="10.0.0.11:8001").node_name == "10.0.0.11:8001"
+    for bad, message in (("web 2", "'web 2': use letters, digits"), ('x"}', "use letters, digits"),
+                         ("n" * 65, "at most 64 characters")):
+        with pytest.raises(ValidationError, match=message) as info:
+            Settings(node_name=bad)
+        assert "node_name" in str(info.value)
