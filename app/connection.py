@@ -35,6 +35,7 @@ class Connection:
         self.ws = ws
         self.address = address  # the client's IP (behind a trusted proxy: uvicorn's proxy headers)
         self.session_id: str | None = None  # the session it was last attached to
+        self.params = "json"  # how its hello asked for the frames' parameters (hello.params)
         self._queue: deque[str | None] = deque()  # None marks the position of the pending frame
         self._frame: bytes | None = None
         self._wake = asyncio.Event()

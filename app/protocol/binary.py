@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from app.engine.regions import RegionPolygons
-from app.frames import CompareSnapshot, Metrics, Snapshot
+from app.frames import CompareSnapshot, FlatParams, Metrics, Snapshot
 from app.protocol.jsontext import dumps
 
 
@@ -127,14 +127,65 @@ THUMBNAIL_PIECE = 64  # thumbnails quantized per piece of encode_snapshot_steps:
 def frame_header(snap: Snapshot) -> dict[str, Any]:
     """The frame header's fields of ``snap``, in wire order (``encode_frame`` adds ``type`` and
     ``arrays``). docs/protocol.md documents each one."""
+    binary = snap.params_form == "binary"
     header = {"step": snap.step, "epoch": snap.epoch, "state": snap.state, **_metrics(snap.metrics),
-              "weights": snap.weights, "biases": snap.biases, "unit_params": snap.unit_params,
+              **_params_header(snap.params, binary),
               "regions": snap.regions, "regions_drawn": snap.regions_drawn, "grid": snap.grid,
               "box": list(snap.box), "sizes": list(snap.sizes),
               "unit": list(snap.unit) if snap.unit is not None else None}
     if snap.compare is not None:  # only then: a frame without compare stays byte for byte what it was
-        header["compare"] = compare_header(snap.compare)
+        header["compare"] = compare_header(snap.compare, binary)
     return header
+
+
+def _params_header(params: FlatParams, binary: bool) -> dict[str, Any]:
+    """The header's parameter fields: ``param_layout`` (the ``params`` array says the rest) when
+    ``binary``, else ``weights``, ``biases`` and ``unit_params`` as lists (docs/protocol.md)."""
+    if binary:
+        return {"param_layout": param_layout(params)}
+    weights, biases, unit_params = rounded_params(params)
+    return {"weights": weights, "biases": biases, "unit_params": unit_params}
+
+
+def rounded_params(params: FlatParams) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
+    """``weights``, ``biases`` and ``unit_params`` as lists rounded to 4 decimals: enough to draw and label
+    the links. One rounding of the flat vector, then its layers' views (a rounding per array cost more
+    than the rounding itself on small networks)."""
+    flat = np.round(params.values, 4)
+    weights, biases, unit_params = [], [], []
+    for block in params.blocks:
+        weights.append(block.W(flat).tolist())
+        biases.append(flat[block.biases].tolist())
+        unit_params.append({str(k): flat[sl].tolist() for k, sl in block.params.items()})
+    return weights, biases, unit_params
+
+
+def param_layout(params: FlatParams) -> list[dict[str, Any]]:
+    """Where each layer's parts sit in the ``params`` array: ``{"weights": [offset, rows, cols],
+    "biases": [offset, count], "unit_params": {name: [offset, count]}}`` per layer, offsets in elements."""
+    return [{"weights": [block.weights.start, *block.shape],
+             "biases": [block.biases.start, block.biases.stop - block.biases.start],
+             "unit_params": {str(k): [sl.start, sl.stop - sl.start] for k, sl in block.params.items()}}
+            for block in params.blocks]
+
+
+def params_array(name: str, params: FlatParams) -> FrameArray:
+    """The parameter vector as the float32 array ``name`` (``params`` or ``compare_params``)."""
+    with np.errstate(over="ignore"):  # a finite value past float32's range is +-inf (docs/protocol.md)
+        return FrameArray(name, params.values.astype(np.float32))
+
+
+def unpack_params(layout: list[dict[str, Any]], values: np.ndarray
+                  ) -> tuple[list[np.ndarray], list[np.ndarray], list[dict[str, np.ndarray]]]:
+    """A binary frame's ``param_layout`` and ``params`` array back into per-layer weights ``(rows, cols)``,
+    biases and unit parameters (views of ``values``): what the page's decoder rebuilds (tests, benchmark)."""
+    weights, biases, unit_params = [], [], []
+    for layer in layout:
+        (w, rows, cols), (b, nb) = layer["weights"], layer["biases"]
+        weights.append(values[w:w + rows * cols].reshape(rows, cols))
+        biases.append(values[b:b + nb])
+        unit_params.append({k: values[o:o + n] for k, (o, n) in layer["unit_params"].items()})
+    return weights, biases, unit_params
 
 
 def _metrics(m: Metrics) -> dict[str, Any]:
@@ -143,11 +194,12 @@ def _metrics(m: Metrics) -> dict[str, Any]:
             "test_undecided": m.test_undecided}
 
 
-def compare_header(b: CompareSnapshot) -> dict[str, Any]:
-    """The header's ``compare`` object: network B's fields, in wire order (docs/protocol.md, "Compare")."""
+def compare_header(b: CompareSnapshot, binary: bool = False) -> dict[str, Any]:
+    """The header's ``compare`` object: network B's fields, in wire order (docs/protocol.md, "Compare");
+    ``binary``: B's parameters as ``param_layout`` (and the ``compare_params`` array)."""
     return {"label": b.label, "differences": b.differences, "step": b.step, "epoch": b.epoch,
-            "state": b.state, "metrics": _metrics(b.metrics), "weights": b.weights, "biases": b.biases,
-            "unit_params": b.unit_params, "sizes": list(b.sizes), "output_range": list(b.output_range)}
+            "state": b.state, "metrics": _metrics(b.metrics), **_params_header(b.params, binary),
+            "sizes": list(b.sizes), "output_range": list(b.output_range)}
 
 
 def _compare_arrays(b: CompareSnapshot) -> list[FrameArray]:
@@ -200,8 +252,13 @@ def _encode_snapshot(snap: Snapshot, thumbs: np.ndarray | None) -> bytes:
         arrays.append(FrameArray("region_map", np.ascontiguousarray(snap.region_map, dtype=np.uint16)))
     if snap.region_polygons is not None:
         arrays += _polygon_arrays(*snap.region_polygons)
+    binary = snap.params_form == "binary"
+    if binary:
+        arrays.append(params_array("params", snap.params))
     if snap.compare is not None:
         arrays += _compare_arrays(snap.compare)
+        if binary:
+            arrays.append(params_array("compare_params", snap.compare.params))
     return encode_frame(frame_header(snap), arrays)
 
 

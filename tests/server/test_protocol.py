@@ -77,6 +77,8 @@ def test_unknown_type_lists_the_known_ones():
     ({"type": "export", "format": "xml"}, "format"),
     ({"type": "configure"}, "config"),
     ({"type": "play", "speed": 3}, "speed"),
+    ({"type": "hello", "params": "msgpack"}, "params"),
+    ({"type": "hello", "params": True}, "params"),
 ])
 def test_bad_field_is_a_bad_message_error_naming_it(message, field):
     err = parse_error(json.dumps(message).replace("Infinity", "1e999"))

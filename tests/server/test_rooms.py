@@ -372,3 +372,29 @@ def test_a_viewer_on_another_process_gets_the_presenters_scene_panel_through_red
     finally:
         a.stop()
         b.stop()
+
+
+def test_viewers_get_the_presenters_parameter_form_and_a_fork_takes_the_form_its_own_hello_asked():
+    # docs/protocol.md, "Parameters as one array": a room's frames are encoded once, in the presenter's form
+    with TestClient(create_app(Settings())) as c, c.websocket_connect("/ws") as pws, \
+            c.websocket_connect("/ws") as vws:
+        pr, vr = Reader(pws), Reader(vws)
+        pr.hello(config={**SMALL, "hidden": [3]}, params="binary")
+        pr.send(type="present")
+        code = pr.until("room")["code"]
+        vr.send(type="hello", watch=code)  # no params: a viewer's own form waits for its fork
+        frame = vr.until("frame")
+        header, arrays = p.decode_frame(frame)
+        assert "param_layout" in header and "weights" not in header and arrays["params"].size == 3 * 2 + 3 + 4
+        pr.send(type="step", n=2)
+
+        def at_step_2(r: Reader) -> bytes:
+            while p.decode_frame(frame := r.until("frame"))[0]["step"] != 2:
+                pass
+            return frame
+
+        assert at_step_2(pr) == at_step_2(vr)  # the very same bytes
+        vr.send(type="fork")
+        vr.until("welcome")
+        header, arrays = p.decode_frame(vr.until("frame"))
+        assert "weights" in header and "params" not in arrays  # the fork's frames: the viewer's JSON form
