@@ -51,7 +51,48 @@ export function decodeFrame(buffer) {
       range: entry.range || null,
     };
   }
+  // A binary-params frame (hello.params "binary"): the lists every reader of the header uses, from the arrays
+  if (header.param_layout) Object.assign(header, unpackParams(header.param_layout, arrays.params, "params"));
+  const b = header.compare;
+  if (b && b.param_layout) Object.assign(b, unpackParams(b.param_layout, arrays.compare_params, "compare_params"));
   return { header, arrays };
+}
+
+/**
+ * The `weights`, `biases` and `unit_params` lists of the JSON form (docs/protocol.md, "Parameters as one
+ * array") from a frame's `param_layout` and its float32 array; NaN and infinities become null, as in JSON.
+ * @param {Array<{weights: number[], biases: number[], unit_params: Object<string, number[]>}>} layout
+ * @param {{data: Float32Array}|undefined} array
+ * @param {string} name the array's name, for the error
+ * @returns {{weights: number[][][], biases: number[][], unit_params: Object<string, number[]>[]}}
+ */
+export function unpackParams(layout, array, name) {
+  if (!array || !(array.data instanceof Float32Array)) throw new FrameError(`param_layout without a float32 ${name} array`);
+  const v = array.data;
+  const slice = (offset, count) => {
+    if (!(offset >= 0 && count >= 0 && offset + count <= v.length)) {
+      throw new FrameError(`param_layout: [${offset}, ${count}] is outside ${name} (${v.length} values)`);
+    }
+    const out = new Array(count);
+    for (let i = 0; i < count; i += 1) {
+      const x = v[offset + i];
+      out[i] = Number.isFinite(x) ? x : null;
+    }
+    return out;
+  };
+  const weights = [];
+  const biases = [];
+  const unitParams = [];
+  for (const layer of layout) {
+    const [offset, rows, cols] = layer.weights;
+    const W = slice(offset, rows * cols); // checks the whole block once, then cuts it into rows
+    weights.push(Array.from({ length: rows }, (_, i) => W.slice(i * cols, (i + 1) * cols)));
+    biases.push(slice(...layer.biases));
+    const own = {};
+    for (const [key, at] of Object.entries(layer.unit_params || {})) own[key] = slice(...at);
+    unitParams.push(own);
+  }
+  return { weights, biases, unit_params: unitParams };
 }
 
 /**

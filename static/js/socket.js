@@ -41,7 +41,8 @@ export class Socket {
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onopen = () => {
-      const hello = { type: "hello", ...this.handlers.hello() };
+      // params: the network's parameters as one float32 array (frame.js rebuilds the lists the page reads)
+      const hello = { type: "hello", params: "binary", ...this.handlers.hello() };
       if (this.token) hello.token = this.token;
       this.sentToken = Boolean(this.token);
       ws.send(JSON.stringify(hello));

@@ -460,3 +460,77 @@ def test_grid_fallback_overlay_outlines_exactly_the_cell_borders_of_the_sent_reg
     want[2::3, :] |= np.repeat(below, 3, axis=1)
     assert right.any() and below.any()
     assert np.array_equal(edge, want), f"{int((edge != want).sum())} pixels differ from the map's borders"
+
+
+# --- the diagram from binary parameters (docs/protocol.md, "Parameters as one array") ---------------------
+# The page asks for binary parameters; this script, run before the page's own, takes `params` out of its
+# hello, so that the page gets the JSON lists every page got before.
+JSON_HELLO_JS = """(() => {
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+        if (typeof data === 'string' && data.includes('"hello"')) {
+            const m = JSON.parse(data);
+            if (m.type === 'hello') { delete m.params; data = JSON.stringify(m); }
+        }
+        return send.call(this, data);
+    };
+})();"""
+
+DIAGRAM_JS = """(() => {
+    const pixels = (id) => {
+        const c = document.getElementById(id);
+        if (!c || !c.width) return null;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let s = '';
+        for (let i = 0; i < d.length; i += 8192) {
+            s += String.fromCharCode.apply(null, d.subarray(i, i + 8192));
+        }
+        return { b64: btoa(s), w: c.width, h: c.height };
+    };
+    return { links: pixels('links'), b: pixels('compare-net'),
+             biases: [...document.querySelectorAll('#network .bias')].map((b) => b.style.background) };
+})()"""
+
+
+@pytest.mark.parametrize("query", ["?hidden=8,6&activation=tanh&seed=5",
+                                   "?hidden=4,3&activation=maxout&seed=2&compare=1&b.activation=prelu"],
+                         ids=["tanh", "maxout-compare"])
+def test_the_diagram_from_binary_params_is_pixel_for_pixel_the_one_from_json_lists(browser, base_url, query):
+    pages, taps, errors = [], [], []
+    for json_hello in (False, True):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        if json_hello:
+            page.add_init_script(JSON_HELLO_JS)
+        tap = FrameTap(page)
+        page.goto(f"{base_url}/{query}")
+        wait_js(page, "window.__mlp && window.__mlp.painted > 0 && window.__mlp.state === 'paused'")
+        for _ in range(3):  # the same seed trains the same way on both sessions
+            page.click("#step")
+        pages.append(page)
+        taps.append(tap)
+    headers = []
+    for page, tap in zip(pages, taps, strict=True):
+        header, _ = settled(page, tap, lambda h, a: h["step"] == 3)
+        headers.append(header)
+    binary, listed = headers
+    assert "param_layout" in binary and "weights" not in binary  # the page asked for binary...
+    assert "weights" in listed and "param_layout" not in listed  # ...and the other one did not
+    # what the page holds: the rebuilt lists, the same to 4 decimals as the JSON page's
+    held = [page.evaluate("window.__mlp.header") for page in pages]
+    assert np.allclose(np.concatenate([np.ravel(w) for w in held[0]["weights"]]),
+                       np.concatenate([np.ravel(w) for w in held[1]["weights"]]), rtol=0, atol=5e-5 + 1e-6)
+    drawn = [page.evaluate(DIAGRAM_JS) for page in pages]
+    assert drawn[0]["biases"] == drawn[1]["biases"] and len(drawn[0]["biases"]) > 0
+    canvases = ["links", "b"] if "compare" in query else ["links"]  # A's diagram, and B's compact one
+    for name in canvases:
+        a, b = drawn[0][name], drawn[1][name]
+        assert (a["w"], a["h"]) == (b["w"], b["h"])
+        a, b = (np.frombuffer(base64.b64decode(d["b64"]), np.uint8) for d in (a, b))
+        assert a.any() and np.array_equal(a, b), name
+    screenshot(pages[0], f"binary-params-{'compare' if 'compare' in query else 'tanh'}.png")
+    for page in pages:
+        page.context.close()
+    assert not errors, errors
