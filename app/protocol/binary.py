@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from app import costs
 from app.engine.regions import RegionPolygons
 from app.frames import CompareSnapshot, FlatParams, Metrics, Snapshot
 from app.protocol.jsontext import dumps
@@ -141,10 +142,14 @@ def frame_header(snap: Snapshot) -> dict[str, Any]:
 def _params_header(params: FlatParams, binary: bool) -> dict[str, Any]:
     """The header's parameter fields: ``param_layout`` (the ``params`` array says the rest) when
     ``binary``, else ``weights``, ``biases`` and ``unit_params`` as lists (docs/protocol.md)."""
-    if binary:
-        return {"param_layout": param_layout(params)}
-    weights, biases, unit_params = rounded_params(params)
-    return {"weights": weights, "biases": biases, "unit_params": unit_params}
+    before = costs.switch("params")  # charged as the frame's parameters, not its encoding (app/costs.py)
+    try:
+        if binary:
+            return {"param_layout": param_layout(params)}
+        weights, biases, unit_params = rounded_params(params)
+        return {"weights": weights, "biases": biases, "unit_params": unit_params}
+    finally:
+        costs.switch(before)
 
 
 def rounded_params(params: FlatParams) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
