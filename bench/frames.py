@@ -1,6 +1,7 @@
 """A frame's parameters as JSON lists (every client before hello.params) against one float32 array
 (``hello.params: "binary"``, what the page asks for): the server's cost to write them and the frame's size,
-for the default net (4, 2), 3 x 8 and 8 x 64 ReLU networks after a few steps.
+for the default net (4, 2), 3 x 8 and 8 x 64 ReLU networks after a few steps; and the bytes of a paused
+session's hover frame, whole and without the arrays the client has already (``hello.same``).
 
     python bench/frames.py [--repeat 30]
 
@@ -35,6 +36,7 @@ from app.frames import FlatParams, Snapshot  # noqa: E402
 from app.session import Session  # noqa: E402
 
 NETS = {"4,2": [4, 2], "3x8": [8] * 3, "8x64": [64] * 8}
+LEARNING_RATE = 0.003  # the default 0.03 makes the 8 x 64 net diverge within 10 steps (null weights)
 
 
 def best_ms(fn: Callable[[], object], repeat: int) -> float:
@@ -58,8 +60,9 @@ def client_parse(frame: bytes) -> None:
 
 
 def measure(hidden: list[int], repeat: int) -> dict[str, dict[str, float]]:
-    s = Session(SessionConfig(hidden=hidden, activation="relu"))
+    s = Session(SessionConfig(hidden=hidden, activation="relu", learning_rate=LEARNING_RATE))
     s.train(10)
+    assert s.state != "diverged", hidden  # NaN weights would make the JSON form look short
     snap = s.snapshot()
     out = {}
     for form in ("json", "binary"):
@@ -76,6 +79,18 @@ def measure(hidden: list[int], repeat: int) -> dict[str, dict[str, float]]:
     return out
 
 
+def hover_bytes(hidden: list[int]) -> tuple[int, int]:
+    """A paused session's frame of a hovered unit after the frame before it: its bytes whole, and sent to
+    a client whose hello said ``same`` (the arrays of the frame before left out)."""
+    s = Session(SessionConfig(hidden=hidden, activation="relu", learning_rate=LEARNING_RATE))
+    s.set_view(params="binary")
+    s.train(10)
+    before = p.encode_snapshot(s.snapshot())
+    s.set_view(unit=(0, 1))
+    hover = p.encode_snapshot(s.snapshot())
+    return len(hover), len(p.without_repeats(hover, before))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=30)
@@ -90,6 +105,9 @@ def main() -> None:
         j, b = got["json"], got["binary"]
         print(f"{'':>15}binary / json: encode {b['encode_ms'] / j['encode_ms']:.2f}x, "
               f"frame {b['frame_kb'] / j['frame_kb']:.2f}x, parse {b['parse_ms'] / j['parse_ms']:.2f}x")
+        whole, sent = hover_bytes(hidden)
+        print(f"{'':>15}paused hover frame: {whole / 1e3:.1f} KB whole, {sent / 1e3:.1f} KB with hello.same "
+              f"({sent / whole:.3f}x)")
 
 
 if __name__ == "__main__":

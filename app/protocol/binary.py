@@ -56,14 +56,20 @@ def encode_frame(header: dict[str, Any], arrays: list[FrameArray]) -> bytes:
     # is redone until the length settles (a big network's weights make the rest long). Each entry's JSON
     # is dumped once too, around its offset: the loop only joins strings.
     body = dumps(head)[:-1].encode() + b',"arrays":'
-    around = [_entry_json(a) for a in arrays]
+    return _lay_out(body, [_entry_json(a) for a in arrays],
+                    [np.ascontiguousarray(a.data).tobytes() for a in arrays])
+
+
+def _lay_out(body: bytes, around: list[tuple[str, str]], datas: list[bytes | memoryview]) -> bytes:
+    """The frame of header ``body`` (its JSON up to the "arrays" value) and the arrays ``datas`` whose
+    entries' JSON is ``around`` (before and after each offset)."""
     header_len = 4  # 4 + 4 is a multiple of 8, like every length tried below
     while True:
         offset = 4 + header_len
         offsets = []
-        for a in arrays:
+        for data in datas:
             offsets.append(offset)
-            offset = _align8(offset + a.data.nbytes)
+            offset = _align8(offset + len(data))
         raw = body + ("[" + ",".join(f"{before}{at}{after}" for (before, after), at in
                                      zip(around, offsets, strict=True)) + "]}").encode()
         padded = len(raw) + (-(4 + len(raw)) % 8)
@@ -73,8 +79,8 @@ def encode_frame(header: dict[str, Any], arrays: list[FrameArray]) -> bytes:
     buf = bytearray(offset)
     struct.pack_into("<I", buf, 0, header_len)
     buf[4:4 + header_len] = raw.ljust(header_len, b" ")
-    for a, start in zip(arrays, offsets, strict=True):
-        buf[start:start + a.data.nbytes] = np.ascontiguousarray(a.data).tobytes()
+    for data, start in zip(datas, offsets, strict=True):
+        buf[start:start + len(data)] = data
     return bytes(buf)
 
 
@@ -105,11 +111,13 @@ def _range_json(r: tuple[float, float] | None) -> str:
     return dumps(list(r) if r is not None else None)
 
 
-def decode_frame(message: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Parse a frame the way a client does (used by tests and the benchmark)."""
+def decode_frame(message: bytes, last: dict[str, np.ndarray] | None = None
+                 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Parse a frame the way a client does (used by tests and the benchmark); ``last``: the arrays of the
+    frame before, for those the header's ``same`` names (KeyError when ``last`` lacks one)."""
     (n,) = struct.unpack_from("<I", message, 0)
     header = json.loads(message[4:4 + n])
-    arrays = {}
+    arrays = {name: (last or {})[name] for name in header.get("same", [])}
     for e in header["arrays"]:
         dtype = np.dtype(e["dtype"])
         count = int(np.prod(e["shape"]))
@@ -120,6 +128,46 @@ def decode_frame(message: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]
 
 def _align8(n: int) -> int:
     return n + (-n % 8)
+
+
+STATE_WITHIN = 128  # "state" follows "step" and "epoch": within the header's first 128 bytes
+
+
+def without_repeats(frame: bytes, last: bytes | None) -> bytes:
+    """``frame`` without the arrays that are, name, dtype, shape, range and bytes, those of ``last`` (the
+    frame this client got before it), named in the header's ``same`` instead (docs/protocol.md, "Arrays the
+    client has already"): a paused network's view-only frames (a hovered unit) repeat its maps and
+    parameters. A playing network's frames are not looked at (its maps change from frame to frame);
+    ``frame`` itself when nothing repeats."""
+    if last is None or b'"state":"playing"' in frame[:STATE_WITHIN]:
+        return frame
+    head, entries = _split_header(frame)
+    previous = {e["name"]: e for e in _split_header(last)[1]}
+    same = [e["name"] for e in entries if (o := previous.get(e["name"])) is not None
+            and (o["dtype"], o["shape"], o["range"]) == (e["dtype"], e["shape"], e["range"])
+            and _bytes_of(frame, e) == _bytes_of(last, o)]
+    if not same:
+        return frame
+    kept = [e for e in entries if e["name"] not in same]
+    around = [(dumps({"name": e["name"], "dtype": e["dtype"], "shape": e["shape"]})[:-1] + ',"offset":',
+               ',"range":' + dumps(e["range"]) + "}") for e in kept]
+    return _lay_out(head + b',"same":' + dumps(same).encode() + b',"arrays":', around,
+                    [_bytes_of(frame, e) for e in kept])
+
+
+def _split_header(frame: bytes) -> tuple[bytes, list[dict[str, Any]]]:
+    """A frame's header JSON up to its "arrays" (always the last key: ``encode_frame`` writes it so) and
+    the parsed "arrays" entries; the rest of the header (a big network's JSON weights) is never parsed."""
+    (n,) = struct.unpack_from("<I", frame, 0)
+    text = frame[4:4 + n].rstrip(b" ")
+    at = text.rfind(b',"arrays":[')  # a string value cannot hold it: JSON escapes its quotes
+    return text[:at], json.loads(text[at + len(b',"arrays":'):-1])
+
+
+def _bytes_of(frame: bytes, entry: dict[str, Any]) -> memoryview:
+    """The bytes of array ``entry`` in ``frame``, not copied."""
+    size = int(np.prod(entry["shape"])) * np.dtype(entry["dtype"]).itemsize
+    return memoryview(frame)[entry["offset"]:entry["offset"] + size]
 
 
 THUMBNAIL_PIECE = 64  # thumbnails quantized per piece of encode_snapshot_steps: ~1 ms of 64 px ones

@@ -21,9 +21,10 @@ export class FrameError extends Error {}
 /**
  * Decode one binary frame.
  * @param {ArrayBuffer} buffer the whole WebSocket message
+ * @param {object|null} last the arrays of the frame before on this socket: those the header's `same` names
  * @returns {{header: object, arrays: Object<string, {data: ArrayBufferView, shape: number[], range: number[]|null}>}}
  */
-export function decodeFrame(buffer) {
+export function decodeFrame(buffer, last = null) {
   if (!(buffer instanceof ArrayBuffer)) throw new FrameError("frame is not an ArrayBuffer");
   if (buffer.byteLength < 4) throw new FrameError(`frame too short (${buffer.byteLength} bytes)`);
   const n = new DataView(buffer).getUint32(0, true);
@@ -37,6 +38,11 @@ export function decodeFrame(buffer) {
     throw new FrameError(`frame header is not JSON: ${err.message}`);
   }
   const arrays = {};
+  // arrays the server did not send again: the same bytes as in the frame before (hello.same)
+  for (const name of header.same || []) {
+    if (!last || !last[name]) throw new FrameError(`array ${name}: "same" as a frame before, but none had it`);
+    arrays[name] = last[name];
+  }
   for (const entry of header.arrays || []) {
     const Type = DTYPES[entry.dtype];
     if (!Type) throw new FrameError(`array ${entry.name}: unknown dtype ${entry.dtype}`);

@@ -362,3 +362,59 @@ def test_a_restore_of_the_float32_params_written_with_9_digits_gives_back_the_ma
     assert np.array_equal(again["params"], arrays["params"])  # each value came back to its float32
     assert np.array_equal(again["output"], arrays["output"])
     assert np.array_equal(again["thumbnails"], arrays["thumbnails"])
+
+
+# --- arrays the client has already (hello.same) -----------------------------------------------------------
+def _frame(state: str, output: int, unit: int, output_range=(0.0, 1.0)) -> bytes:
+    """A frame with an output map filled with ``output``, a unit map with ``unit`` and a parameter array."""
+    return p.encode_frame({"step": 3, "epoch": 0.5, "state": state, "grid": 2},
+                          [p.FrameArray("output", np.full((2, 2), output, np.uint8), output_range),
+                           p.FrameArray("unit", np.full((2, 2), unit, np.uint8), (0.0, 2.0)),
+                           p.FrameArray("params", np.array([0.5, -1.0, 2.0], np.float32))])
+
+
+def test_a_paused_frame_names_the_arrays_the_last_one_had_in_same_and_leaves_them_out():
+    last, frame = _frame("paused", 7, 1), _frame("paused", 7, 2)
+    sent = p.without_repeats(frame, last)
+    header, arrays = p.decode_frame(sent, p.decode_frame(last)[1])
+    full_header, full = p.decode_frame(frame)
+    assert header.pop("same") == ["output", "params"]  # the unit map changed: it is sent
+    assert [e["name"] for e in header["arrays"]] == ["unit"]
+    assert {k: v for k, v in header.items() if k != "arrays"} == {k: v for k, v in full_header.items()
+                                                                  if k != "arrays"}
+    assert list(json.loads(sent[4:4 + struct.unpack_from("<I", sent)[0]]))[-3:] == ["type", "same", "arrays"]
+    assert arrays.keys() == full.keys() and all(np.array_equal(arrays[k], full[k]) for k in full)
+    assert len(sent) < len(frame) and (4 + struct.unpack_from("<I", sent)[0]) % 8 == 0
+    with pytest.raises(KeyError):  # a client without the frame before cannot read it
+        p.decode_frame(sent)
+
+
+@pytest.mark.parametrize(("last", "why"), [
+    (None, "no frame before: everything"),
+    (_frame("paused", 7, 1, output_range=(0.0, 2.0)), "the same bytes in another range are another map"),
+    (_frame("paused", 8, 2), "other bytes"),
+])
+def test_an_array_is_left_out_only_when_name_range_and_bytes_are_those_of_the_last_frame(last, why):
+    frame = _frame("paused", 7, 2)
+    sent = p.without_repeats(frame, last)
+    if last is None:
+        assert sent is frame, why
+    else:
+        assert "output" not in p.decode_frame(sent, p.decode_frame(last)[1])[0].get("same", []), why
+
+
+def test_a_playing_frame_is_always_whole():
+    last = _frame("playing", 7, 1)
+    frame = _frame("playing", 7, 1)
+    assert p.without_repeats(frame, last) is frame
+    still = p.without_repeats(_frame("diverged", 7, 1), last)  # a diverged network is still, as a paused one
+    assert json.loads(still[4:4 + struct.unpack_from("<I", still)[0]])["same"] == ["output", "unit", "params"]
+
+
+def test_the_same_section_documents_the_hello_field_and_the_header_key():
+    doc = DOC.read_text()
+    section = doc[doc.index("### Arrays the client has already"):]
+    for word in ("`same: true`", "`same`", "**this socket**", "latest frame wins", "`range`", "playing"):
+        assert word in section, word
+    hello_row = next(line for line in doc.splitlines() if line.startswith("| `hello` |"))
+    assert "`same?`" in hello_row

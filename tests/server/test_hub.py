@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import numpy as np
 from starlette.testclient import TestClient
 
 from app import protocol as p
@@ -225,3 +226,24 @@ def test_a_session_resumed_by_a_hello_of_the_other_form_sends_that_form_from_the
             r.send(type="load_scene", name="xor-by-hand")  # a scene's view keeps the client's form
             header, arrays = _frames(r)[0]
             assert "param_layout" in header and arrays["params"].size == 9  # 2-2-1: 4 + 2 + 2 + 1
+
+
+def test_a_hovered_unit_on_a_paused_session_sends_its_map_and_names_the_rest_same():
+    config = {"hidden": [6, 4], "activation": "tanh", "seed": 9}
+    with TestClient(create_app(Settings())) as client, client.websocket_connect("/ws") as a, \
+            client.websocket_connect("/ws") as b:
+        lean, whole = Reader(a), Reader(b)
+        frames = {}
+        for r, same in ((lean, True), (whole, False)):  # the same config and seed: the same network
+            r.send(type="hello", params="binary", same=same, config=config)
+            first = r.until("frame")
+            r.send(type="view", unit=[1, 2])
+            frames[same] = (first, r.until("frame"))
+        (first, hover), (_, reference) = frames[True], frames[False]
+        header, arrays = p.decode_frame(hover, p.decode_frame(first)[1])
+        assert set(header["same"]) == {"output", "thumbnails", "params"}  # not the unit map: it is new
+        assert [e["name"] for e in header["arrays"]] == ["unit"]
+        want_header, want = p.decode_frame(reference)
+        assert "same" not in want_header and arrays.keys() == want.keys()
+        assert all(np.array_equal(arrays[k], want[k]) for k in want)  # what a whole frame shows
+        assert len(hover) < len(reference) / 2
