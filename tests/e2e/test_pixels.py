@@ -47,7 +47,16 @@ class FrameTap:
     def __init__(self, page):
         self.frames: list[bytes] = []
         self.texts: list[dict] = []  # the JSON messages
+        self._decoded: list[tuple[dict, dict]] = []
         page.on("websocket", lambda ws: ws.on("framereceived", self._got))
+
+    def decoded(self, index: int = -1) -> tuple[dict, dict]:
+        """Frame ``index`` decoded as the page decodes it: the arrays its header names ``same`` are those
+        of the frame before (docs/protocol.md, "Arrays the client has already")."""
+        while len(self._decoded) < len(self.frames):
+            last = self._decoded[-1][1] if self._decoded else None
+            self._decoded.append(decode_frame(self.frames[len(self._decoded)], last))
+        return self._decoded[index]
 
     def _got(self, payload) -> None:
         if isinstance(payload, (bytes, bytearray)):
@@ -88,7 +97,7 @@ def settled(page, tap: FrameTap, condition=None, timeout_s: float = WAIT_MS / 10
             seen, since = n, time.monotonic()
         elif n and time.monotonic() - since > 0.4:
             page_frames = page.evaluate("window.__mlp ? window.__mlp.frames : -1")
-            header, arrays = decode_frame(tap.frames[-1])
+            header, arrays = tap.decoded(n - 1)
             if page_frames == n and (condition is None or condition(header, arrays)):
                 # the animation loop paints the newest frame on the next animation frame
                 page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
@@ -531,6 +540,53 @@ def test_the_diagram_from_binary_params_is_pixel_for_pixel_the_one_from_json_lis
         a, b = (np.frombuffer(base64.b64decode(d["b64"]), np.uint8) for d in (a, b))
         assert a.any() and np.array_equal(a, b), name
     screenshot(pages[0], f"binary-params-{'compare' if 'compare' in query else 'tanh'}.png")
+    for page in pages:
+        page.context.close()
+    assert not errors, errors
+
+
+# --- a paused session's hover frames without the arrays the page has (docs/protocol.md, hello.same) --------
+NO_SAME_HELLO_JS = JSON_HELLO_JS.replace("delete m.params", "delete m.same")
+
+UNITS_JS = """(() => [...document.querySelectorAll('.hidden-unit canvas')].map((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let s = '';
+    for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode.apply(null, d.subarray(i, i + 8192));
+    return btoa(s);
+}))()"""
+
+
+def test_hover_frames_that_leave_out_repeated_arrays_paint_what_whole_frames_paint(browser, base_url):
+    query = "?hidden=6,4&activation=tanh&seed=3"
+    pages, taps, errors = [], [], []
+    for lean in (True, False):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        if not lean:
+            page.add_init_script(NO_SAME_HELLO_JS)
+        tap = FrameTap(page)
+        page.goto(f"{base_url}/{query}")
+        wait_js(page, "window.__mlp && window.__mlp.painted > 0 && window.__mlp.state === 'paused'")
+        settled(page, tap)
+        pages.append(page)
+        taps.append(tap)
+    for unit, hover in (([1, 2], ".hidden-unit >> nth=8"), (None, "#datasets")):  # a unit, then away
+        seen = []
+        for page, tap in zip(pages, taps, strict=True):
+            page.hover(hover)
+            _, arrays = settled(page, tap, lambda h, a, unit=unit: h["unit"] == unit)
+            raw = tap.frames[-1]
+            same = json.loads(raw[4:4 + int.from_bytes(raw[:4], "little")]).get("same", [])
+            seen.append((same, arrays, len(raw), read(page, "#boundary")[0], page.evaluate(UNITS_JS)))
+        (same, arrays, size, boundary, units), (whole_same, whole, whole_size, want, want_units) = seen
+        assert whole_same == [] and {"output", "thumbnails", "params"} <= set(same), same
+        assert size < whole_size / 2
+        assert arrays.keys() == whole.keys() and all(np.array_equal(arrays[k], whole[k]) for k in whole)
+        assert np.array_equal(boundary, want)  # the plot, pixel for pixel: the unit's map, then the output
+        assert units == want_units  # every thumbnail, painted from the arrays kept from the frame before
+    screenshot(pages[0], "hover-same.png")
     for page in pages:
         page.context.close()
     assert not errors, errors
