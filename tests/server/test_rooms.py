@@ -398,3 +398,26 @@ def test_viewers_get_the_presenters_parameter_form_and_a_fork_takes_the_form_its
         vr.until("welcome")
         header, arrays = p.decode_frame(vr.until("frame"))
         assert "weights" in header and "params" not in arrays  # the fork's frames: the viewer's JSON form
+
+
+def test_each_viewer_is_left_out_only_what_it_was_sent_itself_a_late_one_gets_whole_arrays():
+    # docs/protocol.md, "Arrays the client has already": a room's frames are the presenter's bytes, and each
+    # socket leaves out of them only the arrays of the last frame it was sent
+    def names(frame: bytes) -> tuple[list[str], list[str]]:
+        header = json.loads(frame[4:4 + int.from_bytes(frame[:4], "little")])
+        return header.get("same", []), [e["name"] for e in header["arrays"]]
+
+    with TestClient(create_app(Settings())) as c, c.websocket_connect("/ws") as pws, \
+            c.websocket_connect("/ws") as early_ws, c.websocket_connect("/ws") as late_ws:
+        pr, early, late = Reader(pws), Reader(early_ws), Reader(late_ws)
+        pr.hello(config={**SMALL, "hidden": [3]}, params="binary", same=True)
+        pr.send(type="present")
+        code = pr.until("room")["code"]
+        early.send(type="hello", watch=code, same=True)
+        assert names(early.until("frame"))[0] == []  # its first frame: whole
+        pr.send(type="view", unit=[0, 1])  # paused: a hovered unit
+        assert set(names(pr.until("frame"))[0]) == {"output", "thumbnails", "params"}
+        assert set(names(early.until("frame"))[0]) == {"output", "thumbnails", "params"}
+        late.send(type="hello", watch=code, same=True)  # joins now: the room's last frame, whole
+        same, sent = names(late.until("frame"))
+        assert same == [] and {"output", "thumbnails", "params", "unit"} <= set(sent)
