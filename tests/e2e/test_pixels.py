@@ -54,8 +54,12 @@ class FrameTap:
         """Frame ``index`` decoded as the page decodes it: the arrays its header names ``same`` are those
         of the frame before (docs/protocol.md, "Arrays the client has already")."""
         while len(self._decoded) < len(self.frames):
-            last = self._decoded[-1][1] if self._decoded else None
-            self._decoded.append(decode_frame(self.frames[len(self._decoded)], last))
+            last = self._decoded[-1] if self._decoded else None
+            header, arrays = decode_frame(self.frames[len(self._decoded)], last and last[1])
+            if header.get("same"):  # their entries (dtype, shape, range) as the frame before had them
+                entries = {e["name"]: e for e in last[0]["arrays"]}
+                header["arrays"] = header["arrays"] + [entries[name] for name in header["same"]]
+            self._decoded.append((header, arrays))
         return self._decoded[index]
 
     def _got(self, payload) -> None:
