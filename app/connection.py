@@ -35,6 +35,9 @@ class Connection:
         self.ws = ws
         self.address = address  # the client's IP (behind a trusted proxy: uvicorn's proxy headers)
         self.session_id: str | None = None  # the session it was last attached to
+        self.params = "json"  # how its hello asked for the frames' parameters (hello.params)
+        self.same = False  # hello.same: frames leave out the arrays of the last frame it was sent
+        self._last_frame: bytes | None = None  # that frame (whole), while ``same``
         self._queue: deque[str | None] = deque()  # None marks the position of the pending frame
         self._frame: bytes | None = None
         self._wake = asyncio.Event()
@@ -101,8 +104,14 @@ class Connection:
                     item = self._queue.popleft()
                     if item is None:
                         frame, self._frame = self._frame, None
-                        await costs.sending(self.ws.send_bytes(frame))  # its CPU counted if on
+                        assert frame is not None  # the queue's marker always has its frame
+                        # compared with what this socket itself was sent: a frame that a newer one
+                        # replaced before it left, or another socket's, is never taken for the client's
+                        sent = p.without_repeats(frame, self._last_frame) if self.same else frame
+                        await costs.sending(self.ws.send_bytes(sent))  # its CPU counted if on
                         self.frames_sent += 1
+                        if self.same:
+                            self._last_frame = frame
                     else:
                         await self.ws.send_text(item)
         except asyncio.CancelledError:

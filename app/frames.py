@@ -21,6 +21,7 @@ from app import costs
 from app.config import SessionConfig
 from app.engine import Network, Trainer, fastpath, outputs
 from app.engine.grid import GridEvaluator, GridResult, thumbnails
+from app.engine.params import LayerBlock
 from app.engine.regions import RegionPolygons
 from app.pieces import quietly
 from app.regionview import RegionView
@@ -34,6 +35,7 @@ class ViewState:
     unit: tuple[int, int] | None = None
     regions: bool = False
     thumbnails: bool = True
+    params: str = "json"  # how frames carry the parameters (hello.params): "json" lists or "binary" float32
 
 
 @dataclass(frozen=True)
@@ -49,22 +51,34 @@ class Metrics:
     test_undecided: int | None
 
 
+@dataclass(frozen=True)
+class FlatParams:
+    """A network's parameters as the frame shows them: ``values`` ``(P,)`` float64, a copy of ``net.flat``
+    taken when the frame was made, and the ``blocks`` saying where each layer's weights ``(fan_in, cols)``,
+    biases and unit parameters sit in it. ``app.protocol`` writes them as JSON lists or as one array."""
+
+    values: np.ndarray
+    blocks: tuple[LayerBlock, ...]
+
+    @classmethod
+    def of(cls, net: Network) -> FlatParams:
+        return cls(net.flat.copy(), tuple(net.layer_blocks()))
+
+
 @dataclass
 class Snapshot:
     """Everything one frame shows, as plain numbers and float maps; ``app.protocol`` turns it into bytes.
 
     Maps are ``(G, G)`` with row 0 at the top (x2 = box hi); ``thumbnails`` is ``(units, T, T)``.
-    Parameters are nested lists rounded to 4 decimals (per layer: ``(fan_in, fan_out)`` weights, biases,
-    and the unit parameters by name), enough to draw and label the links.
+    ``params`` are the network's parameters; ``params_form`` says how the frame carries them (the
+    ``ViewState``'s: "json" lists rounded to 4 decimals, or "binary", one float32 array), B's as well.
     """
 
     step: int
     epoch: float
     state: str  # "playing", "paused" or "diverged"
     metrics: Metrics
-    weights: list[Any]
-    biases: list[Any]
-    unit_params: list[dict[str, Any]]
+    params: FlatParams
     regions: dict[str, Any] | None  # the region count {count, bound, upper, exact, note}, if on view
     regions_drawn: str | None  # "polygons", "grid map: why not polygons", or None
     grid: int  # G
@@ -80,6 +94,7 @@ class Snapshot:
     region_map: np.ndarray | None = None  # (G, G) uint16, when there are no polygons
     region_polygons: tuple[RegionPolygons, np.ndarray] | None = None  # with a region id per cell (F,) uint16
     compare: CompareSnapshot | None = None  # network B of a compare, drawn beside this one
+    params_form: str = "json"  # "json" or "binary" (ViewState.params), for B's parameters too
 
 
 @dataclass
@@ -94,9 +109,7 @@ class CompareSnapshot:
     epoch: float
     state: str
     metrics: Metrics
-    weights: list[Any]
-    biases: list[Any]
-    unit_params: list[dict[str, Any]]
+    params: FlatParams
     sizes: list[int]
     output_range: tuple[float, float]
     output: np.ndarray | None = None
@@ -227,16 +240,16 @@ class FrameMaker:
             self._still = Still(net, net.flat.copy(), grid, d, result, metrics, thumbnails_made)
         yield
         costs.switch("params")
-        weights, biases, unit_params = _rounded_params(net)
+        params = FlatParams.of(net)
         return Snapshot(
             step=src.step_count, epoch=src.trainer.epochs_done(), state=src.state, metrics=metrics,
-            weights=weights, biases=biases, unit_params=unit_params,
+            params=params,
             regions=regions.count if regions is not None else None,
             regions_drawn=regions.drawn if regions is not None else None,
             grid=g, box=d.box, sizes=list(net.sizes), unit=view.unit, output_range=output_range(cfg, d),
             output=output, classes=classes, confidence=confidence, thumbnails=thumbs, unit_map=unit_map,
             region_map=regions.region_map if regions is not None else None,
-            region_polygons=regions.polygons if regions is not None else None)
+            region_polygons=regions.polygons if regions is not None else None, params_form=view.params)
 
     def compare_steps(self, net: Network, trainer: Trainer, d: Data, cfg: SessionConfig, state: str,
                       label: str, differences: list[dict[str, Any]]
@@ -247,10 +260,9 @@ class FrameMaker:
         yield
         output, classes, confidence = output_maps(result, cfg, len(result.shape) == 1)
         metrics = yield from self.metrics_steps(net, d)
-        weights, biases, unit_params = _rounded_params(net)
         return CompareSnapshot(
             label=label, differences=differences, step=trainer.step_count, epoch=trainer.epochs_done(),
-            state=state, metrics=metrics, weights=weights, biases=biases, unit_params=unit_params,
+            state=state, metrics=metrics, params=FlatParams.of(net),
             sizes=list(net.sizes), output_range=output_range(cfg, d), output=output, classes=classes,
             confidence=confidence)
 
@@ -342,16 +354,3 @@ def as_map(values: np.ndarray, g: int, line: bool) -> np.ndarray:
 def _num(x: float) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
-
-
-def _rounded_params(net: Network) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
-    """``weights``, ``biases`` and ``unit_params`` rounded to 4 decimals: enough to draw and label the
-    links. One rounding of the flat parameter vector, then its layers' views (a rounding per array cost
-    more than the rounding itself on small networks)."""
-    flat = np.round(net.flat, 4)
-    weights, biases, unit_params = [], [], []
-    for block in net.layer_blocks():
-        weights.append(block.W(flat).tolist())
-        biases.append(flat[block.biases].tolist())
-        unit_params.append({str(k): flat[sl].tolist() for k, sl in block.params.items()})
-    return weights, biases, unit_params

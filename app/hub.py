@@ -183,6 +183,8 @@ class Hub:
 
     async def _greet(self, live: Live, conn: Connection, resumed: bool) -> None:
         """Attach ``conn`` and send welcome plus the full state (dataset, frame, state)."""
+        if live.session.view.params != conn.params:  # in the pool: a frame in progress keeps its form
+            await self.call(live, lambda: live.session.set_view(params=conn.params))
         await self.attach(live, conn)
         s = live.session
         conn.send(p.welcome(live.id, live.token, self.limits(), s.config.model_dump(),

@@ -169,6 +169,8 @@ async def _serve_socket(ws: WebSocket, hub: Hub, settings: Settings) -> None:
             conn.send(p.error(p.E_HELLO_EXPECTED, "the first message must be a hello", "type"))
             await conn.flush_and_close(p.CLOSE_HELLO_EXPECTED, "hello expected")
             return
+        conn.params = msg.params  # the form of its session's frames, a fork's too (docs/protocol.md)
+        conn.same = msg.same  # whether its frames may name arrays it already has instead of resending them
         try:
             if msg.watch is not None:  # a viewer: read-only until it forks (then ``live`` is its session)
                 live = await viewers.watch(hub.rooms, conn, msg, functools.partial(_receive, ws, conn))

@@ -177,7 +177,7 @@ class Session:
                 self.history.amend(self.trainer)
             except ValueError:  # the overrides changed the architecture: keep the initial weights
                 pass
-        self.view = ViewState(**scene.view)
+        self.view = ViewState(**scene.view, params=self.view.params)  # the client's form stays
         self._check_view()
         self.playing = scene.autoplay
 

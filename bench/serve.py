@@ -4,7 +4,10 @@ Prints delivered frames per second, bytes per frame, the server's CPU share (of 
 /proc/<pid>/stat over the measured window) and the p50 / p99 gap between frames, against the targets of
 issue 3 (>= 60 frames/s, <= 16 KB a frame, < 25 % of one core).
 
-    python bench/serve.py [--seconds 10] [--scene playground] [--clients 1]
+    python bench/serve.py [--seconds 10] [--scene playground] [--clients 1] [--params binary]
+
+``--params``: the form of the frames' parameters the clients ask for in their hello (``binary``, as the
+page does, or ``json``, the lists every client got before; docs/protocol.md).
 """
 
 from __future__ import annotations
@@ -36,10 +39,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-async def play(url: str, scene: str, seconds: float, warmup: float) -> dict:
+async def play(url: str, scene: str, seconds: float, warmup: float, params: str = "binary") -> dict:
     """One client: hello, play, then record every frame's arrival time and size for ``seconds``."""
     async with connect(url, max_size=None) as ws:
-        await ws.send(json.dumps({"type": "hello", "scene": scene}))
+        await ws.send(json.dumps({"type": "hello", "scene": scene, "params": params}))
         await ws.send(json.dumps({"type": "play"}))
         arrivals: list[float] = []
         sizes: list[int] = []
@@ -63,7 +66,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def measure(url: str, pid: int, args: argparse.Namespace) -> tuple[list[dict], float, float]:
-    tasks = [asyncio.create_task(play(url, args.scene, args.seconds, args.warmup))
+    tasks = [asyncio.create_task(play(url, args.scene, args.seconds, args.warmup, args.params))
              for _ in range(args.clients)]
     await asyncio.sleep(args.warmup)
     cpu0, wall0 = cpu_seconds(pid), time.monotonic()
@@ -71,10 +74,12 @@ async def measure(url: str, pid: int, args: argparse.Namespace) -> tuple[list[di
     return results, cpu_seconds(pid) - cpu0, time.monotonic() - wall0
 
 
-def in_process_cost(scene: str, frames: int = 300) -> float:
+def in_process_cost(scene: str, params: str, frames: int = 300) -> float:
     """The reference, measured in this run: CPU seconds per frame of the same work without the web layer
-    (train steps_per_frame mini-batches, snapshot, encode), in this process."""
+    (train steps_per_frame mini-batches, snapshot, encode with the clients' ``params`` form), in this
+    process."""
     session = Session(scene=scene)
+    session.set_view(params=params)
     steps = session.config.steps_per_frame
     encode_snapshot(session.snapshot())  # warm-up
     cpu0 = time.process_time()
@@ -90,14 +95,16 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds ignored at the start")
     parser.add_argument("--scene", default="playground")
     parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument("--params", choices=("binary", "json"), default="binary",
+                        help="how the frames carry the parameters (hello.params)")
     args = parser.parse_args()
     server = Server()
     try:
         results, cpu, wall = asyncio.run(measure(server.url, server.proc.pid, args))
     finally:
         server.stop()
-    print(f"scene {args.scene!r}, {args.clients} client(s), {args.seconds:g} s measured, "
-          f"{os.cpu_count()} CPUs on this machine")
+    print(f"scene {args.scene!r}, {args.clients} client(s), params {args.params}, {args.seconds:g} s "
+          f"measured, {os.cpu_count()} CPUs on this machine")
     print(f"{'client':>6} {'frames/s':>9} {'bytes/frame':>12} {'gap p50 ms':>11} {'gap p99 ms':>11} "
           f"{'steps/s':>8}")
     for i, r in enumerate(results):
@@ -111,7 +118,7 @@ def main() -> None:
     share = cpu / wall
     print(f"server CPU: {100 * share:.1f} % of one core ({100 * share / args.clients:.1f} % per client)")
     delivered = sum(len(r["arrivals"]) for r in results) / wall
-    reference = in_process_cost(args.scene)
+    reference = in_process_cost(args.scene, args.params)
     per_frame = cpu / wall / delivered
     print(f"server CPU per delivered frame: {1000 * per_frame:.2f} ms; the same frame's work in-process "
           f"(reference, this run): {1000 * reference:.2f} ms; "

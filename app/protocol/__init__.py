@@ -24,6 +24,8 @@ from app.protocol.binary import encode_snapshot as encode_snapshot
 from app.protocol.binary import encode_snapshot_steps as encode_snapshot_steps
 from app.protocol.binary import frame_header as frame_header
 from app.protocol.binary import quantize as quantize
+from app.protocol.binary import unpack_params as unpack_params
+from app.protocol.binary import without_repeats as without_repeats
 from app.protocol.jsontext import dumps as dumps
 from app.scenes import Panel
 
@@ -84,6 +86,10 @@ class Hello(_Msg):
     config: dict[str, Any] | None = None
     scene: str | None = Field(None, max_length=64)
     watch: str | None = Field(None, max_length=16)  # a room code: watch that room instead (app/rooms.py)
+    # how frames carry the parameters: JSON lists (what clients before this field got) or one float32 array
+    params: Literal["json", "binary"] = "json"
+    # true: the client keeps the arrays of the last frame it got, and frames may name them in "same" instead
+    same: bool = Field(False, strict=True)
 
 
 class Configure(_Msg):

@@ -21,9 +21,10 @@ export class FrameError extends Error {}
 /**
  * Decode one binary frame.
  * @param {ArrayBuffer} buffer the whole WebSocket message
+ * @param {object|null} last the arrays of the frame before on this socket: those the header's `same` names
  * @returns {{header: object, arrays: Object<string, {data: ArrayBufferView, shape: number[], range: number[]|null}>}}
  */
-export function decodeFrame(buffer) {
+export function decodeFrame(buffer, last = null) {
   if (!(buffer instanceof ArrayBuffer)) throw new FrameError("frame is not an ArrayBuffer");
   if (buffer.byteLength < 4) throw new FrameError(`frame too short (${buffer.byteLength} bytes)`);
   const n = new DataView(buffer).getUint32(0, true);
@@ -37,6 +38,11 @@ export function decodeFrame(buffer) {
     throw new FrameError(`frame header is not JSON: ${err.message}`);
   }
   const arrays = {};
+  // arrays the server did not send again: the same bytes as in the frame before (hello.same)
+  for (const name of header.same || []) {
+    if (!last || !last[name]) throw new FrameError(`array ${name}: "same" as a frame before, but none had it`);
+    arrays[name] = last[name];
+  }
   for (const entry of header.arrays || []) {
     const Type = DTYPES[entry.dtype];
     if (!Type) throw new FrameError(`array ${entry.name}: unknown dtype ${entry.dtype}`);
@@ -51,7 +57,48 @@ export function decodeFrame(buffer) {
       range: entry.range || null,
     };
   }
+  // A binary-params frame (hello.params "binary"): the lists every reader of the header uses, from the arrays
+  if (header.param_layout) Object.assign(header, unpackParams(header.param_layout, arrays.params, "params"));
+  const b = header.compare;
+  if (b && b.param_layout) Object.assign(b, unpackParams(b.param_layout, arrays.compare_params, "compare_params"));
   return { header, arrays };
+}
+
+/**
+ * The `weights`, `biases` and `unit_params` lists of the JSON form (docs/protocol.md, "Parameters as one
+ * array") from a frame's `param_layout` and its float32 array; NaN and infinities become null, as in JSON.
+ * @param {Array<{weights: number[], biases: number[], unit_params: Object<string, number[]>}>} layout
+ * @param {{data: Float32Array}|undefined} array
+ * @param {string} name the array's name, for the error
+ * @returns {{weights: number[][][], biases: number[][], unit_params: Object<string, number[]>[]}}
+ */
+export function unpackParams(layout, array, name) {
+  if (!array || !(array.data instanceof Float32Array)) throw new FrameError(`param_layout without a float32 ${name} array`);
+  const v = array.data;
+  const slice = (offset, count) => {
+    if (!(offset >= 0 && count >= 0 && offset + count <= v.length)) {
+      throw new FrameError(`param_layout: [${offset}, ${count}] is outside ${name} (${v.length} values)`);
+    }
+    const out = new Array(count);
+    for (let i = 0; i < count; i += 1) {
+      const x = v[offset + i];
+      out[i] = Number.isFinite(x) ? x : null;
+    }
+    return out;
+  };
+  const weights = [];
+  const biases = [];
+  const unitParams = [];
+  for (const layer of layout) {
+    const [offset, rows, cols] = layer.weights;
+    const W = slice(offset, rows * cols); // checks the whole block once, then cuts it into rows
+    weights.push(Array.from({ length: rows }, (_, i) => W.slice(i * cols, (i + 1) * cols)));
+    biases.push(slice(...layer.biases));
+    const own = {};
+    for (const [key, at] of Object.entries(layer.unit_params || {})) own[key] = slice(...at);
+    unitParams.push(own);
+  }
+  return { weights, biases, unit_params: unitParams };
 }
 
 /**

@@ -179,18 +179,35 @@ export class PageModel {
     const finite = (v) => (Array.isArray(v) ? v.every(finite) : Number.isFinite(v));
     if (!p) return { error: "no frame of it had arrived" };
     if (!finite(p.weights) || !finite(p.biases)) return { error: "it had diverged" };
-    // one frame, of the whole network, after the last layer: a frame costs a grid pass of the network
-    const layers = (net, network) => net.weights.map((weights, layer) => ({
-      type: "restore", step: p.step, layer, weights, biases: net.biases[layer],
-      unit_params: (net.unit_params && net.unit_params[layer]) || {}, ...(network ? { network } : {}),
-    }));
+    // numbers in JSON are ASCII: a message's length is its size in bytes
+    const most = (this.limits && this.limits.max_message_bytes) || Infinity;
+    // Each value with 9 significant digits, which give back a frame's float32 value exactly (the maps the
+    // page showed were drawn from those); a layer too large for one message so goes with the 4 decimals of
+    // the JSON form (docs/protocol.md, "Parameters as one array").
+    const digits = [(v) => Number(v.toPrecision(9)), (v) => Number(v.toFixed(4))];
+    const written = (v, write) => (Array.isArray(v) ? v.map((x) => written(x, write)) : typeof v === "number" ? write(v) : v);
+    const layer = (net, l, network, write) => ({
+      type: "restore", step: p.step, layer: l, weights: written(net.weights[l], write),
+      biases: written(net.biases[l], write),
+      unit_params: Object.fromEntries(Object.entries((net.unit_params && net.unit_params[l]) || {})
+        .map(([k, v]) => [k, written(v, write)])),
+      ...(network ? { network } : {}),
+      frame: false, // the last message says true (below); false is as long, so the size check holds
+    });
+    const fitting = (net, l, network) => {
+      for (const write of digits) {
+        const m = layer(net, l, network, write);
+        if (JSON.stringify(m).length <= most) return m;
+      }
+      return null;
+    };
+    const layers = (net, network) => net.weights.map((_, l) => fitting(net, l, network));
     // a B that diverged has nothing to give back: it starts again from its initial weights
     const b = p.b && finite(p.b.weights) && finite(p.b.biases) ? layers(p.b, "b") : [];
     const messages = layers(p, null).concat(b);
+    if (messages.some((m) => m === null)) return { error: "a layer is too large for one message" };
+    // one frame, of the whole network, after the last layer: a frame costs a grid pass of the network
     messages.forEach((m, i) => { m.frame = i === messages.length - 1; });
-    // numbers in JSON are ASCII: a message's length is its size in bytes
-    const most = (this.limits && this.limits.max_message_bytes) || Infinity;
-    if (messages.some((m) => JSON.stringify(m).length > most)) return { error: "a layer is too large for one message" };
     this.restoring = { step: p.step, left: messages.length };
     return { messages };
   }

@@ -40,8 +40,11 @@ export class Socket {
     const ws = new WebSocket(this.url);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
+    this.lastArrays = null; // a new socket: the server compares with nothing it sent before
     ws.onopen = () => {
-      const hello = { type: "hello", ...this.handlers.hello() };
+      // params: the network's parameters as one float32 array (frame.js rebuilds the lists the page reads);
+      // same: a frame may name arrays of the one before instead of sending them again (kept in lastArrays)
+      const hello = { type: "hello", params: "binary", same: true, ...this.handlers.hello() };
       if (this.token) hello.token = this.token;
       this.sentToken = Boolean(this.token);
       ws.send(JSON.stringify(hello));
@@ -54,7 +57,8 @@ export class Socket {
     if (typeof data !== "string") {
       let frame;
       try {
-        frame = decodeFrame(data);
+        frame = decodeFrame(data, this.lastArrays);
+        this.lastArrays = frame.arrays;
       } catch (err) {
         this.handlers.onMessage({ type: "error", code: "bad_frame", message: err.message, field: null });
         return;

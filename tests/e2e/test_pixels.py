@@ -47,7 +47,20 @@ class FrameTap:
     def __init__(self, page):
         self.frames: list[bytes] = []
         self.texts: list[dict] = []  # the JSON messages
+        self._decoded: list[tuple[dict, dict]] = []
         page.on("websocket", lambda ws: ws.on("framereceived", self._got))
+
+    def decoded(self, index: int = -1) -> tuple[dict, dict]:
+        """Frame ``index`` decoded as the page decodes it: the arrays its header names ``same`` are those
+        of the frame before (docs/protocol.md, "Arrays the client has already")."""
+        while len(self._decoded) < len(self.frames):
+            last = self._decoded[-1] if self._decoded else None
+            header, arrays = decode_frame(self.frames[len(self._decoded)], last and last[1])
+            if header.get("same"):  # their entries (dtype, shape, range) as the frame before had them
+                entries = {e["name"]: e for e in last[0]["arrays"]}
+                header["arrays"] = header["arrays"] + [entries[name] for name in header["same"]]
+            self._decoded.append((header, arrays))
+        return self._decoded[index]
 
     def _got(self, payload) -> None:
         if isinstance(payload, (bytes, bytearray)):
@@ -88,7 +101,7 @@ def settled(page, tap: FrameTap, condition=None, timeout_s: float = WAIT_MS / 10
             seen, since = n, time.monotonic()
         elif n and time.monotonic() - since > 0.4:
             page_frames = page.evaluate("window.__mlp ? window.__mlp.frames : -1")
-            header, arrays = decode_frame(tap.frames[-1])
+            header, arrays = tap.decoded(n - 1)
             if page_frames == n and (condition is None or condition(header, arrays)):
                 # the animation loop paints the newest frame on the next animation frame
                 page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
@@ -460,3 +473,124 @@ def test_grid_fallback_overlay_outlines_exactly_the_cell_borders_of_the_sent_reg
     want[2::3, :] |= np.repeat(below, 3, axis=1)
     assert right.any() and below.any()
     assert np.array_equal(edge, want), f"{int((edge != want).sum())} pixels differ from the map's borders"
+
+
+# --- the diagram from binary parameters (docs/protocol.md, "Parameters as one array") ---------------------
+# The page asks for binary parameters; this script, run before the page's own, takes `params` out of its
+# hello, so that the page gets the JSON lists every page got before.
+JSON_HELLO_JS = """(() => {
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+        if (typeof data === 'string' && data.includes('"hello"')) {
+            const m = JSON.parse(data);
+            if (m.type === 'hello') { delete m.params; data = JSON.stringify(m); }
+        }
+        return send.call(this, data);
+    };
+})();"""
+
+DIAGRAM_JS = """(() => {
+    const pixels = (id) => {
+        const c = document.getElementById(id);
+        if (!c || !c.width) return null;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let s = '';
+        for (let i = 0; i < d.length; i += 8192) {
+            s += String.fromCharCode.apply(null, d.subarray(i, i + 8192));
+        }
+        return { b64: btoa(s), w: c.width, h: c.height };
+    };
+    return { links: pixels('links'), b: pixels('compare-net'),
+             biases: [...document.querySelectorAll('#network .bias')].map((b) => b.style.background) };
+})()"""
+
+
+@pytest.mark.parametrize("query", ["?hidden=8,6&activation=tanh&seed=5",
+                                   "?hidden=4,3&activation=maxout&seed=2&compare=1&b.activation=prelu"],
+                         ids=["tanh", "maxout-compare"])
+def test_the_diagram_from_binary_params_is_pixel_for_pixel_the_one_from_json_lists(browser, base_url, query):
+    pages, taps, errors = [], [], []
+    for json_hello in (False, True):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        if json_hello:
+            page.add_init_script(JSON_HELLO_JS)
+        tap = FrameTap(page)
+        page.goto(f"{base_url}/{query}")
+        wait_js(page, "window.__mlp && window.__mlp.painted > 0 && window.__mlp.state === 'paused'")
+        for _ in range(3):  # the same seed trains the same way on both sessions
+            page.click("#step")
+        pages.append(page)
+        taps.append(tap)
+    headers = []
+    for page, tap in zip(pages, taps, strict=True):
+        header, _ = settled(page, tap, lambda h, a: h["step"] == 3)
+        headers.append(header)
+    binary, listed = headers
+    assert "param_layout" in binary and "weights" not in binary  # the page asked for binary...
+    assert "weights" in listed and "param_layout" not in listed  # ...and the other one did not
+    # what the page holds: the rebuilt lists, the same to 4 decimals as the JSON page's
+    held = [page.evaluate("window.__mlp.header") for page in pages]
+    assert np.allclose(np.concatenate([np.ravel(w) for w in held[0]["weights"]]),
+                       np.concatenate([np.ravel(w) for w in held[1]["weights"]]), rtol=0, atol=5e-5 + 1e-6)
+    drawn = [page.evaluate(DIAGRAM_JS) for page in pages]
+    assert drawn[0]["biases"] == drawn[1]["biases"] and len(drawn[0]["biases"]) > 0
+    canvases = ["links", "b"] if "compare" in query else ["links"]  # A's diagram, and B's compact one
+    for name in canvases:
+        a, b = drawn[0][name], drawn[1][name]
+        assert (a["w"], a["h"]) == (b["w"], b["h"])
+        a, b = (np.frombuffer(base64.b64decode(d["b64"]), np.uint8) for d in (a, b))
+        assert a.any() and np.array_equal(a, b), name
+    screenshot(pages[0], f"binary-params-{'compare' if 'compare' in query else 'tanh'}.png")
+    for page in pages:
+        page.context.close()
+    assert not errors, errors
+
+
+# --- a paused session's hover frames without the arrays the page has (docs/protocol.md, hello.same) --------
+NO_SAME_HELLO_JS = JSON_HELLO_JS.replace("delete m.params", "delete m.same")
+
+UNITS_JS = """(() => [...document.querySelectorAll('.hidden-unit canvas')].map((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let s = '';
+    for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode.apply(null, d.subarray(i, i + 8192));
+    return btoa(s);
+}))()"""
+
+
+def test_hover_frames_that_leave_out_repeated_arrays_paint_what_whole_frames_paint(browser, base_url):
+    query = "?hidden=6,4&activation=tanh&seed=3"
+    pages, taps, errors = [], [], []
+    for lean in (True, False):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        if not lean:
+            page.add_init_script(NO_SAME_HELLO_JS)
+        tap = FrameTap(page)
+        page.goto(f"{base_url}/{query}")
+        wait_js(page, "window.__mlp && window.__mlp.painted > 0 && window.__mlp.state === 'paused'")
+        settled(page, tap)
+        pages.append(page)
+        taps.append(tap)
+    for unit, hover in (([1, 2], ".hidden-unit >> nth=8"), (None, "#datasets")):  # a unit, then away
+        seen = []
+        for page, tap in zip(pages, taps, strict=True):
+            page.hover(hover)
+            _, arrays = settled(page, tap, lambda h, a, unit=unit: h["unit"] == unit)
+            raw = tap.frames[-1]
+            same = json.loads(raw[4:4 + int.from_bytes(raw[:4], "little")]).get("same", [])
+            seen.append((same, arrays, len(raw), read(page, "#boundary")[0], page.evaluate(UNITS_JS)))
+        (same, arrays, size, boundary, units), (whole_same, whole, whole_size, want, want_units) = seen
+        assert whole_same == [] and {"output", "thumbnails", "params"} <= set(same), same
+        assert size < whole_size / 2
+        assert arrays.keys() == whole.keys() and all(np.array_equal(arrays[k], whole[k]) for k in whole)
+        assert np.array_equal(boundary, want)  # the plot, pixel for pixel: the unit's map, then the output
+        assert units == want_units  # every thumbnail, painted from the arrays kept from the frame before
+    screenshot(pages[0], "hover-same.png")
+    for page in pages:
+        page.context.close()
+    assert not errors, errors

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from .conftest import page_factory
-from .helpers import header_where, screenshot, wait_js
+from .helpers import boundary_digest, header_where, screenshot, wait_js
 
 # Controls that talk to the session, one of each kind: transport, top-bar settings, data column, diagram.
 SESSION_CONTROLS = ["#play", "#step", "#reset", "#learning_rate", "#output", "#activation", "#regenerate",
@@ -133,3 +133,33 @@ def test_a_network_playing_when_the_server_restarted_plays_on_from_its_step(open
     wait_js(page, "window.__mlp.state === 'playing'")
     assert page.get_attribute("#play", "aria-pressed") == "true"
     header_where(page, f"h.step > {restored + 50}")
+
+
+THUMBS_DIGEST_JS = """(() => {
+    let h = 2166136261 >>> 0;
+    for (const c of document.querySelectorAll('.hidden-unit canvas')) {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 0; i < d.length; i += 1) { h ^= d[i]; h = Math.imul(h, 16777619) >>> 0; }
+    }
+    return h;
+})()"""
+
+
+def test_a_restart_gives_back_the_very_maps_the_page_showed_of_a_wide_network(browser, restartable_server):
+    # docs/protocol.md, "Parameters as one array": the page sends back the float32 values its maps were
+    # drawn from (9 significant digits; a 64 x 64 layer still fits one message), so the restored session's
+    # output map and thumbnails are the same pixels (4 decimals moved some cells by a level)
+    with page_factory(browser, restartable_server.url) as make:
+        page = make("?hidden=64,64&activation=tanh&seed=4")
+        _press(page, "s", 20)
+        header_where(page, "h.step === 20")
+        wait_js(page, "window.__mlp.step === 20")
+        page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        before = (boundary_digest(page), page.evaluate(THUMBS_DIGEST_JS), _params(page))
+        restartable_server.restart()
+        _wait_restored(page, 20)
+        page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        after = (boundary_digest(page), page.evaluate(THUMBS_DIGEST_JS), _params(page))
+    assert after[0] == before[0]  # the output map, pixel for pixel
+    assert after[1] == before[1]  # every hidden unit's thumbnail
+    assert after[2]["weights"] == before[2]["weights"] and after[2]["biases"] == before[2]["biases"]

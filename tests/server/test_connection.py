@@ -4,6 +4,10 @@ limits on a fake clock, and reading the next well-formed message."""
 from __future__ import annotations
 
 import asyncio
+import json
+import struct
+
+import numpy as np
 
 from app import protocol as p
 from app.connection import (
@@ -195,4 +199,72 @@ def test_a_background_task_runs_to_its_end_and_its_result_is_kept():
         task = background(work())
         await asyncio.wait_for(done.wait(), 5.0)
         assert await task == 7
+    asyncio.run(go())
+
+
+# --- hello.same: arrays of the last frame this socket was sent are left out ------------------------------
+def _paused(output: int, unit: int) -> bytes:
+    return p.encode_frame({"step": 1, "epoch": 0.0, "state": "paused"},
+                          [p.FrameArray("output", np.full((2, 2), output, np.uint8), (0.0, 1.0)),
+                           p.FrameArray("unit", np.full((2, 2), unit, np.uint8), (0.0, 1.0))])
+
+
+def _same(frame: bytes) -> list[str]:
+    return json.loads(frame[4:4 + struct.unpack_from("<I", frame)[0]]).get("same", [])
+
+
+def test_a_same_socket_is_sent_only_the_arrays_its_last_frame_did_not_have():
+    async def go():
+        ws = FakeWS()
+        conn = Connection(ws)
+        conn.same = True
+        conn.start()
+        conn.offer_frame(_paused(5, 1))
+        await _drain()
+        conn.offer_frame(_paused(5, 2))  # a hovered unit: the output map repeats
+        await _drain()
+        first, second = ws.sent
+        assert _same(first) == [] and _same(second) == ["output"]
+        assert p.decode_frame(second, p.decode_frame(first)[1])[1]["unit"].tolist() == [[2, 2], [2, 2]]
+        await conn.close(1000)
+    asyncio.run(go())
+
+
+def test_the_reference_is_the_frame_the_socket_was_sent_not_one_replaced_before_it_left():
+    async def go():
+        ws = FakeWS()
+        conn = Connection(ws)
+        conn.same = True
+        conn.start()
+        conn.offer_frame(_paused(5, 1))
+        await _drain()
+        conn.offer_frame(_paused(6, 1))  # replaced before it left (latest frame wins)...
+        conn.offer_frame(_paused(6, 2))  # ...by this one, whose output map only the replaced frame had
+        await _drain()
+        assert conn.frames_dropped == 1 and len(ws.sent) == 2
+        got = ws.sent[1]
+        assert _same(got) == []  # the client holds output 5: 6 must come whole
+        assert p.decode_frame(got)[1]["output"].tolist() == [[6, 6], [6, 6]]
+        await conn.close(1000)
+    asyncio.run(go())
+
+
+def test_a_new_socket_and_one_that_did_not_ask_get_whole_frames_and_the_tap_the_whole_frame():
+    async def go():
+        plain, fresh = FakeWS(), FakeWS()
+        tapped: list = []
+        a, b = Connection(plain), Connection(fresh)
+        b.same = True
+        a.tap = tapped.append  # a presenter's room gets what was offered, never a socket's leftovers
+        for conn in (a, b):
+            conn.start()
+        frames = [_paused(5, 1), _paused(5, 2)]
+        a.offer_frame(frames[0])
+        await _drain()
+        a.offer_frame(frames[1])
+        b.offer_frame(frames[1])  # b's first frame: nothing sent before to refer to
+        await _drain()
+        assert plain.sent == frames and tapped == frames and fresh.sent == [frames[1]]
+        for conn in (a, b):
+            await conn.close(1000)
     asyncio.run(go())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import numpy as np
 from starlette.testclient import TestClient
 
 from app import protocol as p
@@ -177,3 +178,72 @@ def test_by_token_finds_the_live_session_of_a_token_and_nothing_for_others():
     assert hub.by_token("t2") is None and hub.by_token("") is None and hub.by_token(None) is None
     hub.free(live)
     assert hub.by_token("t1") is None
+
+
+# --- hello.params: the form of a session's frames follows the client that greeted it ------------------------
+def _frames(reader: Reader, n: int = 1) -> list[tuple[dict, dict]]:
+    return [p.decode_frame(reader.until("frame")) for _ in range(n)]
+
+
+def test_a_hello_asking_for_binary_params_gets_frames_with_the_parameter_array_and_no_lists():
+    with TestClient(create_app(Settings())) as client, client.websocket_connect("/ws") as socket:
+        r = Reader(socket)
+        r.send(type="hello", params="binary", config={"hidden": [3, 2], "activation": "prelu"})
+        header, arrays = _frames(r)[0]
+        assert "param_layout" in header and "weights" not in header and arrays["params"].dtype == "float32"
+        assert len(header["param_layout"]) == 3 and set(header["param_layout"][0]["unit_params"]) == {"slope"}
+        r.send(type="step", n=3)  # every later frame too
+        header, arrays = _frames(r)[0]
+        assert header["step"] == 3 and "param_layout" in header and "weights" not in header
+
+
+def test_a_hello_without_params_gets_json_lists_and_a_bad_value_is_refused_naming_params():
+    with TestClient(create_app(Settings())) as client, client.websocket_connect("/ws") as socket:
+        r = Reader(socket)
+        r.send(type="hello", params="msgpack")
+        assert_error(r.next(), p.E_BAD_MESSAGE, "params", mentions="'json' or 'binary'")
+        r.hello()  # the same socket may greet again, without params: the JSON form of before
+        r.send(type="step")
+        header, arrays = _frames(r)[0]
+        assert "weights" in header and "param_layout" not in header and "params" not in arrays
+
+
+def test_a_session_resumed_by_a_hello_of_the_other_form_sends_that_form_from_then_on():
+    with TestClient(create_app(Settings())) as client:
+        with client.websocket_connect("/ws") as socket:
+            welcome = Reader(socket).hello(params="binary")
+        with client.websocket_connect("/ws") as socket:
+            r = Reader(socket)
+            r.send(type="hello", token=welcome["token"])  # the same session, no params: JSON again
+            assert r.until("welcome")["resumed"]
+            header, _ = _frames(r)[0]
+            assert "weights" in header and "param_layout" not in header
+        with client.websocket_connect("/ws") as socket:
+            r = Reader(socket)
+            r.send(type="hello", token=welcome["token"], params="binary")
+            header, _ = _frames(r)[0]
+            assert "param_layout" in header
+            r.send(type="load_scene", name="xor-by-hand")  # a scene's view keeps the client's form
+            header, arrays = _frames(r)[0]
+            assert "param_layout" in header and arrays["params"].size == 9  # 2-2-1: 4 + 2 + 2 + 1
+
+
+def test_a_hovered_unit_on_a_paused_session_sends_its_map_and_names_the_rest_same():
+    config = {"hidden": [6, 4], "activation": "tanh", "seed": 9}
+    with TestClient(create_app(Settings())) as client, client.websocket_connect("/ws") as a, \
+            client.websocket_connect("/ws") as b:
+        lean, whole = Reader(a), Reader(b)
+        frames = {}
+        for r, same in ((lean, True), (whole, False)):  # the same config and seed: the same network
+            r.send(type="hello", params="binary", same=same, config=config)
+            first = r.until("frame")
+            r.send(type="view", unit=[1, 2])
+            frames[same] = (first, r.until("frame"))
+        (first, hover), (_, reference) = frames[True], frames[False]
+        header, arrays = p.decode_frame(hover, p.decode_frame(first)[1])
+        assert set(header["same"]) == {"output", "thumbnails", "params"}  # not the unit map: it is new
+        assert [e["name"] for e in header["arrays"]] == ["unit"]
+        want_header, want = p.decode_frame(reference)
+        assert "same" not in want_header and arrays.keys() == want.keys()
+        assert all(np.array_equal(arrays[k], want[k]) for k in want)  # what a whole frame shows
+        assert len(hover) < len(reference) / 2

@@ -77,6 +77,10 @@ def test_unknown_type_lists_the_known_ones():
     ({"type": "export", "format": "xml"}, "format"),
     ({"type": "configure"}, "config"),
     ({"type": "play", "speed": 3}, "speed"),
+    ({"type": "hello", "params": "msgpack"}, "params"),
+    ({"type": "hello", "params": True}, "params"),
+    ({"type": "hello", "same": "yes"}, "same"),
+    ({"type": "hello", "same": 1}, "same"),
 ])
 def test_bad_field_is_a_bad_message_error_naming_it(message, field):
     err = parse_error(json.dumps(message).replace("Infinity", "1e999"))

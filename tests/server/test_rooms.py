@@ -372,3 +372,52 @@ def test_a_viewer_on_another_process_gets_the_presenters_scene_panel_through_red
     finally:
         a.stop()
         b.stop()
+
+
+def test_viewers_get_the_presenters_parameter_form_and_a_fork_takes_the_form_its_own_hello_asked():
+    # docs/protocol.md, "Parameters as one array": a room's frames are encoded once, in the presenter's form
+    with TestClient(create_app(Settings())) as c, c.websocket_connect("/ws") as pws, \
+            c.websocket_connect("/ws") as vws:
+        pr, vr = Reader(pws), Reader(vws)
+        pr.hello(config={**SMALL, "hidden": [3]}, params="binary")
+        pr.send(type="present")
+        code = pr.until("room")["code"]
+        vr.send(type="hello", watch=code)  # no params: a viewer's own form waits for its fork
+        frame = vr.until("frame")
+        header, arrays = p.decode_frame(frame)
+        assert "param_layout" in header and "weights" not in header and arrays["params"].size == 3 * 2 + 3 + 4
+        pr.send(type="step", n=2)
+
+        def at_step_2(r: Reader) -> bytes:
+            while p.decode_frame(frame := r.until("frame"))[0]["step"] != 2:
+                pass
+            return frame
+
+        assert at_step_2(pr) == at_step_2(vr)  # the very same bytes
+        vr.send(type="fork")
+        vr.until("welcome")
+        header, arrays = p.decode_frame(vr.until("frame"))
+        assert "weights" in header and "params" not in arrays  # the fork's frames: the viewer's JSON form
+
+
+def test_each_viewer_is_left_out_only_what_it_was_sent_itself_a_late_one_gets_whole_arrays():
+    # docs/protocol.md, "Arrays the client has already": a room's frames are the presenter's bytes, and each
+    # socket leaves out of them only the arrays of the last frame it was sent
+    def names(frame: bytes) -> tuple[list[str], list[str]]:
+        header = json.loads(frame[4:4 + int.from_bytes(frame[:4], "little")])
+        return header.get("same", []), [e["name"] for e in header["arrays"]]
+
+    with TestClient(create_app(Settings())) as c, c.websocket_connect("/ws") as pws, \
+            c.websocket_connect("/ws") as early_ws, c.websocket_connect("/ws") as late_ws:
+        pr, early, late = Reader(pws), Reader(early_ws), Reader(late_ws)
+        pr.hello(config={**SMALL, "hidden": [3]}, params="binary", same=True)
+        pr.send(type="present")
+        code = pr.until("room")["code"]
+        early.send(type="hello", watch=code, same=True)
+        assert names(early.until("frame"))[0] == []  # its first frame: whole
+        pr.send(type="view", unit=[0, 1])  # paused: a hovered unit
+        assert set(names(pr.until("frame"))[0]) == {"output", "thumbnails", "params"}
+        assert set(names(early.until("frame"))[0]) == {"output", "thumbnails", "params"}
+        late.send(type="hello", watch=code, same=True)  # joins now: the room's last frame, whole
+        same, sent = names(late.until("frame"))
+        assert same == [] and {"output", "thumbnails", "params", "unit"} <= set(sent)
