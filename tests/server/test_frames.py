@@ -207,8 +207,9 @@ def test_thumbnails_sample_each_units_map_at_thumbnail_cell_centres_small_nets_i
     assert count == calls
     # the cell of the grid under each thumbnail pixel's centre, by a loop over pixels
     cells = [int((i + 0.5) * grid / thumb) for i in range(thumb)]
-    for unit in (0, len(result.maps) - 1):
-        expected = [[result.maps[unit, r, c] for c in cells] for r in cells]
+    maps = result.maps  # (units, G, G), gathered once: each access is a new array
+    for unit in (0, len(maps) - 1):
+        expected = [[maps[unit, r, c] for c in cells] for r in cells]
         assert np.array_equal(got[unit], np.array(expected))
 
 
