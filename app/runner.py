@@ -39,7 +39,11 @@ async def play(hub: Hub, live: Live) -> None:
             remaining = s.config.steps_per_frame
             frame = None
             cost = 0.0
-            s.frames.reduce = hub.overload.reduction(s.config.grid, s.config.thumbnail)
+            # under overload, coarser maps (app/overload.py); not a presenter's (its connection has the
+            # room's tap): one picture the whole room watches, on the projector too
+            presenting = live.conn is not None and live.conn.tap is not None
+            s.frames.reduce = None if presenting else hub.overload.reduction(s.config.grid,
+                                                                             s.config.thumbnail)
             while frame is None and s.playing:
                 # one pool call trains a time slice and, once the frame's steps are done, starts the
                 # frame in what is left of it: a small network's whole frame is one call. A big

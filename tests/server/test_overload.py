@@ -235,25 +235,56 @@ def test_a_saturated_pool_steps_playing_maps_down_and_back_up_when_the_load_drop
             while hub.overload.level != level and time.monotonic() < end:
                 await asyncio.sleep(0.02)
 
+        async def next_frame(after: int, grid: int, limit: float = 20.0) -> bytes | None:
+            """The first frame sent after ``after`` messages whose maps are ``grid`` a side (a frame begun
+            before the level changed may come first)."""
+            end = time.monotonic() + limit
+            while time.monotonic() < end:
+                for m in ws.sent[after:]:
+                    if isinstance(m, bytes) and p.decode_frame(m)[0]["grid"] == grid:
+                        return m
+                await asyncio.sleep(0.02)
+            return None
+
         await until(2)
         down = hub.overload.level
-        sent = len(ws.sent)
-        await asyncio.sleep(0.6)  # frames made at the new level
-        busy = [p.decode_frame(m)[0] for m in ws.sent[sent:] if isinstance(m, bytes)]
+        busy = await next_frame(len(ws.sent), 20)
         stall[0] = 0.0  # the load drops
         await until(0)
         up = hub.overload.level
-        sent = len(ws.sent)
-        await asyncio.sleep(0.3)
-        calm = [m for m in ws.sent[sent:] if isinstance(m, bytes)]
+        calm = await next_frame(len(ws.sent), 40)
         live.session.playing = False
         await live.runner
         await hub.shutdown()
         return down, busy, up, calm
 
     down, busy, up, calm = asyncio.run(go())
-    assert down == 2 and busy
-    assert busy[-1]["grid"] == 20 and busy[-1]["reduced"] == {"grid": 20, "full": 40, "reason": "server busy"}
-    assert up == 0 and calm
-    header, arrays = p.decode_frame(calm[-1])
-    assert header["grid"] == 40 and "reduced" not in header and arrays["output"].shape == (40, 40)
+    assert down == 2 and busy is not None
+    assert p.decode_frame(busy)[0]["reduced"] == {"grid": 20, "full": 40, "reason": "server busy"}
+    assert up == 0 and calm is not None
+    header, arrays = p.decode_frame(calm)
+    assert "reduced" not in header and arrays["output"].shape == (40, 40)
+
+
+def test_a_pinned_level_reduces_every_playing_session_but_a_rooms_presenter():
+    async def go(presenting: bool):
+        hub = Hub(Settings(reduced_maps="1/2"))
+        live, ws = attached(hub, {"points": 40, "grid": 40, "thumbnail": 20})
+        if presenting:
+            live.conn.tap = lambda message: None  # what app/rooms.py sets on a presenter's connection
+        live.session.playing = True
+        live.runner = asyncio.create_task(runner.play(hub, live))
+        for _ in range(2000):
+            frames = [m for m in ws.sent if isinstance(m, bytes)]
+            if len(frames) >= 3:
+                break
+            await asyncio.sleep(0.005)
+        live.session.playing = False
+        await live.runner
+        await hub.shutdown()
+        return [p.decode_frame(m)[0] for m in frames]
+
+    student = asyncio.run(go(False))
+    assert all(h["grid"] == 20 and h["reduced"]["reason"] == "server setting" for h in student)
+    presenter = asyncio.run(go(True))
+    assert all(h["grid"] == 40 and "reduced" not in h for h in presenter)
