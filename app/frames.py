@@ -157,6 +157,7 @@ class FrameMaker:
         # the sides of a playing frame under overload (app/overload.py; set by the runner), and the
         # evaluator of that smaller grid, kept beside the full one: the level changes back
         self.reduce: Reduction | None = None
+        self.reduced_shown = False  # the last frame was made coarser: a pause asks for the full one
         self._reduced: GridEvaluator | None = None
 
     def network_changed(self, data: Data, config: SessionConfig) -> None:
@@ -210,6 +211,7 @@ class FrameMaker:
             # a compare's two maps stay alike)
             g, thumbnail, full = self.reduce.grid, self.reduce.thumbnail, (g, self.reduce.reason)
             grid = self._evaluator_of(d, cfg, g)
+        self.reduced_shown = full is not None
         costs.switch("grid")  # the phases of a frame's CPU, for the load benchmark (app/costs.py)
         still = self._still if self._still is not None and self._still.holds(net, grid, d) else None
         self._still = None  # until this frame's pass is done: a pause may leave it half made

@@ -288,3 +288,23 @@ def test_a_pinned_level_reduces_every_playing_session_but_a_rooms_presenter():
     assert all(h["grid"] == 20 and h["reduced"]["reason"] == "server setting" for h in student)
     presenter = asyncio.run(go(True))
     assert all(h["grid"] == 40 and "reduced" not in h for h in presenter)
+
+
+def test_pausing_a_session_whose_last_frame_was_reduced_sends_the_full_maps():
+    async def go():
+        hub = Hub(Settings(reduced_maps="1/2"))
+        live, ws = attached(hub, {"points": 40, "grid": 40, "thumbnail": 20})
+        live.session.playing = True
+        live.runner = asyncio.create_task(runner.play(hub, live))
+        for _ in range(2000):
+            if any(isinstance(m, bytes) for m in ws.sent):
+                break
+            await asyncio.sleep(0.005)
+        await hub.handle(live, p.Pause(type="pause"))
+        await live.runner
+        await hub.shutdown()
+        return [p.decode_frame(m)[0] for m in ws.sent if isinstance(m, bytes)]
+
+    frames = asyncio.run(go())
+    assert frames[0]["grid"] == 20 and "reduced" in frames[0]
+    assert frames[-1]["grid"] == 40 and "reduced" not in frames[-1] and frames[-1]["state"] == "paused"
