@@ -27,7 +27,9 @@ Each capacity trial reads every server process's CPU by phase (GET /debug/costs,
 at capacity gives the per-frame breakdown (training, grid, maps, metrics, params, encoding, send, event
 loop, other: ms of server CPU per delivered frame and shares) and the overhead ratio, server CPU per
 delivered frame (/proc) over the engine's own work for a frame of the same config (train steps + grid
-pass), measured in this process in the same run (target <= 1.5x).
+pass), measured in this process in the same run (target <= 1.5x); beside it, the same engine work with 96
+sessions taking turns in this process (their buffers evicted by each other's, as in the server's pool).
+Each client counts the frames whose header says their maps are reduced (overload, app/overload.py).
 
 The clients run in this one process on the same machine, so they compete with the server for its cores:
 the figures are a lower bound of what separate client machines would see.
@@ -48,7 +50,7 @@ import threading
 import time
 
 from appserver import ROOT, Server
-from breakdown import engine_work, phase_seconds, print_breakdown
+from breakdown import engine_in_turn, engine_work, phase_seconds, print_breakdown
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -219,7 +221,7 @@ async def capacity(server: Server, args: argparse.Namespace, deadline: float) ->
     return good, saturated
 
 
-def breakdown(r: dict | None, engine: dict[str, float]) -> None:
+def breakdown(r: dict | None, engine: dict[str, float], in_turn: dict[str, float] | None = None) -> None:
     """The per-frame breakdown of trial ``r`` (the saturation point) against the engine alone."""
     if r is None or not r["delivered"]:
         print("per-frame breakdown: no trial at saturation")
@@ -231,7 +233,7 @@ def breakdown(r: dict | None, engine: dict[str, float]) -> None:
               f"{per_frame / work:.2f}x (load average {os.getloadavg()[0]:.1f})")
         return
     print(f"server event loop: {r['event_loop']}")
-    print_breakdown(r["n"], r["parts"], r["delivered"], r["server_cpu"], engine)
+    print_breakdown(r["n"], r["parts"], r["delivered"], r["server_cpu"], engine, in_turn)
 
 
 async def past_capacity(cap: int, args: argparse.Namespace) -> None:
@@ -534,6 +536,9 @@ async def main_async(args: argparse.Namespace) -> None:
     engine = engine_work()  # before the server starts: the machine as quiet as this run gets
     print(f"engine alone (in-process, default scene): train {1000 * engine['train']:.3f} ms + grid "
           f"{1000 * engine['grid']:.3f} ms a frame; load average {os.getloadavg()[0]:.1f}", flush=True)
+    in_turn = engine_in_turn()  # the same work with 96 sessions taking turns (their caches evicted)
+    print(f"engine, 96 sessions in turn (in-process): train {1000 * in_turn['train']:.3f} ms + grid "
+          f"{1000 * in_turn['grid']:.3f} ms a frame", flush=True)
     if args.capacity or args.only == "breakdown":
         cap = args.capacity or 16
         server = Server(max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5,
@@ -544,7 +549,7 @@ async def main_async(args: argparse.Namespace) -> None:
             report(r)
         finally:
             server.stop()
-        breakdown(r, engine)
+        breakdown(r, engine, in_turn)
         if args.only == "breakdown":
             return
     else:
@@ -554,7 +559,7 @@ async def main_async(args: argparse.Namespace) -> None:
             cap, saturated = await capacity(server, args, deadline)
         finally:
             server.stop()
-        breakdown(saturated, engine)
+        breakdown(saturated, engine, in_turn)
     print(f"capacity: {cap} sessions at >= {TARGET_FPS:g} frames/s each", flush=True)
     if args.only == "capacity":
         return
