@@ -23,6 +23,7 @@ from app.engine import Network, Trainer, fastpath, outputs
 from app.engine.grid import GridEvaluator, GridResult, thumbnails
 from app.engine.params import LayerBlock
 from app.engine.regions import RegionPolygons
+from app.overload import Reduction
 from app.pieces import quietly
 from app.regionview import RegionView
 from app.sessiondata import Data
@@ -95,6 +96,7 @@ class Snapshot:
     region_polygons: tuple[RegionPolygons, np.ndarray] | None = None  # with a region id per cell (F,) uint16
     compare: CompareSnapshot | None = None  # network B of a compare, drawn beside this one
     params_form: str = "json"  # "json" or "binary" (ViewState.params), for B's parameters too
+    reduced: tuple[int, str] | None = None  # under overload (app/overload.py): (the config's grid side, why)
 
 
 @dataclass
@@ -164,6 +166,11 @@ class FrameMaker:
         self.polygons_held = False  # the last frame drew the grid map only because the net was playing
         self._eval_x: tuple[Data, np.ndarray] | None = None  # (its data, train and test inputs stacked)
         self._still: Still | None = None  # a paused network's last grid pass and metrics
+        # the sides of a playing frame under overload (app/overload.py; set by the runner), and the
+        # evaluator of that smaller grid, kept beside the full one: the level changes back
+        self.reduce: Reduction | None = None
+        self.reduced_shown = False  # the last frame was made coarser: a pause asks for the full one
+        self._reduced: GridEvaluator | None = None
 
     def network_changed(self, data: Data, config: SessionConfig) -> None:
         """A new network (or data): forget its regions; keep the evaluator if its grid is the same."""
@@ -185,6 +192,14 @@ class FrameMaker:
             self.grid = GridEvaluator(data.box, config.grid, config.features, dtype=np.float32)
         return self.grid
 
+    def _evaluator_of(self, data: Data, config: SessionConfig, size: int) -> GridEvaluator:
+        """The evaluator of a reduced grid of side ``size`` (one kept: the last level's)."""
+        grid = self._reduced
+        if grid is None or grid.size != size or list(grid.box) != list(data.box) \
+                or list(grid.features) != list(config.features):
+            grid = self._reduced = GridEvaluator(data.box, size, config.features, dtype=np.float32)
+        return grid
+
     def pending(self) -> Future[Any] | None:
         """The region count or polygons being made in the worker process for a coming frame, if any."""
         return self.regions.pending()
@@ -201,8 +216,14 @@ class FrameMaker:
 
     def _snapshot(self, src: FrameSource) -> Generator[None, None, Snapshot]:
         net, d, cfg, view = src.network, src.data, src.config, src.view
-        g = cfg.grid
+        g, thumbnail, full = cfg.grid, cfg.thumbnail, None
         grid = self.evaluator(d, cfg)
+        if self.reduce is not None and src.playing and not view.regions and cfg.compare is None:
+            # overload: a coarser picture of a playing network (a region map keeps its numbering's grid;
+            # a compare's two maps stay alike)
+            g, thumbnail, full = self.reduce.grid, self.reduce.thumbnail, (g, self.reduce.reason)
+            grid = self._evaluator_of(d, cfg, g)
+        self.reduced_shown = full is not None
         costs.switch("grid")  # the phases of a frame's CPU, for the load benchmark (app/costs.py)
         still = self._still if self._still is not None and self._still.holds(net, grid, d) else None
         self._still = None  # until this frame's pass is done: a pause may leave it half made
@@ -214,7 +235,7 @@ class FrameMaker:
         thumbs = unit_map = None
         thumbnails_made = still.thumbnails if still is not None else None
         if view.thumbnails and cfg.hidden:
-            size = min(cfg.thumbnail, g)
+            size = min(thumbnail, g)
             if still is not None and still.thumbnails is not None and still.thumbnails[0] == size:
                 thumbs = still.thumbnails[1]  # sampled from the same pass already
             else:
@@ -236,7 +257,7 @@ class FrameMaker:
         yield
         costs.switch("metrics")
         metrics = still.metrics if still is not None else (yield from self.metrics_steps(net, d))
-        if not src.playing:  # a paused frame: the next one may be of the same network (a view change)
+        if not src.playing and full is None:  # paused: the next frame may be of the same net (a view change)
             self._still = Still(net, net.flat.copy(), grid, d, result, metrics, thumbnails_made)
         yield
         costs.switch("params")
@@ -249,7 +270,8 @@ class FrameMaker:
             grid=g, box=d.box, sizes=list(net.sizes), unit=view.unit, output_range=output_range(cfg, d),
             output=output, classes=classes, confidence=confidence, thumbnails=thumbs, unit_map=unit_map,
             region_map=regions.region_map if regions is not None else None,
-            region_polygons=regions.polygons if regions is not None else None, params_form=view.params)
+            region_polygons=regions.polygons if regions is not None else None, params_form=view.params,
+            reduced=full)
 
     def compare_steps(self, net: Network, trainer: Trainer, d: Data, cfg: SessionConfig, state: str,
                       label: str, differences: list[dict[str, Any]]
@@ -311,7 +333,7 @@ def output_maps(result: GridResult, cfg: SessionConfig, line: bool
                 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """``(output, classes, confidence)`` maps ``(G, G)`` of a grid pass: the output unit's value (K <= 2 or
     regression), else the arg-max class and its probability (the others None)."""
-    out, g = result.output, cfg.grid
+    out, g = result.output, result.shape[0]  # the pass's own side (less than cfg.grid under overload)
     if cfg.output == "softmax" and out.shape[1] >= 3:
         return None, as_map(np.argmax(out, axis=1).astype(np.uint8), g, line), as_map(np.max(out, axis=1),
                                                                                       g, line)

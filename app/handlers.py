@@ -103,7 +103,9 @@ async def _pause(hub: Hub, live: Live, conn: Connection, msg: p.Pause) -> None:
     # really stopped at, which the next 'step' continues from
     await hub.call(live, slicing.settled)
     conn.send(p.state(s.state, s.step_count))
-    if s.polygons_held:  # a big network's exact regions are made once it stops: ask for them
+    # a big network's exact regions are made once it stops, and maps made coarser under overload
+    # (app/overload.py) are full once it stops: ask for them
+    if s.polygons_held or s.frames.reduced_shown:
         await delivery.send_frame(hub, live)
 
 

@@ -31,6 +31,7 @@ from app.config import ConfigError, limits
 from app.connection import AddressBuckets, Connection, ServerFull, TokenBucket, background
 from app.errors import error_for
 from app.fairpool import FairPool, Share
+from app.overload import Overload
 from app.rooms import Rooms
 from app.session import Session
 from app.settings import Settings
@@ -73,6 +74,7 @@ class Hub:
         self.sessions: dict[str, Live] = {}
         self._by_token: dict[str, Live] = {}
         self._pool = FairPool(settings.train_threads, name="train")
+        self.overload = Overload(settings.reduced_maps, clock)  # coarser maps while playing sessions lag
         self._janitor: asyncio.Task | None = None
         self.closing = False
         self._retired_sent = 0

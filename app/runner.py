@@ -33,11 +33,17 @@ async def play(hub: Hub, live: Live) -> None:
     slice_s = hub.settings.slice_ms / 1000.0
     next_at = loop.time()
     busy = 0.0
+    last = None  # when the previous frame went out: the interval tells the overload policy (app/overload.py)
     try:
         while s.playing and live.conn is not None and not hub.closing:
             remaining = s.config.steps_per_frame
             frame = None
             cost = 0.0
+            # under overload, coarser maps (app/overload.py); not a presenter's (its connection has the
+            # room's tap): one picture the whole room watches, on the projector too
+            presenting = live.conn is not None and live.conn.tap is not None
+            s.frames.reduce = None if presenting else hub.overload.reduction(s.config.grid,
+                                                                             s.config.thumbnail)
             while frame is None and s.playing:
                 # one pool call trains a time slice and, once the frame's steps are done, starts the
                 # frame in what is left of it: a small network's whole frame is one call. A big
@@ -58,6 +64,10 @@ async def play(hub: Hub, live: Live) -> None:
                 break
             conn = live.conn
             dropped = conn.offer_frame(frame) if conn is not None else False
+            now = loop.time()
+            if last is not None:
+                hub.overload.frame(now - last, live.fps)
+            last = now
             if s.state == "diverged":
                 if conn is not None:
                     conn.send(p.state("diverged", s.step_count,

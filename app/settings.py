@@ -79,6 +79,11 @@ class Settings(BaseSettings):
                                                  "grid, maps, metrics, encoding, send, event loop) and "
                                                  "answer it at GET /debug/costs, for bench/load.py. Off: "
                                                  "no such route, nothing counted.")
+    reduced_maps: Literal["auto", "off", "3/4", "1/2"] = Field(
+        "auto", description="Maps of playing sessions under overload: 'auto' makes them coarser (3/4, then "
+                            "1/2 of the side) while playing sessions get less than 8 frames/s, told to the "
+                            "page, and full again when the load drops; 'off' always full; '3/4' or '1/2' "
+                            "always that coarse while playing (a small box known to be busy).")
 
     @field_validator("redis_url")
     @classmethod

@@ -41,6 +41,34 @@ def engine_work(scene: str = "playground", frames: int = 400) -> dict[str, float
     return {"train": train / frames, "grid": evaluate / frames}
 
 
+def engine_in_turn(scene: str = "playground", sessions: int = 96, rounds: int = 4) -> dict[str, float]:
+    """``engine_work`` with ``sessions`` sessions of ``scene`` each making one frame in turn, as the server's
+    fair pool takes them: every session's buffers have been evicted by the others' by its next turn (on
+    the 2-vCPU Xeon: training 10-20% and the grid pass 40-50% slower than one session in a loop)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    # function-local: the bench's clients need none of the app; imported only for this measurement
+    from app.session import Session
+
+    ss = [Session(scene=scene) for _ in range(sessions)]
+    grids = [s.frames.evaluator(s.data, s.config) for s in ss]
+    steps = ss[0].config.steps_per_frame
+    for s, grid in zip(ss, grids, strict=True):  # warm-up, as in engine_work
+        s.train(steps)
+        grid.evaluate(s.network)
+    train = evaluate = 0.0
+    for _ in range(rounds):
+        for s, grid in zip(ss, grids, strict=True):
+            t0 = time.process_time()
+            s.train(steps)
+            t1 = time.process_time()
+            grid.evaluate(s.network)
+            t2 = time.process_time()
+            train, evaluate = train + t1 - t0, evaluate + t2 - t1
+    return {"train": train / (rounds * sessions), "grid": evaluate / (rounds * sessions)}
+
+
 def phase_seconds(before: dict[int, dict], after: dict[int, dict]) -> dict[str, float] | None:
     """CPU seconds per part between two readings of every process (``Server.costs``); None unless the same
     processes answered both."""
@@ -54,18 +82,21 @@ def phase_seconds(before: dict[int, dict], after: dict[int, dict]) -> dict[str, 
 
 
 def print_breakdown(n: int, parts: dict[str, float], frames: int, server_cpu: float,
-                    engine: dict[str, float]) -> None:
+                    engine: dict[str, float], in_turn: dict[str, float] | None = None) -> None:
     """The table at saturation: ms of server CPU per delivered frame by part, its share, and the overhead
-    ratio (server CPU per delivered frame / the engine's train + grid for a frame, both this run)."""
+    ratio (server CPU per delivered frame / the engine's train + grid for a frame, both this run);
+    ``in_turn``: ``engine_in_turn``'s figures, a column of their own."""
     counted = sum(parts.values())
     load = os.getloadavg()
     print(f"per-frame breakdown at saturation ({n} sessions, {frames} frames delivered; load average "
           f"{load[0]:.1f} {load[1]:.1f}):")
-    print(f"  {'part':<12} {'ms/frame':>9} {'share':>6}   engine alone, in-process (ms/frame)")
+    print(f"  {'part':<12} {'ms/frame':>9} {'share':>6}   engine alone, in-process (ms/frame)"
+          + ("; 96 sessions in turn" if in_turn else ""))
     for part in PARTS:
         alone = f"{1000 * engine[part]:.3f}" if part in engine else ""
+        turn = f"{1000 * in_turn[part]:>10.3f}" if in_turn and part in in_turn else ""
         print(f"  {part:<12} {1000 * parts[part] / frames:>9.3f} {100 * parts[part] / counted:>5.1f}%   "
-              f"{alone}")
+              f"{alone}{turn}")
     per_frame = server_cpu / frames
     work = sum(engine[p] for p in ENGINE)
     print(f"  {'counted':<12} {1000 * counted / frames:>9.3f}   (the server processes' own clocks); "

@@ -27,7 +27,9 @@ Each capacity trial reads every server process's CPU by phase (GET /debug/costs,
 at capacity gives the per-frame breakdown (training, grid, maps, metrics, params, encoding, send, event
 loop, other: ms of server CPU per delivered frame and shares) and the overhead ratio, server CPU per
 delivered frame (/proc) over the engine's own work for a frame of the same config (train steps + grid
-pass), measured in this process in the same run (target <= 1.5x).
+pass), measured in this process in the same run (target <= 1.5x); beside it, the same engine work with 96
+sessions taking turns in this process (their buffers evicted by each other's, as in the server's pool).
+Each client counts the frames whose header says their maps are reduced (overload, app/overload.py).
 
 The clients run in this one process on the same machine, so they compete with the server for its cores:
 the figures are a lower bound of what separate client machines would see.
@@ -48,7 +50,7 @@ import threading
 import time
 
 from appserver import ROOT, Server
-from breakdown import engine_work, phase_seconds, print_breakdown
+from breakdown import engine_in_turn, engine_work, phase_seconds, print_breakdown
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -68,6 +70,7 @@ class Client:
     def __init__(self, url: str, hello: dict, play: bool = True, after: list[dict] | None = None):
         self.url, self.hello, self.play, self.after = url, hello, play, after or []
         self.frames = 0
+        self.reduced = 0  # frames whose header says their maps are reduced (overload, app/overload.py)
         self.outcome = "connecting"
         self.close_code: int | None = None
         self.close_reason = ""
@@ -87,6 +90,8 @@ class Client:
                 async for message in ws:
                     if isinstance(message, bytes):
                         self.frames += 1
+                        if b'"reduced"' in message[4:4 + int.from_bytes(message[:4], "little")]:
+                            self.reduced += 1
                         if self.outcome == "connecting":
                             self.outcome = "streaming"
                             self.ready.set()
@@ -158,15 +163,17 @@ async def trial(server: Server, n: int, settle: float, measure: float) -> dict:
         probe = HealthProbe(server)
         costs0, cpu0 = server.costs(), server.cpu_seconds()
         start = [c.frames for c in clients]
+        reduced0 = sum(c.reduced for c in clients)
         fps = await rates(clients, measure)
         costs1, cpu1 = server.costs(), server.cpu_seconds()
         delivered = sum(c.frames - s for c, s in zip(clients, start, strict=True))
+        reduced = sum(c.reduced for c in clients) - reduced0
         probe.stop()
         health = probe.last or server.health()
         return {"n": n, "fps": fps, "streaming": sum(c.outcome == "streaming" for c in clients),
                 "lag_p99": health.get("loop_lag_ms", {}).get("p99", float("nan")),
                 "healthz_p99": 1000 * pct(probe.latencies, 99), "rss": server.rss_mb(),
-                "delivered": delivered, "server_cpu": cpu1 - cpu0,
+                "delivered": delivered, "server_cpu": cpu1 - cpu0, "reduced": reduced / max(1, delivered),
                 "parts": phase_seconds(costs0, costs1),
                 "event_loop": next(iter(costs1.values()), {}).get("event_loop")}
     finally:
@@ -176,13 +183,14 @@ async def trial(server: Server, n: int, settle: float, measure: float) -> dict:
 
 def report_header() -> None:
     print(f"{'N':>5} {'streaming':>9} {'min fps':>8} {'p5 fps':>7} {'p50 fps':>7} {'loop lag p99':>12} "
-          f"{'healthz p99 ms':>14} {'RSS MB':>8}")
+          f"{'healthz p99 ms':>14} {'RSS MB':>8} {'reduced':>8}")
 
 
 def report(r: dict) -> None:
     fps = r["fps"]
     print(f"{r['n']:>5} {r['streaming']:>9} {min(fps):>8.1f} {pct(fps, 5):>7.1f} "
-          f"{statistics.median(fps):>7.1f} {r['lag_p99']:>12.1f} {r['healthz_p99']:>14.1f} {r['rss']:>8.0f}",
+          f"{statistics.median(fps):>7.1f} {r['lag_p99']:>12.1f} {r['healthz_p99']:>14.1f} {r['rss']:>8.0f} "
+          f"{100 * r['reduced']:>7.0f}%",
           flush=True)
 
 
@@ -213,7 +221,7 @@ async def capacity(server: Server, args: argparse.Namespace, deadline: float) ->
     return good, saturated
 
 
-def breakdown(r: dict | None, engine: dict[str, float]) -> None:
+def breakdown(r: dict | None, engine: dict[str, float], in_turn: dict[str, float] | None = None) -> None:
     """The per-frame breakdown of trial ``r`` (the saturation point) against the engine alone."""
     if r is None or not r["delivered"]:
         print("per-frame breakdown: no trial at saturation")
@@ -225,7 +233,7 @@ def breakdown(r: dict | None, engine: dict[str, float]) -> None:
               f"{per_frame / work:.2f}x (load average {os.getloadavg()[0]:.1f})")
         return
     print(f"server event loop: {r['event_loop']}")
-    print_breakdown(r["n"], r["parts"], r["delivered"], r["server_cpu"], engine)
+    print_breakdown(r["n"], r["parts"], r["delivered"], r["server_cpu"], engine, in_turn)
 
 
 async def past_capacity(cap: int, args: argparse.Namespace) -> None:
@@ -475,23 +483,35 @@ async def compare(n: int, args: argparse.Namespace, rounds: int = 3) -> None:
         for i in range(rounds):
             cpu0 = {k: s.cpu_seconds() for k, s in servers.items()}
             start = {k: [c.frames for c in cs] for k, cs in clients.items()}
+            reduced0 = {k: sum(c.reduced for c in cs) for k, cs in clients.items()}
             t0 = time.perf_counter()
             await asyncio.sleep(args.measure)
             wall = time.perf_counter() - t0
-            per_frame, fps = {}, {}
+            per_frame, fps, frames_of = {}, {}, {}
             for k, s in servers.items():
                 frames = [c.frames - f for c, f in zip(clients[k], start[k], strict=True)]
+                frames_of[k] = sum(frames)
                 per_frame[k] = (s.cpu_seconds() - cpu0[k]) / max(1, sum(frames))
                 fps[k] = [f / wall for f in frames]
             print(f"  round {i + 1}: server CPU per delivered frame old {1000 * per_frame['old']:.3f} ms, "
                   f"new {1000 * per_frame['new']:.3f} ms: old/new "
                   f"{per_frame['old'] / per_frame['new']:.2f}x; "
-                  f"p50 frames/s old {statistics.median(fps['old']):.1f}, new "
-                  f"{statistics.median(fps['new']):.1f}; load average {os.getloadavg()[0]:.1f}", flush=True)
+                  f"frames/s min / p5 / p50 old {min(fps['old']):.1f} / {pct(fps['old'], 5):.1f} / "
+                  f"{statistics.median(fps['old']):.1f}, new {min(fps['new']):.1f} / "
+                  f"{pct(fps['new'], 5):.1f} / "
+                  f"{statistics.median(fps['new']):.1f}; reduced frames old "
+                  f"{reduced_share(clients['old'], reduced0['old'], frames_of['old']):.0%}, new "
+                  f"{reduced_share(clients['new'], reduced0['new'], frames_of['new']):.0%}; "
+                  f"load average {os.getloadavg()[0]:.1f}", flush=True)
         await asyncio.gather(*(c.stop() for cs in clients.values() for c in cs))
     finally:
         old.stop()
         new.stop()
+
+
+def reduced_share(clients: list[Client], before: int, frames: int) -> float:
+    """The share of ``frames`` (delivered since ``before`` reduced ones were counted) with reduced maps."""
+    return (sum(c.reduced for c in clients) - before) / max(1, frames)
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -516,6 +536,9 @@ async def main_async(args: argparse.Namespace) -> None:
     engine = engine_work()  # before the server starts: the machine as quiet as this run gets
     print(f"engine alone (in-process, default scene): train {1000 * engine['train']:.3f} ms + grid "
           f"{1000 * engine['grid']:.3f} ms a frame; load average {os.getloadavg()[0]:.1f}", flush=True)
+    in_turn = engine_in_turn()  # the same work with 96 sessions taking turns (their caches evicted)
+    print(f"engine, 96 sessions in turn (in-process): train {1000 * in_turn['train']:.3f} ms + grid "
+          f"{1000 * in_turn['grid']:.3f} ms a frame", flush=True)
     if args.capacity or args.only == "breakdown":
         cap = args.capacity or 16
         server = Server(max_sessions=10_000, rate_limit=1000, rate_burst=1000, grace_period=0.5,
@@ -526,7 +549,7 @@ async def main_async(args: argparse.Namespace) -> None:
             report(r)
         finally:
             server.stop()
-        breakdown(r, engine)
+        breakdown(r, engine, in_turn)
         if args.only == "breakdown":
             return
     else:
@@ -536,7 +559,7 @@ async def main_async(args: argparse.Namespace) -> None:
             cap, saturated = await capacity(server, args, deadline)
         finally:
             server.stop()
-        breakdown(saturated, engine)
+        breakdown(saturated, engine, in_turn)
     print(f"capacity: {cap} sessions at >= {TARGET_FPS:g} frames/s each", flush=True)
     if args.only == "capacity":
         return

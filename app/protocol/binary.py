@@ -184,6 +184,8 @@ def frame_header(snap: Snapshot) -> dict[str, Any]:
               "unit": list(snap.unit) if snap.unit is not None else None}
     if snap.compare is not None:  # only then: a frame without compare stays byte for byte what it was
         header["compare"] = compare_header(snap.compare, binary)
+    if snap.reduced is not None:  # only under overload (app/overload.py): other frames stay as they were
+        header["reduced"] = {"grid": snap.grid, "full": snap.reduced[0], "reason": snap.reduced[1]}
     return header
 
 

@@ -23,6 +23,7 @@ import { RewindView } from "./views/rewind.js";
 import { NetworkView } from "./views/network.js";
 import { installNotice, notice } from "./views/notice.js";
 import { OutputView } from "./views/output.js";
+import { ResolutionNotice } from "./views/resolution.js";
 import { closeEditor, installEditor } from "./views/popups.js";
 import { ShareView } from "./views/share.js";
 import { Toolbar } from "./views/toolbar.js";
@@ -236,6 +237,7 @@ function paint(frame) {
   }
   views.lecture.onFrame(header);
   views.toolbar.showCounters(header);
+  views.resolution.update(header);
   page.paintMs.push(performance.now() - t0);
   if (page.paintMs.length > PAINT_SAMPLES) page.paintMs.shift();
   page.painted += 1;
@@ -531,6 +533,7 @@ function buildViews(sceneList) {
     if (sel.value) send({ type: "load_scene", name: sel.value });
   });
   views.output = new OutputView({ onEdit: editPoint });
+  views.resolution = new ResolutionNotice($("reduced-maps"));
   views.output.setToggles({ test: model.ui.test, discretize: model.ui.discretize, regions: model.ui.regions });
   views.network = new NetworkView({
     onChange: change,
