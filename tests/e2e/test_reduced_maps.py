@@ -10,8 +10,6 @@ import base64
 import numpy as np
 import pytest
 
-from app.protocol import decode_frame
-
 from .conftest import app_server, free_port
 from .helpers import WAIT_MS, header_where, screenshot, wait_js
 from .test_pixels import FrameTap, expected_map, target_to_t
@@ -48,15 +46,17 @@ READ_ALL_JS = """() => [document.querySelector('#boundary'),
 })"""
 
 
-def shown_frame(page, frames: list[bytes]) -> dict:
-    """Read the boundary and thumbnail canvases back and find the received frame they show; its header."""
+def shown_frame(page, tap: FrameTap) -> dict:
+    """Read the boundary and thumbnail canvases back and find the received frame they show; its header
+    (frames decoded as the page decodes them: a paused frame may leave out arrays it names ``same``)."""
     for _ in range(50):
         canvases = [np.frombuffer(base64.b64decode(c["b64"]), np.uint8).reshape(c["h"], c["w"], 4)
                     for c in page.evaluate(READ_ALL_JS)]
         rgba, thumbs = canvases[0], canvases[1:]
         info = {"w": rgba.shape[1], "h": rgba.shape[0]}
-        for message in reversed(frames[-20:]):
-            header, arrays = decode_frame(message)
+        count = len(tap.frames)
+        for index in range(count - 1, max(count - 20, 0) - 1, -1):
+            header, arrays = tap.decoded(index)
             out = next(a for a in header["arrays"] if a["name"] == "output")
             if arrays["output"].shape != rgba.shape[:2]:
                 continue
@@ -79,7 +79,7 @@ def test_a_playing_networks_half_resolution_maps_are_painted_from_their_values_w
         page.click("#play")
     header_where(page, "h.reduced && h.state === 'playing'")
     wait_js(page, "window.__mlp.painted > 3")
-    shown = shown_frame(page, page.tap.frames)
+    shown = shown_frame(page, page.tap)
     assert shown["reduced"] == {"grid": 50, "full": 100, "reason": "server setting"}
     assert shown["canvas"] == (50, 50) and shown["thumb_canvas"] == (12, 12)
     notice = page.locator("#reduced-maps")
@@ -98,7 +98,7 @@ def test_a_playing_networks_half_resolution_maps_are_painted_from_their_values_w
     wait_js(page, "window.__mlp.state === 'paused'")
     header_where(page, "h.state === 'paused'")
     wait_js(page, "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
-    shown = shown_frame(page, page.tap.frames)
+    shown = shown_frame(page, page.tap)
     assert shown["state"] == "paused" and shown["grid"] == 100 and "reduced" not in shown
     assert shown["canvas"] == (100, 100) and shown["thumb_canvas"] == (24, 24)
     assert not notice.is_visible()
