@@ -18,33 +18,19 @@ def engine_work(scene: str = "playground", frames: int = 400) -> dict[str, float
     """CPU seconds per frame of the engine alone on ``scene``'s config, in this process: ``train`` (the
     frame's steps_per_frame mini-batches) and ``grid`` (the batched pass of output and hidden units over
     the map's points, the session's own evaluator), each timed alone over ``frames`` frames."""
-    import sys
-
-    sys.path.insert(0, str(ROOT))
-    # function-local: the bench's clients need none of the app; imported only for this measurement
-    from app.session import Session
-
-    s = Session(scene=scene)
-    steps = s.config.steps_per_frame
-    grid = s.frames.evaluator(s.data, s.config)
-    for _ in range(20):  # warm-up: buffers allocated, the grid path chosen
-        s.train(steps)
-        grid.evaluate(s.network)
-    train = evaluate = 0.0
-    for _ in range(frames):
-        t0 = time.process_time()
-        s.train(steps)
-        t1 = time.process_time()
-        grid.evaluate(s.network)
-        t2 = time.process_time()
-        train, evaluate = train + t1 - t0, evaluate + t2 - t1
-    return {"train": train / frames, "grid": evaluate / frames}
+    return _frames_in_turn(scene, sessions=1, rounds=frames, warm_up=20)
 
 
 def engine_in_turn(scene: str = "playground", sessions: int = 96, rounds: int = 4) -> dict[str, float]:
     """``engine_work`` with ``sessions`` sessions of ``scene`` each making one frame in turn, as the server's
     fair pool takes them: every session's buffers have been evicted by the others' by its next turn (on
     the 2-vCPU Xeon: training 10-20% and the grid pass 40-50% slower than one session in a loop)."""
+    return _frames_in_turn(scene, sessions, rounds, warm_up=1)
+
+
+def _frames_in_turn(scene: str, sessions: int, rounds: int, warm_up: int) -> dict[str, float]:
+    """``rounds`` rounds of one frame (train steps, then the grid pass) per session, in turn, after
+    ``warm_up`` untimed rounds (buffers allocated, the grid path chosen): CPU seconds per frame."""
     import sys
 
     sys.path.insert(0, str(ROOT))
@@ -54,18 +40,16 @@ def engine_in_turn(scene: str = "playground", sessions: int = 96, rounds: int = 
     ss = [Session(scene=scene) for _ in range(sessions)]
     grids = [s.frames.evaluator(s.data, s.config) for s in ss]
     steps = ss[0].config.steps_per_frame
-    for s, grid in zip(ss, grids, strict=True):  # warm-up, as in engine_work
-        s.train(steps)
-        grid.evaluate(s.network)
     train = evaluate = 0.0
-    for _ in range(rounds):
+    for r in range(warm_up + rounds):
         for s, grid in zip(ss, grids, strict=True):
             t0 = time.process_time()
             s.train(steps)
             t1 = time.process_time()
             grid.evaluate(s.network)
             t2 = time.process_time()
-            train, evaluate = train + t1 - t0, evaluate + t2 - t1
+            if r >= warm_up:
+                train, evaluate = train + t1 - t0, evaluate + t2 - t1
     return {"train": train / (rounds * sessions), "grid": evaluate / (rounds * sessions)}
 
 
